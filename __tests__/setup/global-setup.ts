@@ -1,0 +1,9 @@
+import { REDIS_MISSING, redisServerAvailable, startRedisServer } from '../helpers/redis-server.js';
+
+/** One redis-server for the whole run; tests that stop Redis start their own. */
+export default async function globalSetup(): Promise<void> {
+  if (!redisServerAvailable()) throw new Error(REDIS_MISSING);
+  const server = await startRedisServer();
+  process.env.REDIS_URL = server.url;
+  (globalThis as { redisServer?: typeof server }).redisServer = server;
+}

@@ -1,0 +1,5 @@
+import type { RedisServer } from '../helpers/redis-server.js';
+
+export default async function globalTeardown(): Promise<void> {
+  await (globalThis as { redisServer?: RedisServer }).redisServer?.stop();
+}

@@ -1,0 +1,89 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+
+import express from 'express';
+import Provider, { type ClientMetadata, type Configuration, type JWK } from 'oidc-provider';
+
+// Outside this repository: import { sessionTransfer, ... } from 'oidc-session-transfer';
+import { sessionTransfer, type SessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
+import { findAccount } from './accounts.js';
+import { interactionRoutes } from './interactions.js';
+
+/** The example's native app: public, authorization code + PKCE, may mint transfer tokens. */
+export const nativeClient: ClientMetadata = {
+  client_id: 'example-native',
+  application_type: 'native',
+  token_endpoint_auth_method: 'none',
+  redirect_uris: ['com.example.native:/callback'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  session_transfer: { can_create_session_transfer_token: true },
+};
+
+/** The example's web app, which accepts transfer tokens by cookie or query. */
+export const webClient: ClientMetadata = {
+  client_id: 'example-web',
+  client_secret: 'example-web-secret',
+  redirect_uris: ['http://localhost:3001/callback'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  session_transfer: { allowed_authentication_methods: ['cookie', 'query'], enforce_device_binding: 'ip' },
+};
+
+let signingKey: JWK | undefined;
+/** An RSA key made once per process. A real provider loads its keys from a secret store. */
+function exampleSigningKey(): JWK {
+  signingKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as JWK;
+  return signingKey;
+}
+
+export interface ExampleOptions {
+  issuer: string;
+  /** Where tokens are kept: `{ redis }` or `{ store }` (see the library's options). */
+  transfer: SessionTransferOptions;
+  /** Clients besides the two example ones (the tests add some). */
+  clients?: ClientMetadata[];
+  /** oidc-provider settings to override (the tests set a few). */
+  configuration?: Configuration;
+}
+
+export interface ExampleIdentityProvider {
+  app: express.Express;
+  provider: Provider;
+  transfer: SessionTransfer;
+}
+
+/** The example identity provider: oidc-provider in Express, with Native-to-Web SSO added. */
+export function createIdentityProvider({ issuer, transfer: transferOptions, clients = [], configuration }: ExampleOptions): ExampleIdentityProvider {
+  const transfer = sessionTransfer(transferOptions);
+
+  // 1. Pass the provider configuration through the library.
+  const provider = new Provider(issuer, transfer.configure({
+    clients: [nativeClient, webClient, ...clients],
+    findAccount,
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: { devInteractions: { enabled: false } },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    jwks: { keys: [exampleSigningKey()] },
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 3600,
+      Grant: 14 * 24 * 3600,
+      Session: 14 * 24 * 3600,
+      RefreshToken: 14 * 24 * 3600,
+    },
+    ...configuration,
+  }));
+  // 2. Attach the library to the provider.
+  transfer.attach(provider);
+
+  // 3. Mount as usual: your own routes, then the provider.
+  const app = express();
+  app.use(interactionRoutes(provider));
+  app.use(provider.callback());
+  return { app, provider, transfer };
+}

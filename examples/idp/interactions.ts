@@ -1,0 +1,53 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Provider } from 'oidc-provider';
+
+import { authenticate } from './accounts.js';
+import { consentPage, loginPage } from './views.js';
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) =>
+  handler(req, res).catch(next);
+
+/** The login and consent pages oidc-provider sends users to (`interactions.url`). */
+export function interactionRoutes(provider: Provider): express.Router {
+  const router = express.Router();
+  // Body parsing only on these routes: oidc-provider parses its own endpoints' bodies.
+  const form = express.urlencoded({ extended: false });
+
+  router.get('/interaction/:uid', route(async (req, res) => {
+    const { uid, prompt, params } = await provider.interactionDetails(req, res);
+    const clientId = String(params.client_id);
+    res.set('cache-control', 'no-store');
+    if (prompt.name === 'login') {
+      res.type('html').send(loginPage(uid, clientId));
+    } else {
+      const scopes = String(params.scope ?? '').split(' ').filter(Boolean);
+      res.type('html').send(consentPage(uid, clientId, scopes));
+    }
+  }));
+
+  router.post('/interaction/:uid/login', form, route(async (req, res) => {
+    const { uid, prompt, params } = await provider.interactionDetails(req, res);
+    if (prompt.name !== 'login') throw new Error('not a login interaction');
+    const accountId = authenticate(String(req.body?.login ?? ''), String(req.body?.password ?? ''));
+    if (!accountId) {
+      res.status(401).type('html').send(loginPage(uid, String(params.client_id), 'Wrong email or password.'));
+      return;
+    }
+    await provider.interactionFinished(req, res, { login: { accountId, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
+  }));
+
+  router.post('/interaction/:uid/confirm', route(async (req, res) => {
+    const { prompt, params, session, grantId } = await provider.interactionDetails(req, res);
+    if (prompt.name !== 'consent' || !session) throw new Error('not a consent interaction');
+    const grant = grantId
+      ? (await provider.Grant.find(grantId))!
+      : new provider.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
+    const details = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+    if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+    if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+    await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+  }));
+
+  return router;
+}

@@ -1,0 +1,80 @@
+import { ClientMetadataError } from './errors.js';
+
+/** The client metadata property that holds a client's settings, as in Auth0's client object. */
+export const METADATA_KEY = 'session_transfer';
+
+export type AuthenticationMethod = 'cookie' | 'query';
+export type DeviceBinding = 'ip' | 'asn' | 'none';
+
+/** Per-client settings, with Auth0's names and defaults. */
+export interface ClientSessionTransfer {
+  /** Native side: the client may exchange its refresh tokens for Session Transfer Tokens. */
+  can_create_session_transfer_token: boolean;
+  /** Native side: revoking the parent refresh token or grant ends the web sessions it spawned. */
+  enforce_cascade_revocation: boolean;
+  /** Web side: how a token may arrive at the authorization endpoint. */
+  allowed_authentication_methods: AuthenticationMethod[];
+  /** Web side: what must match between the minting and the redeeming request. */
+  enforce_device_binding: DeviceBinding;
+  /** Web side: refresh tokens may be issued to sessions created from a transfer. */
+  allow_refresh_token: boolean;
+  /** Web side: those refresh tokens end with the session. */
+  enforce_online_refresh_tokens: boolean;
+}
+
+export const clientDefaults: Readonly<ClientSessionTransfer> = Object.freeze({
+  can_create_session_transfer_token: false,
+  enforce_cascade_revocation: true,
+  allowed_authentication_methods: [],
+  enforce_device_binding: 'ip',
+  allow_refresh_token: false,
+  enforce_online_refresh_tokens: true,
+});
+
+const BOOLEAN_FIELDS = [
+  'can_create_session_transfer_token',
+  'enforce_cascade_revocation',
+  'allow_refresh_token',
+  'enforce_online_refresh_tokens',
+] as const;
+const METHODS: readonly AuthenticationMethod[] = ['cookie', 'query'];
+const BINDINGS: readonly DeviceBinding[] = ['ip', 'asn', 'none'];
+
+/**
+ * Validates one client's `session_transfer` value and fills in the defaults. Absent (or null)
+ * means every default. Throws `ClientMetadataError` naming the client and the field.
+ */
+export function resolveClientSettings(clientId: string, value: unknown): ClientSessionTransfer {
+  if (value === undefined || value === null) return { ...clientDefaults, allowed_authentication_methods: [] };
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ClientMetadataError(clientId, '', 'must be an object');
+  }
+  const input = value as Record<string, unknown>;
+  const settings: ClientSessionTransfer = { ...clientDefaults, allowed_authentication_methods: [] };
+
+  for (const [field, given] of Object.entries(input)) {
+    if ((BOOLEAN_FIELDS as readonly string[]).includes(field)) {
+      if (typeof given !== 'boolean') throw new ClientMetadataError(clientId, field, 'must be a boolean');
+      settings[field as (typeof BOOLEAN_FIELDS)[number]] = given;
+    } else if (field === 'allowed_authentication_methods') {
+      if (given === null) continue; // Auth0 allows null for "none"
+      if (!Array.isArray(given) || !given.every((m) => METHODS.includes(m))) {
+        throw new ClientMetadataError(clientId, field, `must be an array of ${METHODS.map((m) => `"${m}"`).join(', ')}`);
+      }
+      settings.allowed_authentication_methods = [...new Set(given as AuthenticationMethod[])];
+    } else if (field === 'enforce_device_binding') {
+      if (!BINDINGS.includes(given as DeviceBinding)) {
+        throw new ClientMetadataError(clientId, field, `must be one of ${BINDINGS.map((b) => `"${b}"`).join(', ')}`);
+      }
+      settings.enforce_device_binding = given as DeviceBinding;
+    } else {
+      throw new ClientMetadataError(clientId, field, 'is not a known setting');
+    }
+  }
+  return settings;
+}
+
+/** The settings of a client oidc-provider has loaded (validated and defaulted at load time). */
+export function clientSettings(client: { clientId: string; [key: string]: unknown }): ClientSessionTransfer {
+  return resolveClientSettings(client.clientId, client[METADATA_KEY]);
+}

@@ -1,0 +1,83 @@
+import { EventEmitter } from 'node:events';
+
+import { debug } from './debug.js';
+
+/** Who asked, as the library saw it. Never contains a token. */
+export interface RequestContext {
+  /** Client IP (see the `trustProxy` option). */
+  ip: string;
+  /** ASN of `ip`, when an `asnResolver` is configured and knows it. */
+  asn?: number;
+  userAgent?: string;
+}
+
+/** A Session Transfer Token was minted (Auth0 log type `sertft`). */
+export interface IssuedEvent extends RequestContext {
+  type: 'issued';
+  /** The native client that minted it. */
+  clientId: string;
+  accountId: string;
+  /** The parent grant (the native refresh token's). */
+  grantId: string;
+  /** Web clients allowed to redeem it, when the request named any. */
+  audience?: string[];
+  /** Which request form was used. */
+  form: 'refresh_token' | 'token_exchange';
+  /** Expiry, seconds since the epoch. */
+  expiresAt: number;
+}
+
+/** Why a mint was refused; each maps to one OAuth error. */
+export type IssueFailureReason =
+  /** `invalid_request`: malformed input, wrong or missing token types. */
+  | 'invalid_request'
+  /** `unauthorized_client`: the client lacks `can_create_session_transfer_token`. */
+  | 'client_not_allowed'
+  /** `invalid_grant`: the refresh token is unknown, of another client, expired or its grant is gone. */
+  | 'refresh_token_invalid'
+  /** `invalid_grant`: a rotated refresh token was used again; its grant was revoked. */
+  | 'refresh_token_reused'
+  /** `invalid_grant`: DPoP / mTLS / attestation-bound refresh tokens cannot be exchanged. */
+  | 'sender_constrained'
+  /** `invalid_grant`: the refresh token was born from a transfer (nested transfer). */
+  | 'nested_transfer'
+  /** `invalid_scope`: more scope than the refresh token carries. */
+  | 'invalid_scope'
+  /** `invalid_target`: `audience` / `resource` names no client that accepts transfers. */
+  | 'invalid_target'
+  /** `server_error` (503): the token store is unavailable; nothing was issued. */
+  | 'store_unavailable'
+  /** `server_error`: anything unexpected; nothing was issued. */
+  | 'server_error';
+
+/** A mint was refused (Auth0 log type `fertft`). */
+export interface IssueFailedEvent extends RequestContext {
+  type: 'issue_failed';
+  reason: IssueFailureReason;
+  /** The OAuth `error` answered to the client. */
+  error: string;
+  clientId: string;
+  /** Known once the refresh token was found. */
+  accountId?: string;
+  grantId?: string;
+}
+
+export interface SessionTransferEvents {
+  issued: [IssuedEvent];
+  issue_failed: [IssueFailedEvent];
+}
+
+/**
+ * The library's typed events. A listener that throws is reported through `debug` and never
+ * breaks the request that caused the event.
+ */
+export class SessionTransferEmitter extends EventEmitter<SessionTransferEvents> {
+  override emit<K extends keyof SessionTransferEvents>(name: K, ...args: SessionTransferEvents[K]): boolean {
+    try {
+      return super.emit(name, ...(args as never));
+    } catch (err) {
+      debug('listener for %s threw: %O', name, err);
+      return true;
+    }
+  }
+}

@@ -1,0 +1,34 @@
+export { sessionTransfer, SessionTransfer } from './session-transfer.js';
+export {
+  defaults,
+  REFRESH_TOKEN_TYPE,
+  TOKEN_EXCHANGE_GRANT,
+  TOKEN_PARAM,
+  TRANSFER_AMR,
+  type SessionTransferOptions,
+} from './options.js';
+export {
+  clientDefaults,
+  type AuthenticationMethod,
+  type ClientSessionTransfer,
+  type DeviceBinding,
+} from './client-metadata.js';
+export {
+  ClientMetadataError,
+  OptionsError,
+  SessionTransferError,
+  StoreUnavailableError,
+  UsageError,
+  type SessionTransferErrorCode,
+} from './errors.js';
+export type {
+  IssuedEvent,
+  IssueFailedEvent,
+  IssueFailureReason,
+  RequestContext,
+  SessionTransferEvents,
+} from './events.js';
+export type { AsnInfo, AsnResolver } from './binding/asn.js';
+export { MemoryStore } from './store/memory-store.js';
+export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';
+export type { TransferRecord, TransferStore } from './store/store.js';

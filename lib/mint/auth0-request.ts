@@ -1,0 +1,173 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+
+import type { Middleware, ParameterizedContext } from 'koa';
+
+import { REFRESH_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../options.js';
+
+/** oidc-provider's own body limit; larger bodies are left for it to refuse. */
+const BODY_LIMIT = 56 * 1024;
+const FORM = 'application/x-www-form-urlencoded';
+/** Parameters the translation sets itself; a caller's values for them are dropped. */
+const REPLACED = new Set([
+  'grant_type', 'refresh_token', 'audience', 'subject_token', 'subject_token_type', 'requested_token_type',
+]);
+
+export interface TranslatorOptions {
+  /** The token endpoint path relative to the provider's mount point. */
+  tokenPath: string;
+  /** The `audience` values that mean "mint a Session Transfer Token". */
+  audiences: ReadonlySet<string>;
+  tokenType: string;
+}
+
+/** `ctx.state` key telling the mint which request form arrived. */
+export const FORM_STATE = 'sessionTransferForm';
+
+type Body = Map<string, string[]>;
+type Context = ParameterizedContext;
+
+class BadRequest extends Error {}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > BODY_LIMIT) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** A JSON object body as parameters; anything but an object of strings is a bad request. */
+function fromJson(raw: string): Body | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const body: Body = new Map();
+  for (const [key, value] of Object.entries(parsed)) {
+    if (value === undefined || value === null) continue;
+    body.set(key, [value as string]);
+  }
+  return body;
+}
+
+function fromForm(raw: string): Body {
+  const body: Body = new Map();
+  for (const [key, value] of new URLSearchParams(raw)) {
+    body.set(key, [...(body.get(key) ?? []), value]);
+  }
+  return body;
+}
+
+function isTransfer(body: Body, audiences: ReadonlySet<string>): boolean {
+  const grantType = body.get('grant_type');
+  const audience = body.get('audience') ?? [];
+  return grantType?.length === 1 && grantType[0] === 'refresh_token'
+    && audience.some((value) => audiences.has(value));
+}
+
+/** The Auth0 form's parameters as the token-exchange grant's. */
+function translate(body: Body, tokenType: string): URLSearchParams {
+  for (const [key, values] of body) {
+    if (values.length > 1) throw new BadRequest(`parameter ${key} must not be provided twice`);
+    if (typeof values[0] !== 'string') throw new BadRequest(`parameter ${key} must be a string`);
+  }
+  const refreshToken = body.get('refresh_token')?.[0];
+  if (!refreshToken) throw new BadRequest('missing required parameter refresh_token');
+
+  const params = new URLSearchParams({
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    subject_token: refreshToken,
+    subject_token_type: REFRESH_TOKEN_TYPE,
+    requested_token_type: tokenType,
+  });
+  for (const [key, [value]] of body) {
+    if (!REPLACED.has(key)) params.append(key, value!);
+  }
+  return params;
+}
+
+/** Hands oidc-provider a request whose body stream yields `body` (ours was read already). */
+function replay(ctx: Context, body: Buffer, contentType: string): void {
+  const original = ctx.req;
+  const headers = { ...original.headers, 'content-type': contentType, 'content-length': String(body.length) };
+  delete headers['transfer-encoding'];
+  const request = Object.assign(Readable.from([body], { objectMode: false }), {
+    headers,
+    method: original.method,
+    url: original.url,
+    httpVersion: original.httpVersion,
+    httpVersionMajor: original.httpVersionMajor,
+    httpVersionMinor: original.httpVersionMinor,
+    socket: original.socket,
+    connection: original.socket,
+    // Express's mount information, from which oidc-provider derives its mount path.
+    originalUrl: (original as { originalUrl?: string }).originalUrl,
+    baseUrl: (original as { baseUrl?: string }).baseUrl,
+  }) as unknown as IncomingMessage;
+  ctx.req = request;
+  ctx.request.req = request;
+  ctx.response.req = request;
+}
+
+function badRequest(ctx: Context, description: string): void {
+  ctx.status = 400;
+  ctx.set('cache-control', 'no-store');
+  ctx.body = { error: 'invalid_request', error_description: description };
+}
+
+/**
+ * Koa middleware placed before oidc-provider's router. It turns the Auth0 SDKs' request — a
+ * `refresh_token` grant with the session-transfer audience, JSON or form-encoded — into the
+ * token-exchange grant that mints, and leaves every other token request exactly as it came.
+ */
+export function auth0RequestTranslator({ tokenPath, audiences, tokenType }: TranslatorOptions): Middleware {
+  return async function translateAuth0Request(ctx, next) {
+    const kind = ctx.method === 'POST' && ctx.path === tokenPath ? ctx.is('application/json', FORM) : false;
+    const declared = ctx.request.length;
+    if (!kind || (declared !== undefined && declared > BODY_LIMIT)) return next();
+
+    if (!ctx.req.readable) {
+      // An upstream body parser consumed the stream; oidc-provider then reads req.body itself.
+      const parsed = (ctx.req as { body?: unknown }).body;
+      if (parsed && typeof parsed === 'object') {
+        const body = fromJson(JSON.stringify(parsed));
+        if (body && isTransfer(body, audiences)) {
+          try {
+            (ctx.req as { body?: unknown }).body = Object.fromEntries(translate(body, tokenType));
+          } catch (err) {
+            if (err instanceof BadRequest) return badRequest(ctx, err.message);
+            throw err;
+          }
+          ctx.req.headers['content-type'] = FORM;
+          ctx.state[FORM_STATE] = 'refresh_token';
+        }
+      }
+      return next();
+    }
+
+    const raw = await readBody(ctx.req);
+    if (raw === undefined) return badRequest(ctx, 'request body is too large');
+
+    const text = raw.toString('utf8');
+    const body = kind === FORM ? fromForm(text) : fromJson(text);
+    if (!body || !isTransfer(body, audiences)) {
+      replay(ctx, raw, ctx.get('content-type'));
+      return next();
+    }
+    try {
+      replay(ctx, Buffer.from(translate(body, tokenType).toString()), FORM);
+    } catch (err) {
+      if (err instanceof BadRequest) return badRequest(ctx, err.message);
+      throw err;
+    }
+    ctx.state[FORM_STATE] = 'refresh_token';
+    return next();
+  };
+}

@@ -1,0 +1,194 @@
+import { errors, type Provider, type TokenEndpointGrantContext } from 'oidc-provider';
+
+import { clientIp } from '../binding/client-ip.js';
+import { clientSettings } from '../client-metadata.js';
+import { debug } from '../debug.js';
+import { StoreUnavailableError } from '../errors.js';
+import type { IssuedEvent, RequestContext, SessionTransferEmitter } from '../events.js';
+import { REFRESH_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
+import type { ProviderHooks } from '../provider-hooks.js';
+import type { TransferRecord, TransferStore } from '../store/store.js';
+import { generateToken, hashToken } from '../token.js';
+import { FORM_STATE } from './auth0-request.js';
+import { issueIdToken } from './id-token.js';
+import { loadRefreshToken, rotateRefreshToken } from './refresh-token.js';
+import { reasonOf, refuse } from './refusal.js';
+
+/** The token-exchange grant's parameters (RFC 8693 §2.1). */
+export const GRANT_PARAMETERS = [
+  'audience', 'resource', 'scope', 'requested_token_type', 'subject_token', 'subject_token_type',
+  'actor_token', 'actor_token_type',
+];
+/** Parameters that may repeat. */
+export const GRANT_DUPLICATES = ['audience', 'resource'];
+
+interface ExchangeParams {
+  subject_token?: string;
+  subject_token_type?: string;
+  requested_token_type?: string;
+  actor_token?: string;
+  audience?: string | string[];
+  resource?: string | string[];
+  scope?: string;
+}
+
+export interface MintDependencies {
+  provider: Provider;
+  hooks: ProviderHooks;
+  options: ResolvedOptions;
+  store: TransferStore;
+  events: SessionTransferEmitter;
+  /** The audience URNs of the Auth0 form; ignored when they appear in a token-exchange request. */
+  transferAudiences: ReadonlySet<string>;
+}
+
+function list(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function checkRequest(params: ExchangeParams, tokenType: string): string {
+  const invalid = (description: string) => refuse('invalid_request', new errors.InvalidRequest(description));
+  if (!params.subject_token) throw invalid('missing required parameter subject_token');
+  if (params.subject_token_type !== REFRESH_TOKEN_TYPE) {
+    throw invalid(`subject_token_type must be ${REFRESH_TOKEN_TYPE}`);
+  }
+  if (params.requested_token_type !== tokenType) throw invalid(`requested_token_type must be ${tokenType}`);
+  if (params.actor_token !== undefined) throw invalid('actor_token is not supported');
+  return params.subject_token;
+}
+
+/**
+ * The web clients that may redeem, from `audience` and `resource` (each a client id); undefined
+ * when none is named. A client that is unknown or accepts no transfer is `invalid_target`.
+ */
+async function resolveAudience(deps: MintDependencies, params: ExchangeParams): Promise<string[] | undefined> {
+  const named = [...list(params.audience), ...list(params.resource)]
+    .filter((value) => !deps.transferAudiences.has(value));
+  if (named.length === 0) return undefined;
+  const audience = [...new Set(named)];
+  for (const clientId of audience) {
+    const client = await deps.provider.Client.find(clientId);
+    if (!client || clientSettings(client as never).allowed_authentication_methods.length === 0) {
+      throw refuse('invalid_target', new errors.InvalidTarget(`${clientId} is not a client that accepts session transfer tokens`));
+    }
+  }
+  return audience;
+}
+
+function checkScope(requested: string | undefined, granted: Set<string>): string | undefined {
+  if (!requested) return undefined;
+  const missing = requested.split(' ').filter((scope) => !granted.has(scope));
+  if (missing.length) {
+    throw refuse('invalid_scope', new errors.InvalidScope('refresh token missing requested scope', missing.join(' ')));
+  }
+  return requested;
+}
+
+async function lookupAsn(deps: MintDependencies, ip: string): Promise<number | undefined> {
+  if (!deps.options.asnResolver || !ip) return undefined;
+  try {
+    return (await deps.options.asnResolver.lookup(ip))?.asn;
+  } catch (err) {
+    // An unknown ASN only weakens `asn` binding, which then fails closed at redeem.
+    debug('asn lookup failed: %O', err);
+    return undefined;
+  }
+}
+
+/**
+ * The mint: the token-exchange grant handler. It checks the refresh token as a refresh would,
+ * stores the new token's hash before anything is rotated (a store outage then costs the app
+ * nothing), rotates per the provider's policy, and answers in RFC 8693's shape.
+ */
+export function createMintHandler(deps: MintDependencies) {
+  const { provider, hooks, options, store, events } = deps;
+
+  return async function mintSessionTransferToken(ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<void> {
+    const request: RequestContext = { ip: clientIp(ctx, options.trustProxy), userAgent: ctx.get('user-agent') || undefined };
+    const clientId = ctx.oidc.client.clientId;
+    let found: { accountId: string; grantId: string } | undefined;
+    try {
+      const subjectToken = checkRequest(ctx.oidc.params, options.tokenType);
+      if (!clientSettings(ctx.oidc.client as never).can_create_session_transfer_token) {
+        throw refuse('client_not_allowed', new errors.UnauthorizedClient('client is not allowed to create session transfer tokens'));
+      }
+      const loaded = await loadRefreshToken(provider, hooks, ctx, subjectToken);
+      const { refreshToken } = loaded;
+      found = { accountId: refreshToken.accountId, grantId: refreshToken.grantId! };
+      const scope = checkScope(ctx.oidc.params.scope, refreshToken.scopes) ?? refreshToken.scope ?? '';
+      const audience = await resolveAudience(deps, ctx.oidc.params);
+      request.asn = await lookupAsn(deps, request.ip);
+
+      const token = generateToken();
+      const tokenHash = hashToken(token);
+      const iat = Math.floor(options.clock() / 1000);
+      const record: TransferRecord = {
+        accountId: refreshToken.accountId,
+        clientId,
+        grantId: refreshToken.grantId!,
+        refreshTokenHash: hashToken(subjectToken),
+        sessionUid: refreshToken.sessionUid,
+        scope,
+        authTime: refreshToken.authTime,
+        amr: refreshToken.amr,
+        acr: refreshToken.acr,
+        audience,
+        ...request,
+        iat,
+        exp: iat + options.ttl,
+      };
+      try {
+        await store.save(tokenHash, record, options.ttl);
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        debug('mint refused, store unavailable: %s', err.message);
+        const unavailable = new errors.CustomOIDCProviderError('server_error', 'session transfer is temporarily unavailable');
+        Object.assign(unavailable, { status: 503, statusCode: 503 });
+        throw refuse('store_unavailable', unavailable);
+      }
+
+      let newRefreshToken: string | undefined;
+      let idToken: string | undefined;
+      try {
+        newRefreshToken = await rotateRefreshToken(provider, hooks, ctx, refreshToken);
+        idToken = await issueIdToken(provider, hooks, ctx, loaded);
+      } catch (err) {
+        // Nothing half-done: a token whose response never left is withdrawn.
+        await store.consume(tokenHash).catch(() => undefined);
+        throw err;
+      }
+
+      ctx.body = {
+        access_token: token,
+        issued_token_type: options.tokenType,
+        token_type: 'N_A',
+        expires_in: options.ttl,
+        ...(idToken ? { id_token: idToken } : {}),
+        ...(newRefreshToken ? { refresh_token: newRefreshToken } : {}),
+      };
+      const issued: IssuedEvent = {
+        type: 'issued',
+        clientId,
+        accountId: record.accountId,
+        grantId: record.grantId,
+        ...request,
+        form: ctx.state[FORM_STATE] === 'refresh_token' ? 'refresh_token' : 'token_exchange',
+        expiresAt: record.exp,
+        ...(audience ? { audience } : {}),
+      };
+      events.emit('issued', issued);
+    } catch (err) {
+      const reason = reasonOf(err);
+      events.emit('issue_failed', {
+        type: 'issue_failed',
+        reason,
+        error: reason === 'server_error' ? 'server_error' : (err as { message: string }).message,
+        clientId,
+        ...found,
+        ...request,
+      });
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,44 @@
+import type { Account, Grant, IdToken, KoaContextWithOIDC, Provider, RefreshToken } from 'oidc-provider';
+
+import type { ProviderHooks } from '../provider-hooks.js';
+
+/** Claims the `claims` parameter may always ask for, whatever the grant allows. */
+const NON_REJECTABLE = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
+
+/** IdToken's settable fields used by the built-in grants, missing from its public typings. */
+type IssuableIdToken = IdToken & { scope: string; mask: object; rejected: string[] };
+
+/**
+ * The ID token a refresh of `refreshToken` would return (the Auth0 SDKs store it with the
+ * transfer credentials), or undefined when its scope lacks `openid`.
+ */
+export async function issueIdToken(
+  provider: Provider,
+  hooks: ProviderHooks,
+  ctx: KoaContextWithOIDC,
+  { refreshToken, grant, account }: { refreshToken: RefreshToken; grant: Grant; account: Account },
+): Promise<string | undefined> {
+  const { scopes } = refreshToken;
+  if (!scopes.has('openid')) return undefined;
+
+  const requested = { ...refreshToken.claims?.id_token };
+  const granted = new Set(grant.getOIDCClaimsFiltered(new Set(Object.keys(requested))));
+  for (const claim of Object.keys(requested)) {
+    if (!NON_REJECTABLE.has(claim) && !granted.has(claim)) delete requested[claim];
+  }
+  const rejected = grant.getRejectedOIDCClaims();
+
+  const token = new provider.IdToken({
+    ...(await account.claims('id_token', refreshToken.scope ?? '', requested, rejected)),
+    sub: account.accountId,
+    acr: refreshToken.acr,
+    amr: refreshToken.amr,
+    auth_time: refreshToken.authTime,
+  }, { ctx }) as IssuableIdToken;
+  token.scope = hooks.conformIdTokenClaims ? 'openid' : grant.getOIDCScopeFiltered(scopes);
+  token.mask = requested;
+  token.rejected = rejected;
+  token.set('nonce', refreshToken.nonce);
+  token.set('sid', refreshToken.sid);
+  return token.issue({ use: 'idtoken' });
+}

@@ -1,0 +1,157 @@
+import type { AsnResolver } from './binding/asn.js';
+import { OptionsError } from './errors.js';
+import type { RedisClient } from './store/redis-store.js';
+import type { TransferStore } from './store/store.js';
+
+/**
+ * Every option of the library, with its default. Validated once, when the library is created;
+ * a wrong value throws `OptionsError` naming the option.
+ */
+export interface SessionTransferOptions {
+  /**
+   * The ioredis client (standalone, Sentinel or Cluster) that holds the tokens. The library never
+   * creates or closes it. Exactly one of `redis` and `store` is required.
+   */
+  redis?: RedisClient;
+  /**
+   * A custom token store instead of `redis`, e.g. `new MemoryStore()` for development (it warns
+   * once: it is not for production).
+   */
+  store?: TransferStore;
+  /** Prefix of every Redis key the library writes, after the client's own `keyPrefix`. Default `"st:"`. */
+  keyPrefix?: string;
+  /**
+   * Longest wait for one Redis command in milliseconds (default 1000, 50–30000). Past it the
+   * store counts as unavailable: nothing is minted and no token is accepted.
+   */
+  commandTimeout?: number;
+  /** Lifetime of a Session Transfer Token in seconds. Default 60, accepted 10–300. */
+  ttl?: number;
+  /** `issued_token_type` and `requested_token_type` of the token. Default Auth0's URN. */
+  tokenType?: string;
+  /**
+   * The `audience` values that turn a `refresh_token` grant into a mint (the Auth0 SDKs' form).
+   * Default: `urn:<issuer host>:session_transfer`, with and without the issuer's port.
+   */
+  audience?: (issuer: URL) => string[];
+  /** Name of the cookie that carries a token to the authorization endpoint. Default Auth0's. */
+  cookieName?: string;
+  /**
+   * Where the client IP comes from, for the mint and the redeem alike. `false` (default): the
+   * socket's address, `X-Forwarded-For` is ignored. A number n: the address n proxy hops back
+   * in `X-Forwarded-For` (the rightmost n entries are trusted; the client's own entries never
+   * win). Also sets oidc-provider's `proxy` and `maxIpsCount` to match.
+   */
+  trustProxy?: false | number;
+  /** Resolves the ASN of the minting request's IP, recorded with the token. Default: none. */
+  asnResolver?: AsnResolver;
+  /** Current time in milliseconds. Default `Date.now`; inject one in tests. */
+  clock?: () => number;
+}
+
+export interface ResolvedOptions {
+  redis: RedisClient | undefined;
+  store: TransferStore | undefined;
+  keyPrefix: string;
+  commandTimeout: number;
+  ttl: number;
+  tokenType: string;
+  audience: (issuer: URL) => string[];
+  cookieName: string;
+  trustProxy: false | number;
+  asnResolver: AsnResolver | undefined;
+  clock: () => number;
+}
+
+export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/**
+ * `amr` value recorded on sessions created from a transfer; it reaches their codes, tokens and ID
+ * tokens, so relying parties can tell, and a refresh token carrying it cannot mint again.
+ */
+export const TRANSFER_AMR = 'session_transfer';
+/** The authorization request parameter that carries a token. */
+export const TOKEN_PARAM = 'session_transfer_token';
+
+export const defaults = {
+  keyPrefix: 'st:',
+  commandTimeout: 1000,
+  ttl: 60,
+  tokenType: 'urn:auth0:params:oauth:token-type:session_transfer_token',
+  audience: (issuer: URL): string[] => [
+    ...new Set([`urn:${issuer.host}:session_transfer`, `urn:${issuer.hostname}:session_transfer`]),
+  ],
+  cookieName: 'auth0_session_transfer_token',
+  trustProxy: false,
+  clock: Date.now,
+} as const satisfies Partial<ResolvedOptions>;
+
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function integer(path: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new OptionsError(path, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function text(path: string, value: unknown, pattern?: RegExp): string {
+  if (typeof value !== 'string' || value.length === 0 || (pattern && !pattern.test(value))) {
+    throw new OptionsError(path, pattern ? `must be a string matching ${pattern}` : 'must be a non-empty string');
+  }
+  return value;
+}
+
+function fn<T>(path: string, value: unknown): T {
+  if (typeof value !== 'function') throw new OptionsError(path, 'must be a function');
+  return value as T;
+}
+
+export function resolveOptions(input: SessionTransferOptions | undefined): ResolvedOptions {
+  if (input === null || typeof input !== 'object') {
+    throw new OptionsError('', 'must be an object');
+  }
+  const known = new Set<string>([
+    'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
+    'trustProxy', 'asnResolver', 'clock',
+  ]);
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) throw new OptionsError(key, `is not an option (known: ${[...known].join(', ')})`);
+  }
+
+  const { redis, store } = input;
+  if (redis !== undefined && store !== undefined) {
+    throw new OptionsError('store', 'cannot be combined with options.redis: give one of them');
+  }
+  if (redis === undefined && store === undefined) {
+    throw new OptionsError('redis', 'is required: an ioredis client (or options.store, e.g. new MemoryStore() for development)');
+  }
+  if (redis !== undefined && (typeof redis !== 'object' || typeof redis.getdel !== 'function')) {
+    throw new OptionsError('redis', 'must be an ioredis client (Redis or Cluster)');
+  }
+  if (store !== undefined && (typeof store?.save !== 'function' || typeof store.consume !== 'function')) {
+    throw new OptionsError('store', 'must implement save() and consume()');
+  }
+
+  const trustProxy = input.trustProxy ?? defaults.trustProxy;
+  if (trustProxy !== false) integer('trustProxy', trustProxy, 1, 10);
+
+  const asnResolver = input.asnResolver;
+  if (asnResolver !== undefined && typeof asnResolver?.lookup !== 'function') {
+    throw new OptionsError('asnResolver', 'must have a lookup(ip) method');
+  }
+
+  return {
+    redis,
+    store,
+    keyPrefix: input.keyPrefix === undefined ? defaults.keyPrefix : text('keyPrefix', input.keyPrefix),
+    commandTimeout: integer('commandTimeout', input.commandTimeout ?? defaults.commandTimeout, 50, 30_000),
+    ttl: integer('ttl', input.ttl ?? defaults.ttl, 10, 300),
+    tokenType: text('tokenType', input.tokenType ?? defaults.tokenType),
+    audience: fn('audience', input.audience ?? defaults.audience),
+    cookieName: text('cookieName', input.cookieName ?? defaults.cookieName, COOKIE_NAME),
+    trustProxy,
+    asnResolver,
+    clock: fn('clock', input.clock ?? defaults.clock),
+  };
+}

@@ -1,0 +1,122 @@
+import { errors, type ClientMetadata, type Configuration, type Provider } from 'oidc-provider';
+
+import { METADATA_KEY, resolveClientSettings } from './client-metadata.js';
+import { ClientMetadataError, UsageError } from './errors.js';
+import { SessionTransferEmitter } from './events.js';
+import { auth0RequestTranslator } from './mint/auth0-request.js';
+import { createMintHandler, GRANT_DUPLICATES, GRANT_PARAMETERS } from './mint/grant.js';
+import { resolveOptions, TOKEN_EXCHANGE_GRANT, type ResolvedOptions, type SessionTransferOptions } from './options.js';
+import { captureHooks, type ProviderHooks } from './provider-hooks.js';
+import { RedisStore } from './store/redis-store.js';
+import type { TransferStore } from './store/store.js';
+
+type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
+
+/**
+ * Validates `session_transfer` (naming the client and field), stores the defaulted settings on
+ * the client, and lets clients that hold refresh tokens use the token-exchange grant, so that
+ * the Auth0 form (a `refresh_token` grant) works without registering it and so that a client
+ * without `can_create_session_transfer_token` is told `unauthorized_client`.
+ */
+function applyClientSettings(metadata: ClientMetadata): void {
+  const settings = resolveClientSettings(String(metadata.client_id), metadata[METADATA_KEY]);
+  metadata[METADATA_KEY] = settings;
+  const grantTypes = metadata.grant_types;
+  if (grantTypes?.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
+    metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];
+  }
+}
+
+function withClientMetadata(extra: ExtraClientMetadata | undefined): ExtraClientMetadata {
+  const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY])];
+  return {
+    ...extra,
+    properties,
+    validator(ctx, key, value, metadata) {
+      if (key !== METADATA_KEY) return extra?.validator?.(ctx, key, value, metadata);
+      try {
+        applyClientSettings(metadata);
+      } catch (err) {
+        if (err instanceof ClientMetadataError) throw new errors.InvalidClientMetadata(err.message);
+        throw err;
+      }
+      return undefined;
+    },
+  };
+}
+
+/**
+ * Native-to-Web SSO for one oidc-provider instance. Create it with `sessionTransfer(options)`,
+ * pass the provider configuration through `configure()`, then `attach()` the provider.
+ */
+export class SessionTransfer extends SessionTransferEmitter {
+  readonly options: ResolvedOptions;
+  readonly store: TransferStore;
+  #hooks: ProviderHooks | undefined;
+  #provider: Provider | undefined;
+
+  constructor(options: SessionTransferOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.store = this.options.store ?? new RedisStore({
+      client: this.options.redis!,
+      prefix: this.options.keyPrefix,
+      commandTimeout: this.options.commandTimeout,
+    });
+  }
+
+  /**
+   * Returns a copy of an oidc-provider configuration with the library's client metadata added.
+   * Static clients' `session_transfer` settings are validated here, so a wrong one stops
+   * start-up with a `ClientMetadataError` naming the client and the field.
+   */
+  configure(configuration: Configuration = {}): Configuration {
+    for (const client of configuration.clients ?? []) {
+      resolveClientSettings(String(client.client_id), client[METADATA_KEY]);
+    }
+    this.#hooks = captureHooks(configuration);
+    return { ...configuration, extraClientMetadata: withClientMetadata(configuration.extraClientMetadata) };
+  }
+
+  /**
+   * Plugs the library into a provider built from `configure()`'s result: registers the mint
+   * grant, the Auth0 request translation, and the trusted-proxy setting. Call it before the
+   * provider serves its first request.
+   */
+  attach(provider: Provider): this {
+    if (!this.#hooks) throw new UsageError('attach()', 'pass the provider configuration through configure() first');
+    if (this.#provider) throw new UsageError('attach()', 'this instance is attached to a provider already');
+    const issuer = new URL(provider.issuer);
+    const transferAudiences = new Set(this.options.audience(issuer));
+
+    provider.registerGrantType(
+      TOKEN_EXCHANGE_GRANT,
+      createMintHandler({
+        provider,
+        hooks: this.#hooks,
+        options: this.options,
+        store: this.store,
+        events: this,
+        transferAudiences,
+      }),
+      GRANT_PARAMETERS,
+      GRANT_DUPLICATES,
+    );
+    provider.use(auth0RequestTranslator({
+      tokenPath: this.#hooks.tokenPath,
+      audiences: transferAudiences,
+      tokenType: this.options.tokenType,
+    }));
+    if (this.options.trustProxy !== false) {
+      provider.proxy = true;
+      provider.maxIpsCount = this.options.trustProxy;
+    }
+    this.#provider = provider;
+    return this;
+  }
+}
+
+/** Creates the library for one provider; see `SessionTransferOptions` for every option. */
+export function sessionTransfer(options: SessionTransferOptions): SessionTransfer {
+  return new SessionTransfer(options);
+}

@@ -1,0 +1,44 @@
+import type { TransferRecord, TransferStore } from './store.js';
+
+let warned = false;
+
+/**
+ * Tokens in this process's memory, for development and the example. It cannot be shared by two
+ * processes and loses every token on restart, so it warns once when first created.
+ */
+export class MemoryStore implements TransferStore {
+  readonly #entries = new Map<string, { json: string; expiresAt: number }>();
+  readonly #now: () => number;
+
+  /** @param now clock in milliseconds, for tests; defaults to `Date.now`. */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+    if (!warned) {
+      warned = true;
+      process.emitWarning(
+        'oidc-session-transfer: MemoryStore keeps tokens in this process only; use a Redis client in production.',
+        { code: 'OIDC_SESSION_TRANSFER_MEMORY_STORE' },
+      );
+    }
+  }
+
+  async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
+    this.#prune();
+    // Stored as JSON so a caller can never mutate a kept record, as with Redis.
+    this.#entries.set(tokenHash, { json: JSON.stringify(record), expiresAt: this.#now() + ttlSeconds * 1000 });
+  }
+
+  async consume(tokenHash: string): Promise<TransferRecord | undefined> {
+    const entry = this.#entries.get(tokenHash);
+    this.#entries.delete(tokenHash);
+    if (!entry || entry.expiresAt <= this.#now()) return undefined;
+    return JSON.parse(entry.json) as TransferRecord;
+  }
+
+  #prune(): void {
+    const now = this.#now();
+    for (const [hash, { expiresAt }] of this.#entries) {
+      if (expiresAt <= now) this.#entries.delete(hash);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import type { Cluster, Redis } from 'ioredis';
+
+import { StoreUnavailableError } from '../errors.js';
+import { parseRecord, type TransferRecord, type TransferStore } from './store.js';
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisStoreOptions {
+  /** An ioredis client (standalone, Sentinel or Cluster), owned by the host application. */
+  client: RedisClient;
+  /** Prepended to every key, after the client's own `keyPrefix`. */
+  prefix: string;
+  /** Longest wait for one Redis command, in milliseconds. */
+  commandTimeout: number;
+}
+
+/**
+ * Tokens in Redis: `SET <prefix>{<hash>} <json> EX <ttl> NX` to store, `GETDEL` to consume (one
+ * atomic round trip, Redis >= 6.2). The braces make the hash a Cluster hash tag, so every key
+ * of one transfer lands in one slot.
+ */
+export class RedisStore implements TransferStore {
+  readonly #client: RedisClient;
+  readonly #prefix: string;
+  readonly #timeout: number;
+
+  constructor({ client, prefix, commandTimeout }: RedisStoreOptions) {
+    this.#client = client;
+    this.#prefix = prefix;
+    this.#timeout = commandTimeout;
+  }
+
+  key(tokenHash: string): string {
+    return `${this.#prefix}{${tokenHash}}`;
+  }
+
+  async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
+    const reply = await this.#run('SET', () =>
+      this.#client.set(this.key(tokenHash), JSON.stringify(record), 'EX', ttlSeconds, 'NX'));
+    if (reply !== 'OK') {
+      // 256 random bits do not collide; a refusal means something else owns the key space.
+      throw new StoreUnavailableError('session transfer token key already exists');
+    }
+  }
+
+  async consume(tokenHash: string): Promise<TransferRecord | undefined> {
+    return parseRecord(await this.#run('GETDEL', () => this.#client.getdel(this.key(tokenHash))));
+  }
+
+  /**
+   * Runs one command with a deadline. A client that is not connected fails at once instead of
+   * queueing the command for later, so that no request waits on a Redis that is down.
+   */
+  async #run<T>(command: string, send: () => Promise<T>): Promise<T> {
+    const { status } = this.#client;
+    if (status !== 'ready' && status !== 'wait') {
+      throw new StoreUnavailableError(`redis ${command} not sent: client is ${status}`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`redis ${command} timed out after ${this.#timeout} ms`)),
+        this.#timeout,
+      );
+    });
+    try {
+      return await Promise.race([send(), deadline]);
+    } catch (cause) {
+      if (cause instanceof StoreUnavailableError) throw cause;
+      throw new StoreUnavailableError(`redis ${command} failed`, { cause });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

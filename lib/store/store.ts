@@ -1,0 +1,47 @@
+/**
+ * What is kept for one Session Transfer Token, under the hash of the token. Nothing in it is a
+ * bearer secret: the refresh token is identified by a hash, never by its value.
+ */
+export interface TransferRecord {
+  /** Account (subject) the native login belongs to. */
+  accountId: string;
+  /** The native client that minted the token. */
+  clientId: string;
+  /** oidc-provider grant id of the native refresh token (the parent grant). */
+  grantId: string;
+  /** SHA-256 (base64url) of the refresh token that was exchanged. */
+  refreshTokenHash: string;
+  /** oidc-provider session uid of the native login, when the refresh token records one. */
+  sessionUid?: string;
+  /** Space-delimited scope of the refresh token. */
+  scope: string;
+  /** The native login's `auth_time` (seconds), `amr` and `acr`. */
+  authTime?: number;
+  amr?: string[];
+  acr?: string;
+  /** Web clients allowed to redeem; absent means any client that accepts transfers. */
+  audience?: string[];
+  /** The minting request's client IP (see `trustProxy`), user agent and ASN. */
+  ip: string;
+  userAgent?: string;
+  asn?: number;
+  /** Issue and expiry times, seconds since the epoch. */
+  iat: number;
+  exp: number;
+}
+
+/**
+ * Storage for Session Transfer Tokens, keyed by token hash. Implementations must expire entries
+ * after `ttlSeconds` and consume atomically: of any number of concurrent `consume` calls for one
+ * hash, exactly one gets the record. Failures to reach the backing store reject with
+ * `StoreUnavailableError` within a bounded time.
+ */
+export interface TransferStore {
+  save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void>;
+  consume(tokenHash: string): Promise<TransferRecord | undefined>;
+}
+
+export function parseRecord(json: string | null): TransferRecord | undefined {
+  if (json === null) return undefined;
+  return JSON.parse(json) as TransferRecord;
+}
