@@ -1,4 +1,5 @@
-import { REDIS_MISSING, redisServerAvailable, startRedisServer } from '../helpers/redis-server.js';
+// Jest loads global setup outside its module mapper, so this import names the .ts file itself.
+import { REDIS_MISSING, redisServerAvailable, startRedisServer } from '../helpers/redis-server.ts';
 
 /** One redis-server for the whole run; tests that stop Redis start their own. */
 export default async function globalSetup(): Promise<void> {

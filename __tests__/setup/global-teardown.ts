@@ -1,4 +1,4 @@
-import type { RedisServer } from '../helpers/redis-server.js';
+import type { RedisServer } from '../helpers/redis-server.ts';
 
 export default async function globalTeardown(): Promise<void> {
   await (globalThis as { redisServer?: RedisServer }).redisServer?.stop();

@@ -5,6 +5,9 @@ import { parseRecord, type TransferRecord, type TransferStore } from './store.js
 
 export type RedisClient = Redis | Cluster;
 
+/** ioredis client states in which a command may be sent (or queued for a first connection). */
+const SENDABLE = new Set(['ready', 'wait', 'connecting', 'connect']);
+
 export interface RedisStoreOptions {
   /** An ioredis client (standalone, Sentinel or Cluster), owned by the host application. */
   client: RedisClient;
@@ -48,12 +51,13 @@ export class RedisStore implements TransferStore {
   }
 
   /**
-   * Runs one command with a deadline. A client that is not connected fails at once instead of
-   * queueing the command for later, so that no request waits on a Redis that is down.
+   * Runs one command with a deadline. A client that has lost its connection fails at once
+   * instead of queueing the command, so no request waits on a Redis that is down; one still
+   * making its first connection gets the deadline.
    */
   async #run<T>(command: string, send: () => Promise<T>): Promise<T> {
     const { status } = this.#client;
-    if (status !== 'ready' && status !== 'wait') {
+    if (!SENDABLE.has(status)) {
       throw new StoreUnavailableError(`redis ${command} not sent: client is ${status}`);
     }
     let timer: NodeJS.Timeout | undefined;

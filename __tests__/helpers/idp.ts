@@ -1,0 +1,55 @@
+import { Redis } from 'ioredis';
+import type { ClientMetadata, Configuration } from 'oidc-provider';
+
+import { createIdentityProvider, type ExampleIdentityProvider } from '../../examples/idp/app.js';
+import type { SessionTransferOptions } from '../../lib/index.js';
+
+export const ISSUER = 'http://localhost:3000';
+export const AUDIENCE = 'urn:localhost:3000:session_transfer';
+export const STT_TYPE = 'urn:auth0:params:oauth:token-type:session_transfer_token';
+export const RT_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
+export const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/** Clients the tests add to the example's two. */
+export const testClients: ClientMetadata[] = [
+  {
+    // A native app that may not mint.
+    client_id: 'plain-native',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: ['com.example.plain:/callback'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+  },
+  {
+    // A second minting native app (refresh tokens of one are not the other's).
+    client_id: 'second-native',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: ['com.example.second:/callback'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    session_transfer: { can_create_session_transfer_token: true },
+  },
+  {
+    // A web client that accepts no transfer.
+    client_id: 'closed-web',
+    client_secret: 'closed-web-secret',
+    redirect_uris: ['http://localhost:3002/callback'],
+    response_types: ['code'],
+  },
+];
+
+/** A Redis client for one test file, with fast failure so a stopped Redis shows at once. */
+export function redisClient(url = process.env.REDIS_URL!): Redis {
+  const client = new Redis(url, { maxRetriesPerRequest: 1, disconnectTimeout: 100, retryStrategy: () => 100 });
+  client.on('error', () => undefined);
+  return client;
+}
+
+export function testIdentityProvider(
+  transfer: SessionTransferOptions,
+  configuration?: Configuration,
+): ExampleIdentityProvider {
+  return createIdentityProvider({ issuer: ISSUER, transfer, clients: testClients, configuration });
+}

@@ -1,0 +1,297 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+
+import { hashToken } from '../../lib/token.js';
+import type { IssuedEvent, IssueFailedEvent } from '../../lib/index.js';
+import { AUDIENCE, EXCHANGE, redisClient, RT_TYPE, STT_TYPE, testIdentityProvider } from '../helpers/idp.js';
+import { nativeLogin } from '../helpers/native-login.js';
+
+const PREFIX = 'mint-test:';
+const redis = redisClient();
+const { app, provider, transfer } = testIdentityProvider({ redis, keyPrefix: PREFIX });
+const issued: IssuedEvent[] = [];
+const failed: IssueFailedEvent[] = [];
+transfer.on('issued', (event) => issued.push(event));
+transfer.on('issue_failed', (event) => failed.push(event));
+
+const auth0Json = (refreshToken: string, extra: Record<string, unknown> = {}) => request(app).post('/token')
+  .set('content-type', 'application/json')
+  .send(JSON.stringify({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: refreshToken, audience: AUDIENCE, ...extra }));
+
+const exchange = (refreshToken: string, extra: Record<string, string | string[]> = {}) => request(app).post('/token')
+  .type('form')
+  .send({
+    grant_type: EXCHANGE,
+    client_id: 'example-native',
+    subject_token: refreshToken,
+    subject_token_type: RT_TYPE,
+    requested_token_type: STT_TYPE,
+    ...extra,
+  });
+
+beforeAll(async () => {
+  await redis.ping();
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+function expectTransferResponse(res: request.Response) {
+  expect(res.status).toBe(200);
+  expect(res.headers['cache-control']).toBe('no-store');
+  expect(res.body).toEqual({
+    access_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    issued_token_type: STT_TYPE,
+    token_type: 'N_A',
+    expires_in: 60,
+    id_token: expect.any(String),
+    refresh_token: expect.any(String),
+  });
+  // 43 base64url characters carry 258 bits: the 32 random bytes (256 bits) it was made from.
+  expect(Buffer.from(res.body.access_token, 'base64url')).toHaveLength(32);
+}
+
+describe('mint: the Auth0 request form', () => {
+  it('mints from a JSON body, rotating the refresh token and returning an ID token', async () => {
+    const tokens = await nativeLogin(app);
+    const res = await auth0Json(tokens.refresh_token);
+    expectTransferResponse(res);
+    expect(res.body.refresh_token).not.toBe(tokens.refresh_token);
+
+    const claims = JSON.parse(Buffer.from(res.body.id_token.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ sub: 'demo', aud: 'example-native', iss: 'http://localhost:3000' });
+    expect(issued.at(-1)).toMatchObject({ type: 'issued', clientId: 'example-native', accountId: 'demo', form: 'refresh_token', ip: '127.0.0.1' });
+  });
+
+  it('mints from a form-encoded body, and accepts the audience without the port', async () => {
+    const tokens = await nativeLogin(app);
+    const res = await request(app).post('/token').type('form').send({
+      grant_type: 'refresh_token',
+      client_id: 'example-native',
+      refresh_token: tokens.refresh_token,
+      audience: 'urn:localhost:session_transfer',
+    });
+    expectTransferResponse(res);
+  });
+
+  it('leaves a refresh_token grant without the transfer audience to oidc-provider', async () => {
+    const tokens = await nativeLogin(app);
+    const res = await request(app).post('/token').type('form').send({
+      grant_type: 'refresh_token', client_id: 'example-native', refresh_token: tokens.refresh_token,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
+    expect(res.body.issued_token_type).toBeUndefined();
+
+    // Built-in reuse detection still works: the old token again revokes the whole grant.
+    const reused = await request(app).post('/token').type('form').send({
+      grant_type: 'refresh_token', client_id: 'example-native', refresh_token: tokens.refresh_token,
+    });
+    expect(reused.status).toBe(400);
+    expect(reused.body.error).toBe('invalid_grant');
+    const after = await request(app).post('/token').type('form').send({
+      grant_type: 'refresh_token', client_id: 'example-native', refresh_token: res.body.refresh_token,
+    });
+    expect(after.body.error).toBe('invalid_grant');
+  });
+
+  it('still refuses JSON bodies for anything but the transfer', async () => {
+    const tokens = await nativeLogin(app);
+    const res = await request(app).post('/token').set('content-type', 'application/json')
+      .send(JSON.stringify({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: tokens.refresh_token }));
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+  });
+
+  it.each([
+    ['a refresh_token that is not a string', { refresh_token: 42 }, 'parameter refresh_token must be a string'],
+    ['no refresh_token', { refresh_token: undefined }, 'missing required parameter refresh_token'],
+    ['another parameter that is not a string', { scope: ['openid'] }, 'parameter scope must be a string'],
+  ])('answers invalid_request for %s', async (_name, extra, description) => {
+    const res = await auth0Json('x', extra);
+    expect(res.status).toBe(400);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: description });
+  });
+
+  it('answers invalid_request to a repeated parameter in a form body', async () => {
+    const res = await request(app).post('/token').type('form')
+      .send(`grant_type=refresh_token&client_id=example-native&refresh_token=a&refresh_token=b&audience=${encodeURIComponent(AUDIENCE)}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+  });
+});
+
+describe('mint: the RFC 8693 token-exchange form', () => {
+  it('mints with the exact response shape', async () => {
+    const tokens = await nativeLogin(app);
+    const res = await exchange(tokens.refresh_token);
+    expectTransferResponse(res);
+    expect(issued.at(-1)).toMatchObject({ form: 'token_exchange' });
+  });
+
+  it('returns no refresh_token when the provider does not rotate, and the old one stays valid', async () => {
+    const fixed = testIdentityProvider({ redis, keyPrefix: PREFIX }, { rotateRefreshToken: false });
+    const tokens = await nativeLogin(fixed.app);
+    const res = await request(fixed.app).post('/token').type('form').send({
+      grant_type: 'refresh_token', client_id: 'example-native', refresh_token: tokens.refresh_token, audience: AUDIENCE,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.refresh_token).toBeUndefined();
+    expect(res.body.id_token).toEqual(expect.any(String));
+    const again = await request(fixed.app).post('/token').type('form').send({
+      grant_type: 'refresh_token', client_id: 'example-native', refresh_token: tokens.refresh_token, audience: AUDIENCE,
+    });
+    expect(again.status).toBe(200);
+  });
+
+  it('records the web clients named by audience and resource', async () => {
+    const tokens = await nativeLogin(app);
+    const res = await exchange(tokens.refresh_token, { audience: 'example-web' });
+    expect(res.status).toBe(200);
+    const record = JSON.parse((await redis.get(`${PREFIX}{${hashToken(res.body.access_token)}}`))!);
+    expect(record).toMatchObject({ audience: ['example-web'], accountId: 'demo', clientId: 'example-native' });
+  });
+
+  it.each([
+    ['an unknown client', { audience: 'nobody' }],
+    ['a client that accepts no transfer', { audience: 'closed-web' }],
+    ['an unknown resource', { resource: 'https://nowhere.example' }],
+  ])('answers invalid_target for %s', async (_name, extra) => {
+    const tokens = await nativeLogin(app);
+    const res = await exchange(tokens.refresh_token, extra);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_target');
+    expect(failed.at(-1)).toMatchObject({ reason: 'invalid_target', error: 'invalid_target', accountId: 'demo' });
+    // Nothing was issued, nothing rotated: the refresh token still works.
+    expect((await exchange(tokens.refresh_token)).status).toBe(200);
+  });
+
+  it.each([
+    ['a wrong subject_token_type', { subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' }],
+    ['a wrong requested_token_type', { requested_token_type: 'urn:ietf:params:oauth:token-type:access_token' }],
+    ['no subject_token', { subject_token: '' }],
+    ['an actor_token', { actor_token: 'x', actor_token_type: RT_TYPE }],
+  ])('answers invalid_request for %s', async (_name, extra) => {
+    const tokens = await nativeLogin(app);
+    const res = await exchange(tokens.refresh_token, extra);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+    expect(failed.at(-1)).toMatchObject({ reason: 'invalid_request' });
+  });
+
+  it('answers invalid_scope for more scope than the refresh token has', async () => {
+    const tokens = await nativeLogin(app, { scope: 'openid offline_access' });
+    const res = await exchange(tokens.refresh_token, { scope: 'openid email' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_scope');
+  });
+});
+
+describe('mint: refusals', () => {
+  it('answers invalid_grant for an unknown refresh token', async () => {
+    const res = await auth0Json('not-a-refresh-token');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_grant');
+    expect(failed.at(-1)).toMatchObject({ reason: 'refresh_token_invalid', clientId: 'example-native' });
+  });
+
+  it("answers invalid_grant for another client's refresh token", async () => {
+    const tokens = await nativeLogin(app);
+    const res = await auth0Json(tokens.refresh_token, { client_id: 'second-native' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_grant');
+  });
+
+  it('answers unauthorized_client to a client without can_create_session_transfer_token', async () => {
+    const tokens = await nativeLogin(app, { clientId: 'plain-native', redirectUri: 'com.example.plain:/callback' });
+    const res = await auth0Json(tokens.refresh_token, { client_id: 'plain-native' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('unauthorized_client');
+    expect(failed.at(-1)).toMatchObject({ reason: 'client_not_allowed', clientId: 'plain-native' });
+  });
+
+  it('treats a rotated refresh token used again as reuse and revokes its grant', async () => {
+    const tokens = await nativeLogin(app);
+    const first = await auth0Json(tokens.refresh_token);
+    expect(first.status).toBe(200);
+
+    const again = await auth0Json(tokens.refresh_token);
+    expect(again.status).toBe(400);
+    expect(again.body.error).toBe('invalid_grant');
+    expect(failed.at(-1)).toMatchObject({ reason: 'refresh_token_reused' });
+    // The whole family is gone, including the token the first mint rotated to.
+    expect((await auth0Json(first.body.refresh_token)).body.error).toBe('invalid_grant');
+  });
+
+  it('refuses a refresh token born from a transfer (nested transfer), also after rotation', async () => {
+    const tokens = await nativeLogin(app);
+    // A refresh token of a transferred session carries the transfer amr marker.
+    const original = (await provider.RefreshToken.find(tokens.refresh_token))!;
+    const born = new provider.RefreshToken({
+      client: (await provider.Client.find('example-native'))!,
+      accountId: original.accountId,
+      grantId: original.grantId!,
+      gty: 'authorization_code',
+      scope: original.scope!,
+      amr: ['pwd', 'session_transfer'],
+    });
+    const value = await born.save();
+
+    const res = await auth0Json(value);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_grant');
+    expect(failed.at(-1)).toMatchObject({ reason: 'nested_transfer' });
+
+    const refreshed = await request(app).post('/token').type('form')
+      .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: value });
+    expect(refreshed.status).toBe(200);
+    const nested = await auth0Json(refreshed.body.refresh_token);
+    expect(nested.body.error).toBe('invalid_grant');
+    expect(failed.at(-1)).toMatchObject({ reason: 'nested_transfer' });
+  });
+});
+
+describe('mint: what reaches Redis and the events', () => {
+  it('stores only the hash, with a TTL no longer than the lifetime, and no raw token anywhere', async () => {
+    await redis.flushdb();
+    const tokens = await nativeLogin(app);
+    const res = await auth0Json(tokens.refresh_token);
+    const stt: string = res.body.access_token;
+
+    const keys = await redis.keys('*');
+    expect(keys).toEqual([`${PREFIX}{${hashToken(stt)}}`]);
+    const ttl = await redis.ttl(keys[0]!);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60);
+
+    const stored = (await redis.get(keys[0]!))!;
+    for (const secret of [stt, tokens.refresh_token, res.body.refresh_token]) {
+      expect(stored).not.toContain(secret);
+      expect(keys[0]).not.toContain(secret);
+    }
+    expect(JSON.parse(stored)).toMatchObject({
+      accountId: 'demo',
+      clientId: 'example-native',
+      grantId: expect.any(String),
+      refreshTokenHash: hashToken(tokens.refresh_token),
+      scope: 'openid email',
+      amr: ['pwd'],
+      authTime: expect.any(Number),
+      ip: '127.0.0.1',
+      exp: expect.any(Number),
+    });
+  });
+
+  it('never puts a raw token in an event', async () => {
+    const tokens = await nativeLogin(app);
+    const ok = await auth0Json(tokens.refresh_token);
+    const reused = await auth0Json(tokens.refresh_token);
+    expect(reused.status).toBe(400);
+    const text = JSON.stringify([issued, failed]);
+    for (const secret of [ok.body.access_token, tokens.refresh_token, ok.body.refresh_token]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});
