@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import request from 'supertest';
+
+import { nativeLogin } from '../helpers/native-login.js';
+
+let child: ChildProcess;
+let url: string;
+let output = '';
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, PORT: String(port) };
+  delete env.REDIS_URL;
+  delete env.NODE_OPTIONS;
+  // What `npm start` runs, started directly so the test owns the process.
+  child = spawn(process.execPath, ['--import', 'tsx', 'examples/idp/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (chunk) => { output += chunk; });
+  child.stderr!.on('data', (chunk) => { output += chunk; });
+  const deadline = Date.now() + 15_000;
+  while (!output.includes('identity provider:')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`example did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}, 20_000);
+
+afterAll(async () => {
+  if (child.exitCode === null) {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+});
+
+it('serves discovery without Redis, warning that the store is in memory', async () => {
+  const res = await request(url).get('/.well-known/openid-configuration');
+  expect(res.status).toBe(200);
+  expect(res.body.issuer).toBe(`http://localhost:${new URL(url).port}`);
+  expect(res.body.grant_types_supported).toContain('urn:ietf:params:oauth:grant-type:token-exchange');
+  expect(output).toContain('MemoryStore keeps tokens in this process only');
+});
+
+it('signs the native client in and mints a session transfer token end to end', async () => {
+  const tokens = await nativeLogin(url);
+  const port = new URL(url).port;
+  const res = await request(url).post('/token').set('content-type', 'application/json').send(JSON.stringify({
+    grant_type: 'refresh_token',
+    client_id: 'example-native',
+    refresh_token: tokens.refresh_token,
+    audience: `urn:localhost:${port}:session_transfer`,
+  }));
+  expect(res.status).toBe(200);
+  expect(res.body).toMatchObject({
+    access_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    issued_token_type: 'urn:auth0:params:oauth:token-type:session_transfer_token',
+    token_type: 'N_A',
+    expires_in: 60,
+  });
+  expect(output).toContain('session transfer token issued');
+  expect(output).not.toContain(res.body.access_token);
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import Provider from 'oidc-provider';
+
+import { ClientMetadataError, clientDefaults, MemoryStore, sessionTransfer } from '../../lib/index.js';
+import { resolveClientSettings } from '../../lib/client-metadata.js';
+
+describe('client metadata session_transfer', () => {
+  it("has Auth0's defaults", () => {
+    expect(resolveClientSettings('c', undefined)).toEqual({
+      can_create_session_transfer_token: false,
+      enforce_cascade_revocation: true,
+      allowed_authentication_methods: [],
+      enforce_device_binding: 'ip',
+      allow_refresh_token: false,
+      enforce_online_refresh_tokens: true,
+    });
+    expect(resolveClientSettings('c', null)).toEqual(clientDefaults);
+  });
+
+  it('keeps given values and defaults the rest', () => {
+    expect(resolveClientSettings('web', { allowed_authentication_methods: ['query', 'query', 'cookie'], enforce_device_binding: 'none' }))
+      .toMatchObject({ allowed_authentication_methods: ['query', 'cookie'], enforce_device_binding: 'none', allow_refresh_token: false });
+  });
+
+  it.each([
+    ['not an object', 'yes', 'client "app": session_transfer must be an object'],
+    ['a string boolean', { allow_refresh_token: 'true' }, 'client "app": session_transfer.allow_refresh_token must be a boolean'],
+    ['an unknown method', { allowed_authentication_methods: ['header'] }, 'client "app": session_transfer.allowed_authentication_methods must be an array of "cookie", "query"'],
+    ['an unknown binding', { enforce_device_binding: 'mac' }, 'client "app": session_transfer.enforce_device_binding must be one of "ip", "asn", "none"'],
+    ['an unknown field', { can_create: true }, 'client "app": session_transfer.can_create is not a known setting'],
+  ])('rejects %s, naming the client and the field', (_name, value, message) => {
+    expect(() => resolveClientSettings('app', value)).toThrow(ClientMetadataError);
+    expect(() => resolveClientSettings('app', value)).toThrow(message);
+  });
+
+  it('stops start-up at configure() when a static client is wrong', () => {
+    const transfer = sessionTransfer({ store: new MemoryStore() });
+    expect(() => transfer.configure({
+      clients: [{ client_id: 'web', client_secret: 's', redirect_uris: ['https://rp.example/cb'], session_transfer: { enforce_device_binding: 'MAC' } }],
+    })).toThrow('client "web": session_transfer.enforce_device_binding must be one of "ip", "asn", "none"');
+  });
+
+  it('validates dynamically loaded clients through oidc-provider, naming the client', async () => {
+    const transfer = sessionTransfer({ store: new MemoryStore() });
+    const provider = new Provider('http://localhost:3000', transfer.configure({}));
+    transfer.attach(provider);
+    await expect(provider.Client.validate({
+      client_id: 'dyn', client_secret: 's', redirect_uris: ['https://rp.example/cb'],
+      session_transfer: { allowed_authentication_methods: 'cookie' },
+    })).rejects.toMatchObject({
+      error: 'invalid_client_metadata',
+      error_description: 'client "dyn": session_transfer.allowed_authentication_methods must be an array of "cookie", "query"',
+    });
+  });
+
+  it('lets clients holding refresh tokens use the token-exchange grant, and no others', async () => {
+    const transfer = sessionTransfer({ store: new MemoryStore() });
+    const provider = new Provider('http://localhost:3000', transfer.configure({
+      clients: [
+        { client_id: 'native', token_endpoint_auth_method: 'none', application_type: 'native', redirect_uris: ['com.example:/cb'], grant_types: ['authorization_code', 'refresh_token'] },
+        { client_id: 'web', client_secret: 's', redirect_uris: ['https://rp.example/cb'] },
+      ],
+    }));
+    transfer.attach(provider);
+    const exchange = 'urn:ietf:params:oauth:grant-type:token-exchange';
+    expect((await provider.Client.find('native'))!.grantTypeAllowed(exchange)).toBe(true);
+    expect((await provider.Client.find('web'))!.grantTypeAllowed(exchange)).toBe(false);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { MemoryStore, OptionsError, sessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
+import { defaults, resolveOptions } from '../../lib/options.js';
+
+const store = new MemoryStore();
+
+describe('options', () => {
+  it('fills in every default', () => {
+    const resolved = resolveOptions({ store });
+    expect(resolved).toMatchObject({
+      keyPrefix: 'st:',
+      commandTimeout: 1000,
+      ttl: 60,
+      tokenType: 'urn:auth0:params:oauth:token-type:session_transfer_token',
+      cookieName: 'auth0_session_transfer_token',
+      trustProxy: false,
+      asnResolver: undefined,
+    });
+    expect(resolved.clock).toBe(Date.now);
+    expect(resolved.audience(new URL('https://id.example.com:8443/oidc'))).toEqual([
+      'urn:id.example.com:8443:session_transfer',
+      'urn:id.example.com:session_transfer',
+    ]);
+    expect(defaults.audience(new URL('https://id.example.com'))).toEqual(['urn:id.example.com:session_transfer']);
+  });
+
+  it.each<[string, SessionTransferOptions, RegExp]>([
+    ['no store', {}, /^options\.redis is required/],
+    ['both stores', { store, redis: {} as never }, /^options\.store cannot be combined with options\.redis/],
+    ['a redis that is not a client', { redis: { get: 1 } as never }, /^options\.redis must be an ioredis client/],
+    ['a store without consume', { store: { save: async () => undefined } as never }, /^options\.store must implement/],
+    ['a ttl below 10', { store, ttl: 5 }, /^options\.ttl must be an integer from 10 to 300$/],
+    ['a ttl above 300', { store, ttl: 301 }, /^options\.ttl must be an integer from 10 to 300$/],
+    ['a fractional ttl', { store, ttl: 60.5 }, /^options\.ttl must be/],
+    ['a zero commandTimeout', { store, commandTimeout: 0 }, /^options\.commandTimeout must be an integer from 50/],
+    ['an empty keyPrefix', { store, keyPrefix: '' }, /^options\.keyPrefix must be a non-empty string$/],
+    ['a cookie name with a space', { store, cookieName: 'a b' }, /^options\.cookieName must be a string matching/],
+    ['trustProxy true', { store, trustProxy: true as never }, /^options\.trustProxy must be an integer from 1 to 10$/],
+    ['an asnResolver without lookup', { store, asnResolver: {} as never }, /^options\.asnResolver must have a lookup/],
+    ['a clock that is not a function', { store, clock: 5 as never }, /^options\.clock must be a function$/],
+    ['an unknown option', { store, tll: 60 } as never, /^options\.tll is not an option/],
+  ])('rejects %s, naming the option', (_name, input, message) => {
+    let thrown: unknown;
+    try {
+      sessionTransfer(input);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(OptionsError);
+    expect(thrown).toMatchObject({ code: 'ERR_SESSION_TRANSFER_OPTIONS', message: expect.stringMatching(message) });
+  });
+
+  it('accepts the ends of each range', () => {
+    expect(resolveOptions({ store, ttl: 10, commandTimeout: 50, trustProxy: 1 })).toMatchObject({ ttl: 10, commandTimeout: 50, trustProxy: 1 });
+    expect(resolveOptions({ store, ttl: 300 }).ttl).toBe(300);
+  });
+});
