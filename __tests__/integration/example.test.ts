@@ -21,7 +21,7 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, PORT: String(port) };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
   delete env.REDIS_URL;
   delete env.NODE_OPTIONS;
   // What `npm start` runs, started directly so the test owns the process.
