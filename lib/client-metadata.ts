@@ -47,31 +47,48 @@ const BINDINGS: readonly DeviceBinding[] = ['ip', 'asn', 'none'];
 export function resolveClientSettings(clientId: string, value: unknown): ClientSessionTransfer {
   if (value === undefined || value === null) return { ...clientDefaults, allowed_authentication_methods: [] };
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new ClientMetadataError(clientId, '', 'must be an object');
+    throw new ClientMetadataError(clientId, METADATA_KEY, 'must be an object');
   }
   const input = value as Record<string, unknown>;
   const settings: ClientSessionTransfer = { ...clientDefaults, allowed_authentication_methods: [] };
 
   for (const [field, given] of Object.entries(input)) {
     if ((BOOLEAN_FIELDS as readonly string[]).includes(field)) {
-      if (typeof given !== 'boolean') throw new ClientMetadataError(clientId, field, 'must be a boolean');
+      if (typeof given !== 'boolean') throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, 'must be a boolean');
       settings[field as (typeof BOOLEAN_FIELDS)[number]] = given;
     } else if (field === 'allowed_authentication_methods') {
       if (given === null) continue; // Auth0 allows null for "none"
       if (!Array.isArray(given) || !given.every((m) => METHODS.includes(m))) {
-        throw new ClientMetadataError(clientId, field, `must be an array of ${METHODS.map((m) => `"${m}"`).join(', ')}`);
+        throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be an array of ${METHODS.map((m) => `"${m}"`).join(', ')}`);
       }
       settings.allowed_authentication_methods = [...new Set(given as AuthenticationMethod[])];
     } else if (field === 'enforce_device_binding') {
       if (!BINDINGS.includes(given as DeviceBinding)) {
-        throw new ClientMetadataError(clientId, field, `must be one of ${BINDINGS.map((b) => `"${b}"`).join(', ')}`);
+        throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be one of ${BINDINGS.map((b) => `"${b}"`).join(', ')}`);
       }
       settings.enforce_device_binding = given as DeviceBinding;
     } else {
-      throw new ClientMetadataError(clientId, field, 'is not a known setting');
+      throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, 'is not a known setting');
     }
   }
   return settings;
+}
+
+/**
+ * Client metadata marking a web client first-party (Auth0's name): a login from a transfer then
+ * records consent for the requested scopes instead of showing a consent screen. Never honoured
+ * for native clients.
+ */
+export const FIRST_PARTY_KEY = 'is_first_party';
+
+/** Validates `is_first_party`: a boolean, and never true on a native client. */
+export function resolveFirstParty(clientId: string, value: unknown, applicationType: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw new ClientMetadataError(clientId, FIRST_PARTY_KEY, 'must be a boolean');
+  if (value && applicationType === 'native') {
+    throw new ClientMetadataError(clientId, FIRST_PARTY_KEY, 'cannot be true for a native client (consent is never skipped for native apps)');
+  }
+  return value;
 }
 
 /** The settings of a client oidc-provider has loaded (validated and defaulted at load time). */

@@ -32,16 +32,14 @@ export class OptionsError extends SessionTransferError {
   }
 }
 
-/** A client's `session_transfer` metadata is invalid; the message names the client and field. */
+/** A client's metadata for the library is invalid; the message names the client and field. */
 export class ClientMetadataError extends SessionTransferError {
   readonly clientId: string;
+  /** The metadata path, e.g. `session_transfer.enforce_device_binding`. */
   readonly field: string;
 
   constructor(clientId: string, field: string, message: string) {
-    super(
-      'ERR_SESSION_TRANSFER_CLIENT_METADATA',
-      `client "${clientId}": session_transfer${field ? `.${field}` : ''} ${message}`,
-    );
+    super('ERR_SESSION_TRANSFER_CLIENT_METADATA', `client "${clientId}": ${field} ${message}`);
     this.clientId = clientId;
     this.field = field;
   }

@@ -62,9 +62,72 @@ export interface IssueFailedEvent extends RequestContext {
   grantId?: string;
 }
 
+/** Why a presented token did not sign the browser in (Auth0's `w` log warnings). */
+export type RejectionReason =
+  /** Unknown, already used or expired. */
+  | 'not_found_or_expired'
+  /** The native refresh token's grant was revoked between mint and redeem. */
+  | 'parent_revoked'
+  /** The redeeming device is not the minting one under the web client's binding rule. */
+  | 'device_mismatch'
+  /** The token names web clients and this is not one of them. */
+  | 'client_mismatch'
+  /** The browser already has a session of another user (that session is ended). */
+  | 'user_mismatch'
+  /** The redeem hook denied, threw or timed out. */
+  | 'denied'
+  /** The token store is unavailable; the token could not be checked. */
+  | 'store_unavailable';
+
+/** The web side of a redemption: the client that redeems and how the token arrived. */
+interface RedeemContext extends RequestContext {
+  /** The web client redeeming the token. */
+  clientId: string;
+  transport: 'cookie' | 'query';
+}
+
+/** A token signed a browser in (Auth0 log type `s` with `triggered_by_session_transfer_token`). */
+export interface RedeemedEvent extends RedeemContext {
+  type: 'redeemed';
+  /** The native client that minted it, the account and the parent grant. */
+  issuingClientId: string;
+  accountId: string;
+  grantId: string;
+  /** oidc-provider session uid of the browser session. */
+  sessionUid: string;
+  /** `new_session` (no session before) or `same_user` (the session continues). */
+  outcome: 'new_session' | 'same_user';
+}
+
+/** A presented token was refused; the user gets the login prompt (`login_required` for `prompt=none`). */
+export interface RejectedEvent extends RedeemContext {
+  type: 'rejected';
+  reason: RejectionReason;
+  /** Known when the token was found. */
+  issuingClientId?: string;
+  accountId?: string;
+  grantId?: string;
+  /** For `device_mismatch`: the rule and both sides (IP or ASN). */
+  binding?: { rule: 'ip' | 'asn'; expected?: string | number; actual?: string | number };
+}
+
+/** A browser session was ended because of a transfer (case 3: another user's token arrived). */
+export interface SessionRevokedEvent extends RequestContext {
+  type: 'session_revoked';
+  /** The web client whose authorization request ended it. */
+  clientId: string;
+  /** The account whose session ended, and the grants revoked with it. */
+  accountId: string;
+  grantIds: string[];
+  reason: 'user_mismatch' | 'idle_expired';
+}
+
 export interface SessionTransferEvents {
   issued: [IssuedEvent];
   issue_failed: [IssueFailedEvent];
+  redeemed: [RedeemedEvent];
+  rejected: [RejectedEvent];
+  session_revoked: [SessionRevokedEvent];
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AsnResolver } from './binding/asn.js';
+import type { RedeemHook } from './redeem/hook.js';
 import { OptionsError } from './errors.js';
 import type { RedisClient } from './store/redis-store.js';
 import type { TransferStore } from './store/store.js';
@@ -47,6 +48,13 @@ export interface SessionTransferOptions {
   asnResolver?: AsnResolver;
   /** Current time in milliseconds. Default `Date.now`; inject one in tests. */
   clock?: () => number;
+  /**
+   * Called before a valid token signs a browser in, with the token's issuing context and the
+   * redeeming request's. It may deny, or shorten the new session's lifetimes. Default: none.
+   */
+  onRedeem?: RedeemHook;
+  /** Longest wait for `onRedeem` in milliseconds (default 2000, 10–30000); past it, denied. */
+  redeemHookTimeout?: number;
 }
 
 export interface ResolvedOptions {
@@ -61,6 +69,8 @@ export interface ResolvedOptions {
   trustProxy: false | number;
   asnResolver: AsnResolver | undefined;
   clock: () => number;
+  onRedeem: RedeemHook | undefined;
+  redeemHookTimeout: number;
 }
 
 export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
@@ -84,6 +94,7 @@ export const defaults = {
   cookieName: 'auth0_session_transfer_token',
   trustProxy: false,
   clock: Date.now,
+  redeemHookTimeout: 2000,
 } as const satisfies Partial<ResolvedOptions>;
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -113,7 +124,7 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
   }
   const known = new Set<string>([
     'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
-    'trustProxy', 'asnResolver', 'clock',
+    'trustProxy', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
   ]);
   for (const key of Object.keys(input)) {
     if (!known.has(key)) throw new OptionsError(key, `is not an option (known: ${[...known].join(', ')})`);
@@ -153,5 +164,7 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     trustProxy,
     asnResolver,
     clock: fn('clock', input.clock ?? defaults.clock),
+    onRedeem: input.onRedeem === undefined ? undefined : fn('onRedeem', input.onRedeem),
+    redeemHookTimeout: integer('redeemHookTimeout', input.redeemHookTimeout ?? defaults.redeemHookTimeout, 10, 30_000),
   };
 }

@@ -1,9 +1,15 @@
-import type { Account, Configuration, FindAccount, KoaContextWithOIDC, RefreshToken } from 'oidc-provider';
+import type {
+  Account, Client, Configuration, FindAccount, Grant, KoaContextWithOIDC, RefreshToken, Session,
+} from 'oidc-provider';
+
+type IssueRefreshToken = NonNullable<Configuration['issueRefreshToken']>;
+type ExpiresWithSession = NonNullable<Configuration['expiresWithSession']>;
+type GrantSource = Parameters<IssueRefreshToken>[2];
 
 /**
- * The pieces of the host's oidc-provider configuration the mint must honour like the built-in
- * grants do. oidc-provider keeps its resolved configuration private, so `configure()` reads them
- * from the configuration it is given, with oidc-provider's documented defaults where absent.
+ * The parts of the host's oidc-provider configuration the library builds on. oidc-provider keeps
+ * its resolved configuration private, so `configure()` reads them from the configuration it is
+ * given, with oidc-provider's documented defaults where absent.
  */
 export interface ProviderHooks {
   findAccount: FindAccount;
@@ -12,6 +18,11 @@ export interface ProviderHooks {
   conformIdTokenClaims: boolean;
   /** The token endpoint path, relative to the provider's mount point. */
   tokenPath: string;
+  /** The host's `ttl.Session` in seconds. */
+  sessionTtl(ctx: KoaContextWithOIDC, session: Session): number;
+  loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined>;
+  issueRefreshToken: IssueRefreshToken;
+  expiresWithSession: ExpiresWithSession;
 }
 
 /** oidc-provider's default `findAccount`: any subject is an account with only a `sub` claim. */
@@ -27,9 +38,25 @@ function defaultRotate(ctx: KoaContextWithOIDC): boolean {
   return refreshToken.ttlPercentagePassed() >= 70;
 }
 
+/** oidc-provider's defaults for the grant and token-lifetime hooks. */
+const DEFAULT_SESSION_TTL = 14 * 24 * 60 * 60;
+
+async function defaultLoadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
+  const grantId = ctx.oidc.result?.consent?.grantId as string | undefined
+    ?? ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+  return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+}
+
+const defaultIssueRefreshToken = async (_ctx: KoaContextWithOIDC, client: Client, source: GrantSource) =>
+  client.grantTypeAllowed('refresh_token') && source.scopes.has('offline_access');
+
+const defaultExpiresWithSession = async (_ctx: KoaContextWithOIDC, source: Parameters<ExpiresWithSession>[1]) =>
+  !source.scopes.has('offline_access');
+
 export function captureHooks(configuration: Configuration): ProviderHooks {
   const rotate = configuration.rotateRefreshToken ?? defaultRotate;
   const userinfo = configuration.features?.userinfo?.enabled ?? true;
+  const sessionTtl = configuration.ttl?.Session ?? DEFAULT_SESSION_TTL;
   return {
     findAccount: configuration.findAccount ?? defaultFindAccount,
     async shouldRotate(ctx) {
@@ -39,5 +66,9 @@ export function captureHooks(configuration: Configuration): ProviderHooks {
     },
     conformIdTokenClaims: (configuration.conformIdTokenClaims ?? true) && userinfo,
     tokenPath: configuration.routes?.token ?? '/token',
+    sessionTtl: (ctx, session) => (typeof sessionTtl === 'function' ? sessionTtl(ctx, session) : sessionTtl),
+    loadExistingGrant: async (ctx) => (await (configuration.loadExistingGrant ?? defaultLoadExistingGrant)(ctx)) ?? undefined,
+    issueRefreshToken: configuration.issueRefreshToken ?? defaultIssueRefreshToken,
+    expiresWithSession: configuration.expiresWithSession ?? defaultExpiresWithSession,
   };
 }

@@ -1,12 +1,14 @@
 import { errors, type ClientMetadata, type Configuration, type Provider } from 'oidc-provider';
 
-import { METADATA_KEY, resolveClientSettings } from './client-metadata.js';
+import { FIRST_PARTY_KEY, METADATA_KEY, resolveClientSettings, resolveFirstParty } from './client-metadata.js';
 import { ClientMetadataError, UsageError } from './errors.js';
 import { SessionTransferEmitter } from './events.js';
 import { auth0RequestTranslator } from './mint/auth0-request.js';
 import { createMintHandler, GRANT_DUPLICATES, GRANT_PARAMETERS } from './mint/grant.js';
 import { resolveOptions, TOKEN_EXCHANGE_GRANT, type ResolvedOptions, type SessionTransferOptions } from './options.js';
 import { captureHooks, type ProviderHooks } from './provider-hooks.js';
+import { redeemConfiguration } from './redeem/configuration.js';
+import { createRedeem } from './redeem/redeem.js';
 import { RedisStore } from './store/redis-store.js';
 import type { TransferStore } from './store/store.js';
 
@@ -19,8 +21,9 @@ type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
  * without `can_create_session_transfer_token` is told `unauthorized_client`.
  */
 function applyClientSettings(metadata: ClientMetadata): void {
-  const settings = resolveClientSettings(String(metadata.client_id), metadata[METADATA_KEY]);
-  metadata[METADATA_KEY] = settings;
+  const clientId = String(metadata.client_id);
+  metadata[METADATA_KEY] = resolveClientSettings(clientId, metadata[METADATA_KEY]);
+  metadata[FIRST_PARTY_KEY] = resolveFirstParty(clientId, metadata[FIRST_PARTY_KEY], metadata.application_type);
   const grantTypes = metadata.grant_types;
   if (grantTypes?.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
     metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];
@@ -28,11 +31,12 @@ function applyClientSettings(metadata: ClientMetadata): void {
 }
 
 function withClientMetadata(extra: ExtraClientMetadata | undefined): ExtraClientMetadata {
-  const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY])];
+  const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY, FIRST_PARTY_KEY])];
   return {
     ...extra,
     properties,
     validator(ctx, key, value, metadata) {
+      if (key === FIRST_PARTY_KEY) return undefined; // validated together with METADATA_KEY
       if (key !== METADATA_KEY) return extra?.validator?.(ctx, key, value, metadata);
       try {
         applyClientSettings(metadata);
@@ -66,16 +70,26 @@ export class SessionTransfer extends SessionTransferEmitter {
   }
 
   /**
-   * Returns a copy of an oidc-provider configuration with the library's client metadata added.
-   * Static clients' `session_transfer` settings are validated here, so a wrong one stops
+   * Returns a copy of an oidc-provider configuration with the library added: its client metadata,
+   * the `session_transfer_token` authorization parameter, a check in the login prompt of the
+   * interaction policy, and wrappers of `loadExistingGrant`, `issueRefreshToken`,
+   * `expiresWithSession` and `ttl.Session` that keep the host's own behaviour for everything not
+   * born from a transfer. Static clients' settings are validated here, so a wrong one stops
    * start-up with a `ClientMetadataError` naming the client and the field.
    */
   configure(configuration: Configuration = {}): Configuration {
     for (const client of configuration.clients ?? []) {
       resolveClientSettings(String(client.client_id), client[METADATA_KEY]);
+      resolveFirstParty(String(client.client_id), client[FIRST_PARTY_KEY], client.application_type);
     }
-    this.#hooks = captureHooks(configuration);
-    return { ...configuration, extraClientMetadata: withClientMetadata(configuration.extraClientMetadata) };
+    const hooks = captureHooks(configuration);
+    this.#hooks = hooks;
+    const redeem = createRedeem({ hooks, options: this.options, store: this.store, events: this });
+    return {
+      ...configuration,
+      extraClientMetadata: withClientMetadata(configuration.extraClientMetadata),
+      ...redeemConfiguration(configuration, hooks, redeem),
+    };
   }
 
   /**

@@ -38,7 +38,25 @@ export const testClients: ClientMetadata[] = [
     redirect_uris: ['http://localhost:3002/callback'],
     response_types: ['code'],
   },
+  webTestClient('query-web', { allowed_authentication_methods: ['query'] }),
+  webTestClient('cookie-web', { allowed_authentication_methods: ['cookie'] }),
+  webTestClient('refresh-web', { allowed_authentication_methods: ['query'], allow_refresh_token: true }),
+  webTestClient('unbound-web', { allowed_authentication_methods: ['query'], enforce_device_binding: 'none' }),
+  webTestClient('consenting-web', { allowed_authentication_methods: ['query'] }, false),
 ];
+
+/** A confidential web client `<id>` with secret `<id>-secret` and redirect URI `https://<id>.example/cb`. */
+export function webTestClient(clientId: string, settings: Record<string, unknown>, firstParty = true): ClientMetadata {
+  return {
+    client_id: clientId,
+    client_secret: `${clientId}-secret`,
+    redirect_uris: [`https://${clientId}.example/cb`],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    is_first_party: firstParty,
+    session_transfer: settings,
+  };
+}
 
 /** A Redis client for one test file, with fast failure so a stopped Redis shows at once. */
 export function redisClient(url = process.env.REDIS_URL!): Redis {

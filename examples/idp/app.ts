@@ -19,10 +19,11 @@ export const nativeClient: ClientMetadata = {
   session_transfer: { can_create_session_transfer_token: true },
 };
 
-/** The example's web app, which accepts transfer tokens by cookie or query. */
+/** The example's web app: first-party, accepts transfer tokens by cookie or query. */
 export const webClient: ClientMetadata = {
   client_id: 'example-web',
   client_secret: 'example-web-secret',
+  is_first_party: true,
   redirect_uris: ['http://localhost:3001/callback'],
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],

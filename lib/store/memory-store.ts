@@ -1,4 +1,4 @@
-import type { TransferRecord, TransferStore } from './store.js';
+import { sessionRecordTtl, type TransferredSession, type TransferRecord, type TransferStore } from './store.js';
 
 let warned = false;
 
@@ -8,6 +8,7 @@ let warned = false;
  */
 export class MemoryStore implements TransferStore {
   readonly #entries = new Map<string, { json: string; expiresAt: number }>();
+  readonly #sessions = new Map<string, { json: string; expiresAt: number }>();
   readonly #now: () => number;
 
   /** @param now clock in milliseconds, for tests; defaults to `Date.now`. */
@@ -35,10 +36,28 @@ export class MemoryStore implements TransferStore {
     return JSON.parse(entry.json) as TransferRecord;
   }
 
+  async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {
+    this.#prune();
+    this.#sessions.set(uid, { json: JSON.stringify(session), expiresAt: this.#now() + sessionRecordTtl(session, ttlSeconds) * 1000 });
+  }
+
+  async touchSession(uid: string): Promise<TransferredSession | undefined> {
+    const entry = this.#sessions.get(uid);
+    if (!entry || entry.expiresAt <= this.#now()) {
+      this.#sessions.delete(uid);
+      return undefined;
+    }
+    const session = JSON.parse(entry.json) as TransferredSession;
+    if (session.idle) entry.expiresAt = this.#now() + session.idle * 1000;
+    return session;
+  }
+
   #prune(): void {
     const now = this.#now();
-    for (const [hash, { expiresAt }] of this.#entries) {
-      if (expiresAt <= now) this.#entries.delete(hash);
+    for (const entries of [this.#entries, this.#sessions]) {
+      for (const [key, { expiresAt }] of entries) {
+        if (expiresAt <= now) entries.delete(key);
+      }
     }
   }
 }

@@ -1,7 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
 
 import { StoreUnavailableError } from '../errors.js';
-import { parseRecord, type TransferRecord, type TransferStore } from './store.js';
+import {
+  parseJson, sessionRecordTtl, type TransferredSession, type TransferRecord, type TransferStore,
+} from './store.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -16,6 +18,17 @@ export interface RedisStoreOptions {
   /** Longest wait for one Redis command, in milliseconds. */
   commandTimeout: number;
 }
+
+/**
+ * Reads a session record and, when it has an idle lifetime, restarts that lifetime, in one
+ * atomic round trip. The absolute lifetime is capped by oidc-provider's own session expiry.
+ */
+const TOUCH_SESSION = `
+local json = redis.call('GET', KEYS[1])
+if not json then return false end
+local idle = cjson.decode(json).idle
+if idle then redis.call('EXPIRE', KEYS[1], idle) end
+return json`;
 
 /**
  * Tokens in Redis: `SET <prefix>{<hash>} <json> EX <ttl> NX` to store, `GETDEL` to consume (one
@@ -37,6 +50,10 @@ export class RedisStore implements TransferStore {
     return `${this.#prefix}{${tokenHash}}`;
   }
 
+  sessionKey(uid: string): string {
+    return `${this.#prefix}session:{${uid}}`;
+  }
+
   async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
     const reply = await this.#run('SET', () =>
       this.#client.set(this.key(tokenHash), JSON.stringify(record), 'EX', ttlSeconds, 'NX'));
@@ -47,7 +64,18 @@ export class RedisStore implements TransferStore {
   }
 
   async consume(tokenHash: string): Promise<TransferRecord | undefined> {
-    return parseRecord(await this.#run('GETDEL', () => this.#client.getdel(this.key(tokenHash))));
+    return parseJson(await this.#run('GETDEL', () => this.#client.getdel(this.key(tokenHash))));
+  }
+
+  async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {
+    await this.#run('SET', () =>
+      this.#client.set(this.sessionKey(uid), JSON.stringify(session), 'EX', sessionRecordTtl(session, ttlSeconds)));
+  }
+
+  async touchSession(uid: string): Promise<TransferredSession | undefined> {
+    const json = await this.#run('EVAL', () =>
+      this.#client.eval(TOUCH_SESSION, 1, this.sessionKey(uid)) as Promise<string | null>);
+    return parseJson(json);
   }
 
   /**

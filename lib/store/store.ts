@@ -30,6 +30,16 @@ export interface TransferRecord {
   exp: number;
 }
 
+/** What is kept for one browser session created from a transfer, under its session uid. */
+export interface TransferredSession {
+  /** The parent grant (the native refresh token's) and the native client. */
+  grantId: string;
+  clientId: string;
+  accountId: string;
+  /** Idle lifetime in seconds set by the redeem hook: the session ends when unused this long. */
+  idle?: number;
+}
+
 /**
  * Storage for Session Transfer Tokens, keyed by token hash. Implementations must expire entries
  * after `ttlSeconds` and consume atomically: of any number of concurrent `consume` calls for one
@@ -39,9 +49,20 @@ export interface TransferRecord {
 export interface TransferStore {
   save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void>;
   consume(tokenHash: string): Promise<TransferRecord | undefined>;
+  /**
+   * Records a session created from a transfer, kept for `ttlSeconds`, or for its `idle`
+   * lifetime from the last `touchSession` when it has one.
+   */
+  saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void>;
+  /** The session's record, restarting its idle lifetime; undefined once it expired. */
+  touchSession(uid: string): Promise<TransferredSession | undefined>;
 }
 
-export function parseRecord(json: string | null): TransferRecord | undefined {
-  if (json === null) return undefined;
-  return JSON.parse(json) as TransferRecord;
+export function parseJson<T>(json: string | null | undefined): T | undefined {
+  return json === null || json === undefined ? undefined : JSON.parse(json) as T;
+}
+
+/** How long a session record lives before it is touched again. */
+export function sessionRecordTtl(session: TransferredSession, ttlSeconds: number): number {
+  return session.idle ? Math.min(session.idle, ttlSeconds) : ttlSeconds;
 }

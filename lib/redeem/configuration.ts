@@ -1,0 +1,101 @@
+import { interactionPolicy, type Client, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
+
+import { clientSettings, FIRST_PARTY_KEY } from '../client-metadata.js';
+import { TOKEN_PARAM, TRANSFER_AMR } from '../options.js';
+import type { ProviderHooks } from '../provider-hooks.js';
+import { loginForced, transferredLogin } from './request-state.js';
+
+type ExtraParamValidator = (ctx: KoaContextWithOIDC, value: string | undefined, client?: Client) => Promise<void>;
+
+/** The reason oidc-provider reports when the library forces the login prompt. */
+export const FORCED_LOGIN_REASON = 'session_transfer_rejected';
+
+/** `amr` of a token, code or session tells whether it descends from a transfer. */
+const fromTransfer = (source: object) => Boolean((source as { amr?: string[] }).amr?.includes(TRANSFER_AMR));
+
+function extraParams(existing: Configuration['extraParams'], validator: ExtraParamValidator): NonNullable<Configuration['extraParams']> {
+  // oidc-provider takes either a list of names or a map of name to validator.
+  const map = Array.isArray(existing)
+    ? Object.fromEntries(existing.map((name) => [name, null]))
+    : { ...(existing as Record<string, unknown> | undefined) };
+  return { ...map, [TOKEN_PARAM]: validator } as NonNullable<Configuration['extraParams']>;
+}
+
+/** Puts the library's forcing check first in the login prompt of the host's (or the default) policy. */
+function policy(existing: interactionPolicy.DefaultPolicy | undefined): interactionPolicy.DefaultPolicy {
+  const result = existing ?? interactionPolicy.base();
+  const login = result.get('login');
+  if (!login) throw new TypeError('interactions.policy must have a "login" prompt for session transfer');
+  if (!login.checks.get(FORCED_LOGIN_REASON)) {
+    login.checks.add(new interactionPolicy.Check(
+      FORCED_LOGIN_REASON,
+      'the session transfer token was not accepted',
+      'login_required',
+      (ctx) => loginForced(ctx),
+    ), 0);
+  }
+  return result;
+}
+
+/**
+ * A first-party web client signed in from a transfer gets the requested scopes and claims
+ * recorded as consented, instead of a consent screen (the user consented in the native app).
+ */
+async function firstPartyGrant(ctx: KoaContextWithOIDC, existing: Grant | undefined): Promise<Grant> {
+  const { oidc } = ctx;
+  const grant = existing ?? new oidc.provider.Grant({ accountId: oidc.session!.accountId, clientId: oidc.client!.clientId });
+  grant.addOIDCScope(oidc.requestParamOIDCScopes);
+  grant.addOIDCClaims(oidc.requestParamClaims);
+  for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+    grant.addResourceScope(indicator, [...oidc.requestParamScopes].filter((scope) => server.scopes.has(scope)));
+  }
+  await grant.save();
+  return grant;
+}
+
+/**
+ * The oidc-provider configuration entries the redeem needs, each built on the host's own setting:
+ * the token parameter and its validator, the forcing check, consent for first-party clients,
+ * and the web client's rules for tokens issued in sessions that came from a transfer.
+ */
+export function redeemConfiguration(
+  configuration: Configuration,
+  hooks: ProviderHooks,
+  redeem: ExtraParamValidator,
+): Configuration {
+  return {
+    extraParams: extraParams(configuration.extraParams, redeem),
+    interactions: {
+      ...configuration.interactions,
+      policy: policy(configuration.interactions?.policy as interactionPolicy.DefaultPolicy | undefined),
+    },
+    async loadExistingGrant(ctx) {
+      const grant = await hooks.loadExistingGrant(ctx);
+      const client = ctx.oidc.client!;
+      const firstParty = client[FIRST_PARTY_KEY as never] === true && client.applicationType !== 'native';
+      return transferredLogin(ctx) && firstParty ? firstPartyGrant(ctx, grant) : grant;
+    },
+    async issueRefreshToken(ctx, client, source) {
+      const allowed = await hooks.issueRefreshToken(ctx, client, source);
+      return fromTransfer(source) ? allowed && clientSettings(client as never).allow_refresh_token : allowed;
+    },
+    async expiresWithSession(ctx, source) {
+      if (fromTransfer(source) && clientSettings(ctx.oidc.client as never).enforce_online_refresh_tokens) return true;
+      return hooks.expiresWithSession(ctx, source);
+    },
+    ttl: {
+      ...configuration.ttl,
+      // A transferred session never outlives its first expiry (its absolute lifetime), which
+      // the redeem hook may have shortened.
+      Session(ctx, session) {
+        const base = hooks.sessionTtl(ctx, session);
+        const login = transferredLogin(ctx);
+        if (login) return Math.min(base, login.sessionLifetime ?? base);
+        if (fromTransfer(session) && typeof session.exp === 'number') {
+          return Math.max(1, Math.min(base, session.exp - Math.floor(Date.now() / 1000)));
+        }
+        return base;
+      },
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import { errors, type Client, type KoaContextWithOIDC, type Provider, type Session } from 'oidc-provider';
+
+import { clientIp } from '../binding/client-ip.js';
+import { compareDevice } from '../binding/device-binding.js';
+import { clientSettings } from '../client-metadata.js';
+import { debug } from '../debug.js';
+import { StoreUnavailableError } from '../errors.js';
+import type { RejectedEvent, RejectionReason, RequestContext, SessionTransferEmitter } from '../events.js';
+import { TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
+import type { ProviderHooks } from '../provider-hooks.js';
+import { endSession } from '../revocation/end-session.js';
+import type { TransferRecord, TransferStore } from '../store/store.js';
+import { hashToken } from '../token.js';
+import { runRedeemHook } from './hook.js';
+import { forceLogin, recordTransferredLogin } from './request-state.js';
+import { clearTokenCookie, presentedToken, type PresentedToken } from './transport.js';
+
+export interface RedeemDependencies {
+  hooks: ProviderHooks;
+  options: ResolvedOptions;
+  store: TransferStore;
+  events: SessionTransferEmitter;
+}
+
+type Known = Pick<RejectedEvent, 'issuingClientId' | 'accountId' | 'grantId' | 'binding'>;
+
+/** Thrown inside the redeem to stop at the first failed check. */
+class Rejection extends Error {
+  readonly reason: RejectionReason;
+  readonly known: Known;
+
+  constructor(reason: RejectionReason, knownFields: Known = {}) {
+    super(reason);
+    this.reason = reason;
+    this.known = knownFields;
+  }
+}
+
+const isTransferred = (session: Session) => Boolean(session.accountId && session.amr?.includes(TRANSFER_AMR));
+const known = (record: TransferRecord): Known =>
+  ({ issuingClientId: record.clientId, accountId: record.accountId, grantId: record.grantId });
+
+/**
+ * The redeem, run by oidc-provider as the `session_transfer_token` parameter's validator: after
+ * the session, client and prompt are known and before the account, grant and interaction
+ * checks, so a valid token makes the login those checks see, in the same request.
+ */
+export function createRedeem({ hooks, options, store, events }: RedeemDependencies) {
+  const { cookieName } = options;
+
+  async function requestContext(ctx: KoaContextWithOIDC): Promise<RequestContext> {
+    const ip = clientIp(ctx, options.trustProxy);
+    let asn: number | undefined;
+    if (options.asnResolver && ip) asn = (await Promise.resolve(options.asnResolver.lookup(ip)).catch(() => null))?.asn;
+    return { ip, ...(asn !== undefined ? { asn } : {}), userAgent: ctx.get('user-agent') || undefined };
+  }
+
+  /**
+   * A session created from a transfer lives while its record does: the record carries the idle
+   * lifetime the redeem hook set. Once it is gone the session ends; if the store cannot be asked,
+   * the login prompt is forced (fail closed) but the session is kept. True when it ended.
+   */
+  async function upkeep(ctx: KoaContextWithOIDC, provider: Provider, session: Session, client: Client): Promise<boolean> {
+    if (!isTransferred(session)) return false;
+    let alive: boolean;
+    try {
+      alive = (await store.touchSession(session.uid)) !== undefined;
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      forceLogin(ctx);
+      return false;
+    }
+    if (alive) return false;
+    const accountId = session.accountId!;
+    const grantIds = await endSession(provider, ctx, session);
+    events.emit('session_revoked', {
+      type: 'session_revoked', clientId: client.clientId, accountId, grantIds, reason: 'idle_expired', ...(await requestContext(ctx)),
+    });
+    return true;
+  }
+
+  async function check(
+    provider: Provider,
+    client: Client,
+    presented: PresentedToken,
+    request: RequestContext,
+  ): Promise<TransferRecord> {
+    let record: TransferRecord | undefined;
+    try {
+      record = await store.consume(hashToken(presented.token));
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      throw new Rejection('store_unavailable');
+    }
+    if (!record || record.exp * 1000 <= options.clock()) throw new Rejection('not_found_or_expired');
+
+    const parent = await provider.Grant.find(record.grantId);
+    if (!parent) throw new Rejection('parent_revoked', known(record));
+
+    const settings = clientSettings(client as never);
+    const binding = await compareDevice(settings.enforce_device_binding, record, request.ip, options.asnResolver);
+    if (!binding.ok) {
+      const { rule, expected, actual } = binding;
+      throw new Rejection('device_mismatch', { ...known(record), binding: { rule: rule as 'ip' | 'asn', expected, actual } });
+    }
+    if (record.audience && !record.audience.includes(client.clientId)) throw new Rejection('client_mismatch', known(record));
+    return record;
+  }
+
+  return async function redeemSessionTransferToken(ctx: KoaContextWithOIDC, value: unknown, client?: Client): Promise<void> {
+    if (ctx.oidc.route !== 'authorization') {
+      // A pushed or back-channel request would keep the raw token in the provider's storage.
+      if (value !== undefined) {
+        throw new errors.InvalidRequest(`${TOKEN_PARAM} is only accepted at the authorization endpoint`);
+      }
+      return;
+    }
+    // Never keep the raw token among the parameters oidc-provider saves with an interaction.
+    if (value !== undefined) ctx.oidc.params![TOKEN_PARAM] = undefined;
+
+    const { provider } = ctx.oidc;
+    const session = ctx.oidc.session!;
+    const ended = await upkeep(ctx, provider, session, client!);
+
+    const presented = presentedToken(ctx, value, clientSettings(client as never), cookieName);
+    // A transfer is not a fresh login: with prompt=login (or max_age=0) the token is left unused.
+    if (!presented || ctx.oidc.prompts.has('login')) return;
+    if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName);
+
+    const request = await requestContext(ctx);
+    const web = { clientId: client!.clientId, transport: presented.transport, ...request };
+    try {
+      const record = await check(provider, client!, presented, request);
+
+      if (session.accountId && session.accountId !== record.accountId) {
+        // Case 3: never a silent user swap. The other user's session ends; the login prompt follows.
+        const accountId = session.accountId;
+        const grantIds = await endSession(provider, ctx, session);
+        events.emit('session_revoked', { type: 'session_revoked', clientId: client!.clientId, accountId, grantIds, reason: 'user_mismatch', ...request });
+        throw new Rejection('user_mismatch', known(record));
+      }
+
+      const decision = await runRedeemHook(options.onRedeem, {
+        transfer: {
+          clientId: record.clientId,
+          accountId: record.accountId,
+          scope: record.scope,
+          ip: record.ip,
+          asn: record.asn,
+          userAgent: record.userAgent,
+          issuedAt: record.iat,
+          authTime: record.authTime,
+          amr: record.amr,
+          acr: record.acr,
+        },
+        request: { clientId: client!.clientId, ip: request.ip, asn: request.asn, userAgent: request.userAgent, transport: presented.transport },
+      }, options.redeemHookTimeout);
+      if (decision.deny) throw new Rejection('denied', known(record));
+
+      const outcome = session.accountId ? 'same_user' : 'new_session';
+      if (outcome === 'new_session') {
+        const lifetime = Math.min(decision.sessionLifetime ?? Infinity, hooks.sessionTtl(ctx, session));
+        try {
+          await store.saveSession(session.uid, {
+            grantId: record.grantId,
+            clientId: record.clientId,
+            accountId: record.accountId,
+            ...(decision.sessionIdleLifetime ? { idle: decision.sessionIdleLifetime } : {}),
+          }, lifetime);
+        } catch (err) {
+          if (!(err instanceof StoreUnavailableError)) throw err;
+          throw new Rejection('store_unavailable', known(record));
+        }
+        // Case 1: the login the rest of the pipeline sees. auth_time stays the native login's,
+        // so max_age cannot be satisfied by a transfer of an old login.
+        const isNew = (session as Session & { new?: boolean }).new === true;
+        session.loginAccount({
+          accountId: record.accountId,
+          loginTs: record.authTime ?? record.iat,
+          amr: [...(record.amr ?? []).filter((value) => value !== TRANSFER_AMR), TRANSFER_AMR],
+          acr: record.acr,
+        });
+        // Session fixation defence; an ended session was given a new identifier already.
+        if (!isNew && !ended) session.resetIdentifier();
+        recordTransferredLogin(ctx, { record, sessionLifetime: decision.sessionLifetime });
+      }
+      events.emit('redeemed', {
+        type: 'redeemed', ...web, ...known(record) as Required<Omit<Known, 'binding'>>, sessionUid: session.uid, outcome,
+      });
+    } catch (err) {
+      if (!(err instanceof Rejection)) throw err;
+      debug('session transfer token rejected: %s', err.reason);
+      events.emit('rejected', { type: 'rejected', reason: err.reason, ...web, ...err.known });
+      // Case 4: an existing session never silently continues past a refused token.
+      if (session.accountId || err.reason === 'user_mismatch') forceLogin(ctx);
+    }
+  };
+}

@@ -1,0 +1,22 @@
+import type { TransferRecord } from '../store/store.js';
+
+/** A login made from a token in this request, for the configuration hooks that run after it. */
+export interface TransferredLogin {
+  record: TransferRecord;
+  /** Absolute session lifetime in seconds the redeem hook asked for. */
+  sessionLifetime?: number;
+}
+
+/**
+ * Per-request state, keyed by the Koa context: the redeem runs inside oidc-provider's pipeline
+ * and the hooks that read this (grant, session TTL) run later in the same request.
+ */
+const logins = new WeakMap<object, TransferredLogin>();
+const forced = new WeakSet<object>();
+
+export const transferredLogin = (ctx: object): TransferredLogin | undefined => logins.get(ctx);
+export const recordTransferredLogin = (ctx: object, login: TransferredLogin): void => void logins.set(ctx, login);
+
+/** The login prompt must be shown (or `login_required` answered) although a session exists. */
+export const forceLogin = (ctx: object): void => void forced.add(ctx);
+export const loginForced = (ctx: object): boolean => forced.has(ctx);
