@@ -53,10 +53,16 @@ async function firstPartyGrant(ctx: KoaContextWithOIDC, existing: Grant | undefi
   return grant;
 }
 
+/** The `openid` scope's claims with `amr`, so ID tokens show relying parties a transfer. */
+function claims(existing: Configuration['claims']): NonNullable<Configuration['claims']> {
+  const openid = (existing?.openid as string[] | undefined) ?? ['sub'];
+  return { ...existing, openid: [...new Set([...openid, 'amr'])] };
+}
+
 /**
  * The oidc-provider configuration entries the redeem needs, each built on the host's own setting:
- * the token parameter and its validator, the forcing check, consent for first-party clients,
- * and the web client's rules for tokens issued in sessions that came from a transfer.
+ * the token parameter and its validator, the forcing check, `amr` in ID tokens, consent for
+ * first-party clients, and the web client's rules for tokens issued in sessions that came from a transfer.
  */
 export function redeemConfiguration(
   configuration: Configuration,
@@ -64,6 +70,7 @@ export function redeemConfiguration(
   redeem: ExtraParamValidator,
 ): Configuration {
   return {
+    claims: claims(configuration.claims),
     extraParams: extraParams(configuration.extraParams, redeem),
     interactions: {
       ...configuration.interactions,
