@@ -25,10 +25,16 @@ export type {
   IssuedEvent,
   IssueFailedEvent,
   IssueFailureReason,
+  RedeemedEvent,
+  RejectedEvent,
+  RejectionReason,
   RequestContext,
+  SessionRevokedEvent,
   SessionTransferEvents,
 } from './events.js';
+export type { RedeemHook, RedeemHookContext, RedeemHookResult } from './redeem/hook.js';
 export type { AsnInfo, AsnResolver } from './binding/asn.js';
 export { MemoryStore } from './store/memory-store.js';
+export { FORCED_LOGIN_REASON } from './redeem/configuration.js';
 export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';
-export type { TransferRecord, TransferStore } from './store/store.js';
+export type { TransferredSession, TransferRecord, TransferStore } from './store/store.js';

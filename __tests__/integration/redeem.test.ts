@@ -5,7 +5,7 @@ import type { RedeemedEvent, RejectedEvent, SessionRevokedEvent } from '../../li
 import { hashToken } from '../../lib/token.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
 import {
-  authorize, browserLogin, exchangeCode, idTokenClaims, mintToken, redirectUriOf,
+  authorize, browserLogin, exchangeCode, idTokenClaims, mintToken,
 } from '../helpers/web-login.js';
 
 const redis = redisClient();
@@ -130,5 +130,73 @@ describe('redeem: the four session cases', () => {
     expect(rejected.at(-1)).toMatchObject({ reason: 'not_found_or_expired' });
     const silent = await authorize(agent, provider, { token: 'not-a-token', prompt: 'none' });
     expect(silent).toMatchObject({ kind: 'error', error: 'login_required' });
+  });
+});
+
+describe('redeem: checks, each with its reason', () => {
+  it('refuses a replayed token: not_found_or_expired, login prompt, login_required with prompt=none', async () => {
+    const { token } = await mintToken(app);
+    expect((await authorize(browser(), provider, { token })).kind).toBe('code');
+    const replay = await authorize(browser(), provider, { token });
+    expect(replay).toMatchObject({ kind: 'interaction', prompt: 'login' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'not_found_or_expired', transport: 'query', clientId: 'example-web' });
+    expect(await authorize(browser(), provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+  });
+
+  it('refuses a token whose parent refresh token was revoked between mint and redeem', async () => {
+    const { token, native } = await mintToken(app);
+    const revocation = await request(app).post('/token/revocation').type('form')
+      .send({ client_id: 'example-native', token: native.refresh_token });
+    expect(revocation.status).toBe(200);
+    expect(await authorize(browser(), provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'parent_revoked', accountId: 'demo', issuingClientId: 'example-native' });
+  });
+
+  it('refuses a token whose audience names other web clients: client_mismatch', async () => {
+    const { native } = await mintToken(app);
+    const minted = await request(app).post('/token').type('form').send({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      client_id: 'example-native',
+      subject_token: native.refresh_token,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token',
+      requested_token_type: 'urn:auth0:params:oauth:token-type:session_transfer_token',
+      audience: 'query-web',
+    });
+    const token = minted.body.access_token;
+    expect((await authorize(browser(), provider, { token })).kind).toBe('interaction');
+    expect(rejected.at(-1)).toMatchObject({ reason: 'client_mismatch' });
+  });
+
+  it('consumes the token on first presentation whatever the outcome', async () => {
+    const { native } = await mintToken(app);
+    const minted = await request(app).post('/token').type('form').send({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', client_id: 'example-native',
+      subject_token: native.refresh_token, subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token',
+      requested_token_type: 'urn:auth0:params:oauth:token-type:session_transfer_token', audience: 'query-web',
+    });
+    await authorize(browser(), provider, { token: minted.body.access_token });
+    expect((await authorize(browser(), provider, { clientId: 'query-web', token: minted.body.access_token })).kind).toBe('interaction');
+    expect(rejected.at(-1)).toMatchObject({ reason: 'not_found_or_expired' });
+  });
+
+  it('leaves the token unused with prompt=login or max_age=0 (a transfer is not a fresh login)', async () => {
+    const { token } = await mintToken(app);
+    expect(await authorize(browser(), provider, { token, prompt: 'login' })).toMatchObject({ kind: 'interaction', prompt: 'login' });
+    expect(await authorize(browser(), provider, { token, maxAge: 0 })).toMatchObject({ kind: 'interaction', prompt: 'login' });
+    expect((await authorize(browser(), provider, { token })).kind).toBe('code');
+  });
+
+  it('never keeps the raw token in the saved interaction', async () => {
+    const result = await authorize(browser(), provider, { token: 'some-raw-token-value' });
+    if (result.kind !== 'interaction') throw new Error(result.kind);
+    const interaction = await provider.Interaction.find(result.uid);
+    expect(JSON.stringify(interaction)).not.toContain('some-raw-token-value');
+  });
+
+  it('gives exactly one code to 50 concurrent requests carrying the same token', async () => {
+    const { token } = await mintToken(app);
+    const results = await Promise.all(Array.from({ length: 50 }, () => authorize(browser(), provider, { token, prompt: 'none' })));
+    expect(results.filter((r) => r.kind === 'code')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'error' && r.error === 'login_required')).toHaveLength(49);
   });
 });

@@ -64,7 +64,7 @@ export function createIdentityProvider({ issuer, transfer: transferOptions, clie
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    features: { devInteractions: { enabled: false } },
+    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, introspection: { enabled: true } },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     jwks: { keys: [exampleSigningKey()] },

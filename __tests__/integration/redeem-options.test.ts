@@ -1,0 +1,198 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import request from 'supertest';
+
+import type {
+  RedeemedEvent, RedeemHookContext, RedeemHookResult, RejectedEvent, SessionRevokedEvent,
+} from '../../lib/index.js';
+import { redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { startRedisServer } from '../helpers/redis-server.js';
+import { authorize, mintToken } from '../helpers/web-login.js';
+
+const redis = redisClient();
+afterAll(async () => {
+  await redis.quit();
+});
+
+function collect(transfer: ReturnType<typeof testIdentityProvider>['transfer']) {
+  const rejected: RejectedEvent[] = [];
+  const revoked: SessionRevokedEvent[] = [];
+  transfer.on('rejected', (e) => rejected.push(e));
+  transfer.on('session_revoked', (e) => revoked.push(e));
+  return { rejected, revoked };
+}
+
+describe('expiry', () => {
+  it('refuses a token past its lifetime by the injected clock', async () => {
+    let now = Date.now();
+    const idp = testIdentityProvider({ redis, keyPrefix: 'expiry:', clock: () => now });
+    const { rejected } = collect(idp.transfer);
+    const fresh = await mintToken(idp.app);
+    const stale = await mintToken(idp.app);
+    now += 59_000;
+    expect((await authorize(request.agent(idp.app), idp.provider, { token: fresh.token })).kind).toBe('code');
+    now += 2_000;
+    const result = await authorize(request.agent(idp.app), idp.provider, { token: stale.token, prompt: 'none' });
+    expect(result).toMatchObject({ kind: 'error', error: 'login_required' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'not_found_or_expired' });
+  });
+});
+
+describe('device binding behind a trusted proxy', () => {
+  const idp = testIdentityProvider({ redis, keyPrefix: 'binding:', trustProxy: 1 });
+  const { rejected } = collect(idp.transfer);
+  const device = { 'x-forwarded-for': '203.0.113.5' };
+
+  it('accepts the same client IP', async () => {
+    const { token } = await mintToken(idp.app, {}, device);
+    const agent = request.agent(idp.app).set(device);
+    expect((await authorize(agent, idp.provider, { token })).kind).toBe('code');
+  });
+
+  it('refuses another IP with device_mismatch, reporting both sides, even with a spoofed leftmost entry', async () => {
+    const { token } = await mintToken(idp.app, {}, device);
+    const agent = request.agent(idp.app).set('x-forwarded-for', '203.0.113.5, 198.51.100.7');
+    expect(await authorize(agent, idp.provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+    expect(rejected.at(-1)).toMatchObject({
+      reason: 'device_mismatch', ip: '198.51.100.7', binding: { rule: 'ip', expected: '203.0.113.5', actual: '198.51.100.7' },
+    });
+  });
+
+  it('accepts another IP for a client with enforce_device_binding "none"', async () => {
+    const { token } = await mintToken(idp.app, {}, device);
+    const agent = request.agent(idp.app).set('x-forwarded-for', '198.51.100.7');
+    expect((await authorize(agent, idp.provider, { clientId: 'unbound-web', token })).kind).toBe('code');
+  });
+});
+
+describe('the redeem hook', () => {
+  let behaviour: (context: RedeemHookContext) => Promise<RedeemHookResult | void> = async () => undefined;
+  const seen: RedeemHookContext[] = [];
+  const idp = testIdentityProvider({
+    redis,
+    keyPrefix: 'hook:',
+    redeemHookTimeout: 200,
+    onRedeem: (context) => {
+      seen.push(context);
+      return behaviour(context);
+    },
+  });
+  const { rejected, revoked } = collect(idp.transfer);
+  const redeemed: RedeemedEvent[] = [];
+  idp.transfer.on('redeemed', (e) => redeemed.push(e));
+  const agent = () => request.agent(idp.app);
+
+  it("sees the token's issuing context and the redeeming request", async () => {
+    behaviour = async () => undefined;
+    const { token } = await mintToken(idp.app, {}, { 'user-agent': 'NativeApp/1.0' });
+    expect((await authorize(agent(), idp.provider, { token })).kind).toBe('code');
+    expect(seen.at(-1)).toMatchObject({
+      transfer: { clientId: 'example-native', accountId: 'demo', ip: '127.0.0.1', userAgent: 'NativeApp/1.0', scope: 'openid email', issuedAt: expect.any(Number) },
+      request: { clientId: 'example-web', ip: '127.0.0.1', transport: 'query' },
+    });
+  });
+
+  it.each([
+    ['denies', async () => ({ deny: true })],
+    ['throws', async () => { throw new Error('policy service down'); }],
+    ['times out', async () => { await sleep(1000); }],
+    ['answers nonsense', async () => ({ sessionLifetime: -5 })],
+  ])('refuses with reason denied when the hook %s', async (_name, hook) => {
+    behaviour = hook as typeof behaviour;
+    const { token } = await mintToken(idp.app);
+    const started = Date.now();
+    expect(await authorize(agent(), idp.provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(rejected.at(-1)).toMatchObject({ reason: 'denied' });
+  });
+
+  it('shortens the absolute lifetime of the new session', async () => {
+    behaviour = async () => ({ sessionLifetime: 120 });
+    const { token } = await mintToken(idp.app);
+    const result = await authorize(agent(), idp.provider, { token });
+    const cookie = (result.res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('_session='))!;
+    const expires = Date.parse(/expires=([^;]+)/i.exec(cookie)![1]!);
+    expect(expires - Date.now()).toBeGreaterThan(100_000);
+    expect(expires - Date.now()).toBeLessThanOrEqual(121_000);
+  });
+
+  it('ends the session once it was idle longer than the idle lifetime', async () => {
+    behaviour = async () => ({ sessionIdleLifetime: 60 });
+    const browser = agent();
+    const { token } = await mintToken(idp.app);
+    expect((await authorize(browser, idp.provider, { token })).kind).toBe('code');
+    const key = `hook:session:{${redeemed.at(-1)!.sessionUid}}`;
+    expect(await redis.ttl(key)).toBeGreaterThan(50);
+    expect(await redis.ttl(key)).toBeLessThanOrEqual(60);
+    expect((await authorize(browser, idp.provider, { prompt: 'none' })).kind).toBe('code');
+
+    await redis.del(key); // what the idle lifetime running out does
+    expect(await authorize(browser, idp.provider, { prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+    expect(revoked.at(-1)).toMatchObject({ reason: 'idle_expired', accountId: 'demo' });
+  });
+});
+
+describe('max_age', () => {
+  const idp = testIdentityProvider({ redis, keyPrefix: 'max-age:' });
+
+  it('is judged against the native login, so a transfer cannot make an old login look fresh', async () => {
+    const { native } = await mintToken(idp.app);
+    const original = (await idp.provider.RefreshToken.find(native.refresh_token))!;
+    const old = new idp.provider.RefreshToken({
+      client: (await idp.provider.Client.find('example-native'))!,
+      accountId: original.accountId, grantId: original.grantId!, gty: 'authorization_code', scope: original.scope!,
+      amr: ['pwd'], authTime: Math.floor(Date.now() / 1000) - 600,
+    });
+    const mint = async () => (await request(idp.app).post('/token').type('form').send({
+      grant_type: 'refresh_token', client_id: 'example-native', refresh_token: await old.save(), audience: 'urn:localhost:3000:session_transfer',
+    })).body.access_token as string;
+
+    expect(await authorize(request.agent(idp.app), idp.provider, { token: await mint(), maxAge: 60 }))
+      .toMatchObject({ kind: 'interaction', prompt: 'login', reasons: ['max_age'] });
+    expect((await authorize(request.agent(idp.app), idp.provider, { token: await mint(), maxAge: 3600 })).kind).toBe('code');
+  });
+});
+
+describe('pushed authorization requests', () => {
+  const idp = testIdentityProvider({ redis, keyPrefix: 'par:' });
+
+  it('honours a token in the front-channel query beside request_uri', async () => {
+    const pushed = await request(idp.app).post('/request').auth('example-web', 'example-web-secret').type('form').send({
+      client_id: 'example-web', response_type: 'code', redirect_uri: 'http://localhost:3001/callback', scope: 'openid',
+    });
+    expect(pushed.status).toBe(201);
+    const { token } = await mintToken(idp.app);
+    const res = await request(idp.app).get(`/auth?${new URLSearchParams({ client_id: 'example-web', request_uri: pushed.body.request_uri, session_transfer_token: token })}`);
+    expect(res.status).toBe(303);
+    expect(new URL(res.headers.location!).searchParams.get('code')).toEqual(expect.any(String));
+  });
+
+  it('refuses a token pushed in the request body, so it is never stored', async () => {
+    const pushed = await request(idp.app).post('/request').auth('example-web', 'example-web-secret').type('form').send({
+      client_id: 'example-web', response_type: 'code', redirect_uri: 'http://localhost:3001/callback', scope: 'openid', session_transfer_token: 'x',
+    });
+    expect(pushed.status).toBe(400);
+    expect(pushed.body.error).toBe('invalid_request');
+  });
+});
+
+describe('with Redis unavailable', () => {
+  it('ends at the login prompt (login_required with prompt=none) within 2 s', async () => {
+    const server = await startRedisServer();
+    const client = redisClient(server.url);
+    try {
+      const idp = testIdentityProvider({ redis: client, keyPrefix: 'down:' });
+      const { rejected } = collect(idp.transfer);
+      const { token } = await mintToken(idp.app);
+      await server.stop();
+      const started = Date.now();
+      expect(await authorize(request.agent(idp.app), idp.provider, { token })).toMatchObject({ kind: 'interaction', prompt: 'login' });
+      expect(await authorize(request.agent(idp.app), idp.provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(rejected.map((e) => e.reason)).toEqual(['store_unavailable', 'store_unavailable']);
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  });
+});
