@@ -77,7 +77,9 @@ export type RejectionReason =
   /** The redeem hook denied, threw or timed out. */
   | 'denied'
   /** The token store is unavailable; the token could not be checked. */
-  | 'store_unavailable';
+  | 'store_unavailable'
+  /** Something unexpected failed while checking (e.g. the provider's adapter); fail closed. */
+  | 'server_error';
 
 /** The web side of a redemption: the client that redeems and how the token arrived. */
 interface RedeemContext extends RequestContext {

@@ -34,6 +34,7 @@ export type {
 } from './events.js';
 export type { RedeemHook, RedeemHookContext, RedeemHookResult } from './redeem/hook.js';
 export type { AsnInfo, AsnResolver } from './binding/asn.js';
+export { redactUrl } from './redact.js';
 export { MemoryStore } from './store/memory-store.js';
 export { FORCED_LOGIN_REASON } from './redeem/configuration.js';
 export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';

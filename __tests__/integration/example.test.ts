@@ -21,7 +21,7 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ACCESS_LOG: '1' };
   delete env.REDIS_URL;
   delete env.NODE_OPTIONS;
   // What `npm start` runs, started directly so the test owns the process.
@@ -68,4 +68,37 @@ it('signs the native client in and mints a session transfer token end to end', a
   });
   expect(output).toContain('session transfer token issued');
   expect(output).not.toContain(res.body.access_token);
+});
+
+it('signs demo@example.com into example-web from a token minted for example-native, with no login form', async () => {
+  const tokens = await nativeLogin(url);
+  const minted = await request(url).post('/token').type('form').send({
+    grant_type: 'refresh_token',
+    client_id: 'example-native',
+    refresh_token: tokens.refresh_token,
+    audience: `urn:localhost:${new URL(url).port}:session_transfer`,
+  });
+  const token: string = minted.body.access_token;
+
+  const authorization = await request(url).get(`/auth?${new URLSearchParams({
+    client_id: 'example-web',
+    response_type: 'code',
+    redirect_uri: 'http://localhost:3001/callback',
+    scope: 'openid email',
+    session_transfer_token: token,
+  })}`);
+  expect(authorization.status).toBe(303);
+  const callback = new URL(authorization.headers.location!);
+  expect(callback.origin + callback.pathname).toBe('http://localhost:3001/callback');
+  const code = callback.searchParams.get('code')!;
+
+  const web = await request(url).post('/token').auth('example-web', 'example-web-secret').type('form')
+    .send({ grant_type: 'authorization_code', code, redirect_uri: 'http://localhost:3001/callback' });
+  expect(web.status).toBe(200);
+  const claims = JSON.parse(Buffer.from(web.body.id_token.split('.')[1], 'base64url').toString());
+  expect(claims).toMatchObject({ sub: 'demo', aud: 'example-web', amr: ['pwd', 'session_transfer'] });
+
+  // The access log shows the request, never the token.
+  expect(output).toContain('session_transfer_token=[redacted]');
+  expect(output).not.toContain(token);
 });

@@ -4,7 +4,7 @@ import express from 'express';
 import Provider, { type ClientMetadata, type Configuration, type JWK } from 'oidc-provider';
 
 // Outside this repository: import { sessionTransfer, ... } from 'oidc-session-transfer';
-import { sessionTransfer, type SessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
+import { redactUrl, sessionTransfer, type SessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
 import { findAccount } from './accounts.js';
 import { interactionRoutes } from './interactions.js';
 
@@ -45,6 +45,8 @@ export interface ExampleOptions {
   clients?: ClientMetadata[];
   /** oidc-provider settings to override (the tests set a few). */
   configuration?: Configuration;
+  /** Where to write one line per request (`ACCESS_LOG=1 npm start`); none by default. */
+  accessLog?: (line: string) => void;
 }
 
 export interface ExampleIdentityProvider {
@@ -54,7 +56,9 @@ export interface ExampleIdentityProvider {
 }
 
 /** The example identity provider: oidc-provider in Express, with Native-to-Web SSO added. */
-export function createIdentityProvider({ issuer, transfer: transferOptions, clients = [], configuration }: ExampleOptions): ExampleIdentityProvider {
+export function createIdentityProvider({
+  issuer, transfer: transferOptions, clients = [], configuration, accessLog,
+}: ExampleOptions): ExampleIdentityProvider {
   const transfer = sessionTransfer(transferOptions);
 
   // 1. Pass the provider configuration through the library.
@@ -84,6 +88,13 @@ export function createIdentityProvider({ issuer, transfer: transferOptions, clie
 
   // 3. Mount as usual: your own routes, then the provider.
   const app = express();
+  if (accessLog) {
+    // Access logs outlive single-use tokens: never write a session_transfer_token to one.
+    app.use((req, _res, next) => {
+      accessLog(`${req.method} ${redactUrl(req.originalUrl)}`);
+      next();
+    });
+  }
   app.use(interactionRoutes(provider));
   app.use(provider.callback());
   return { app, provider, transfer };

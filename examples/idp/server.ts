@@ -13,10 +13,14 @@ redis?.on('error', (err) => console.error('redis:', err.message));
 const { app, transfer } = createIdentityProvider({
   issuer,
   transfer: redis ? { redis } : { store: new MemoryStore() },
+  accessLog: process.env.ACCESS_LOG ? console.log : undefined,
 });
 
 transfer.on('issued', (event) => console.log('session transfer token issued', event));
 transfer.on('issue_failed', (event) => console.log('session transfer token refused', event));
+transfer.on('redeemed', (event) => console.log('session transfer token redeemed', event));
+transfer.on('rejected', (event) => console.log('session transfer token rejected', event));
+transfer.on('session_revoked', (event) => console.log('session ended by a transfer', event));
 
 app.listen(port, () => {
   console.log(`identity provider: ${issuer} (discovery: ${issuer}/.well-known/openid-configuration)`);

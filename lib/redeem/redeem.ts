@@ -187,8 +187,10 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       events.emit('redeemed', {
         type: 'redeemed', ...web, ...known(record) as Required<Omit<Known, 'binding'>>, sessionUid: session.uid, outcome,
       });
-    } catch (err) {
-      if (!(err instanceof Rejection)) throw err;
+    } catch (caught) {
+      // Anything unexpected (say, the provider's adapter failing) still ends at the login prompt.
+      if (!(caught instanceof Rejection)) debug('session transfer token check failed: %O', caught);
+      const err = caught instanceof Rejection ? caught : new Rejection('server_error');
       debug('session transfer token rejected: %s', err.reason);
       events.emit('rejected', { type: 'rejected', reason: err.reason, ...web, ...err.known });
       // Case 4: an existing session never silently continues past a refused token.
