@@ -38,6 +38,15 @@ describe.each(stores)('%s', (_name, makeStore) => {
   it('finds nothing for an unknown hash', async () => {
     expect(await makeStore().consume(hashToken('unknown'))).toBeUndefined();
   });
+
+  it('keeps and touches transferred-session records', async () => {
+    const store = makeStore();
+    const session = { grantId: 'g', clientId: 'example-native', accountId: 'demo', idle: 30 };
+    await store.saveSession('uid-1', session, 600);
+    expect(await store.touchSession('uid-1')).toEqual(session);
+    expect(await store.touchSession('uid-1')).toEqual(session);
+    expect(await store.touchSession('unknown')).toBeUndefined();
+  });
 });
 
 describe('RedisStore', () => {
@@ -88,6 +97,25 @@ describe('RedisStore', () => {
   });
 });
 
+describe('RedisStore session records', () => {
+  const store = new RedisStore({ client: redis, prefix: 'sessions:', commandTimeout: 1000 });
+
+  it('live for the absolute lifetime without an idle one, untouched by reads', async () => {
+    await store.saveSession('abs', { grantId: 'g', clientId: 'n', accountId: 'a' }, 600);
+    await redis.expire('sessions:session:{abs}', 500);
+    await store.touchSession('abs');
+    expect(await redis.ttl('sessions:session:{abs}')).toBe(500);
+  });
+
+  it('restart their idle lifetime on every touch', async () => {
+    await store.saveSession('idle', { grantId: 'g', clientId: 'n', accountId: 'a', idle: 30 }, 600);
+    expect(await redis.ttl('sessions:session:{idle}')).toBe(30);
+    await redis.expire('sessions:session:{idle}', 5);
+    await store.touchSession('idle');
+    expect(await redis.ttl('sessions:session:{idle}')).toBe(30);
+  });
+});
+
 describe('MemoryStore', () => {
   it('expires records by its clock', async () => {
     let now = 1_000_000;
@@ -98,5 +126,17 @@ describe('MemoryStore', () => {
     expect(await store.consume('a')).toEqual(record());
     now += 1;
     expect(await store.consume('b')).toBeUndefined();
+  });
+
+  it('ends an idle session record by its clock, and a touch restarts the idle lifetime', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore(() => now);
+    await store.saveSession('s', { grantId: 'g', clientId: 'n', accountId: 'a', idle: 10 }, 600);
+    now += 9_000;
+    expect(await store.touchSession('s')).toBeDefined();
+    now += 9_000;
+    expect(await store.touchSession('s')).toBeDefined();
+    now += 10_000;
+    expect(await store.touchSession('s')).toBeUndefined();
   });
 });
