@@ -43,6 +43,7 @@ export const testClients: ClientMetadata[] = [
   webTestClient('refresh-web', { allowed_authentication_methods: ['query'], allow_refresh_token: true }),
   webTestClient('unbound-web', { allowed_authentication_methods: ['query'], enforce_device_binding: 'none' }),
   webTestClient('consenting-web', { allowed_authentication_methods: ['query'] }, false),
+  webTestClient('asn-web', { allowed_authentication_methods: ['query'], enforce_device_binding: 'asn' }),
 ];
 
 /** A confidential web client `<id>` with secret `<id>-secret` and redirect URI `https://<id>.example/cb`. */

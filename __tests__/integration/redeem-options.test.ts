@@ -65,6 +65,29 @@ describe('device binding behind a trusted proxy', () => {
   });
 });
 
+describe('asn binding through the configured resolver', () => {
+  const networks: Record<string, number> = { '203.0.113.5': 64500, '203.0.113.9': 64500, '198.51.100.7': 64501 };
+  const idp = testIdentityProvider({
+    redis, keyPrefix: 'asn:', trustProxy: 1, asnResolver: { lookup: (ip) => (networks[ip] ? { asn: networks[ip] } : null) },
+  });
+  const { rejected } = collect(idp.transfer);
+  const from = (ip: string) => request.agent(idp.app).set('x-forwarded-for', ip);
+
+  it('accepts another address of the same ASN', async () => {
+    const { token } = await mintToken(idp.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    expect((await authorize(from('203.0.113.9'), idp.provider, { clientId: 'asn-web', token })).kind).toBe('code');
+  });
+
+  it.each([
+    ['another ASN', '198.51.100.7', 64501],
+    ['an address with no known ASN', '192.0.2.1', undefined],
+  ])('refuses %s', async (_name, ip, actual) => {
+    const { token } = await mintToken(idp.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    expect((await authorize(from(ip), idp.provider, { clientId: 'asn-web', token })).kind).toBe('interaction');
+    expect(rejected.at(-1)).toMatchObject({ reason: 'device_mismatch', binding: { rule: 'asn', expected: 64500, actual } });
+  });
+});
+
 describe('the redeem hook', () => {
   let behaviour: (context: RedeemHookContext) => Promise<RedeemHookResult | void> = async () => undefined;
   const seen: RedeemHookContext[] = [];
