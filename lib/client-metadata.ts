@@ -5,6 +5,7 @@ export const METADATA_KEY = 'session_transfer';
 
 export type AuthenticationMethod = 'cookie' | 'query';
 export type DeviceBinding = 'ip' | 'asn' | 'none';
+export type DeviceBindingMode = 'enforce' | 'log_only';
 
 /** Per-client settings, with Auth0's names and defaults. */
 export interface ClientSessionTransfer {
@@ -16,6 +17,17 @@ export interface ClientSessionTransfer {
   allowed_authentication_methods: AuthenticationMethod[];
   /** Web side: what must match between the minting and the redeeming request. */
   enforce_device_binding: DeviceBinding;
+  /**
+   * Web side, beyond Auth0: `log_only` reports a binding mismatch (event `rejected` with
+   * `logOnly: true`) but lets the transfer go ahead, to measure false rejects before enforcing.
+   */
+  device_binding_mode: DeviceBindingMode;
+  /**
+   * Web side, beyond Auth0: with `ip` binding, IPv6 addresses match when they share this many
+   * leading bits (64 suits mobile devices, which rotate their interface identifiers). `null`:
+   * exact match.
+   */
+  ipv6_prefix_length: number | null;
   /** Web side: refresh tokens may be issued to sessions created from a transfer. */
   allow_refresh_token: boolean;
   /** Web side: those refresh tokens end with the session. */
@@ -27,6 +39,8 @@ export const clientDefaults: Readonly<ClientSessionTransfer> = Object.freeze({
   enforce_cascade_revocation: true,
   allowed_authentication_methods: [],
   enforce_device_binding: 'ip',
+  device_binding_mode: 'enforce',
+  ipv6_prefix_length: null,
   allow_refresh_token: false,
   enforce_online_refresh_tokens: true,
 });
@@ -39,6 +53,8 @@ const BOOLEAN_FIELDS = [
 ] as const;
 const METHODS: readonly AuthenticationMethod[] = ['cookie', 'query'];
 const BINDINGS: readonly DeviceBinding[] = ['ip', 'asn', 'none'];
+const MODES: readonly DeviceBindingMode[] = ['enforce', 'log_only'];
+const quoted = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', ');
 
 /**
  * Validates one client's `session_transfer` value and fills in the defaults. Absent (or null)
@@ -59,14 +75,24 @@ export function resolveClientSettings(clientId: string, value: unknown): ClientS
     } else if (field === 'allowed_authentication_methods') {
       if (given === null) continue; // Auth0 allows null for "none"
       if (!Array.isArray(given) || !given.every((m) => METHODS.includes(m))) {
-        throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be an array of ${METHODS.map((m) => `"${m}"`).join(', ')}`);
+        throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be an array of ${quoted(METHODS)}`);
       }
       settings.allowed_authentication_methods = [...new Set(given as AuthenticationMethod[])];
     } else if (field === 'enforce_device_binding') {
       if (!BINDINGS.includes(given as DeviceBinding)) {
-        throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be one of ${BINDINGS.map((b) => `"${b}"`).join(', ')}`);
+        throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be one of ${quoted(BINDINGS)}`);
       }
       settings.enforce_device_binding = given as DeviceBinding;
+    } else if (field === 'device_binding_mode') {
+      if (!MODES.includes(given as DeviceBindingMode)) {
+        throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be one of ${quoted(MODES)}`);
+      }
+      settings.device_binding_mode = given as DeviceBindingMode;
+    } else if (field === 'ipv6_prefix_length') {
+      if (given !== null && (!Number.isInteger(given) || (given as number) < 1 || (given as number) > 128)) {
+        throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, 'must be an integer from 1 to 128, or null');
+      }
+      settings.ipv6_prefix_length = given as number | null;
     } else {
       throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, 'is not a known setting');
     }
@@ -87,6 +113,22 @@ export function resolveFirstParty(clientId: string, value: unknown, applicationT
   if (typeof value !== 'boolean') throw new ClientMetadataError(clientId, FIRST_PARTY_KEY, 'must be a boolean');
   if (value && applicationType === 'native') {
     throw new ClientMetadataError(clientId, FIRST_PARTY_KEY, 'cannot be true for a native client (consent is never skipped for native apps)');
+  }
+  return value;
+}
+
+/**
+ * Client metadata (Auth0's name) marking a confidential client — a backend minting on behalf of
+ * a device — whose forwarded-for header (`forwardedForHeader`) names the device's IP.
+ */
+export const IP_HEADER_TRUSTED_KEY = 'is_token_endpoint_ip_header_trusted';
+
+/** Validates `is_token_endpoint_ip_header_trusted`: a boolean, true only on a confidential client. */
+export function resolveIpHeaderTrusted(clientId: string, value: unknown, authMethod: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw new ClientMetadataError(clientId, IP_HEADER_TRUSTED_KEY, 'must be a boolean');
+  if (value && authMethod === 'none') {
+    throw new ClientMetadataError(clientId, IP_HEADER_TRUSTED_KEY, 'cannot be true for a public client (anyone could claim any IP)');
   }
   return value;
 }

@@ -82,7 +82,7 @@ export type RejectionReason =
   | 'server_error';
 
 /** The web side of a redemption: the client that redeems and how the token arrived. */
-interface RedeemContext extends RequestContext {
+export interface RedeemContext extends RequestContext {
   /** The web client redeeming the token. */
   clientId: string;
   transport: 'cookie' | 'query';
@@ -109,8 +109,16 @@ export interface RejectedEvent extends RedeemContext {
   issuingClientId?: string;
   accountId?: string;
   grantId?: string;
-  /** For `device_mismatch`: the rule and both sides (IP or ASN). */
-  binding?: { rule: 'ip' | 'asn'; expected?: string | number; actual?: string | number };
+  /**
+   * For `device_mismatch`: the rule and both sides (the minting and the redeeming IP or ASN),
+   * with the IPv6 prefix length compared when prefix matching applied.
+   */
+  binding?: { rule: 'ip' | 'asn'; expected?: string | number; actual?: string | number; prefixLength?: number };
+  /**
+   * Set for `device_mismatch` under `device_binding_mode: "log_only"`: the mismatch was only
+   * reported and the transfer went ahead.
+   */
+  logOnly?: true;
 }
 
 /** A browser session was ended because of a transfer (case 3: another user's token arrived). */

@@ -34,6 +34,8 @@ export type {
 } from './events.js';
 export type { RedeemHook, RedeemHookContext, RedeemHookResult } from './redeem/hook.js';
 export type { AsnInfo, AsnResolver } from './binding/asn.js';
+export { MaxMindAsnResolver, type MaxMindAsnOptions } from './binding/maxmind-asn.js';
+export type { TrustProxy } from './binding/trust-proxy.js';
 export { redactUrl } from './redact.js';
 export { MemoryStore } from './store/memory-store.js';
 export { FORCED_LOGIN_REASON } from './redeem/configuration.js';

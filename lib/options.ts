@@ -1,4 +1,5 @@
 import type { AsnResolver } from './binding/asn.js';
+import { proxyTrust, type ProxyTrust, type TrustProxy } from './binding/trust-proxy.js';
 import type { RedeemHook } from './redeem/hook.js';
 import { OptionsError } from './errors.js';
 import type { RedisClient } from './store/redis-store.js';
@@ -39,11 +40,19 @@ export interface SessionTransferOptions {
   cookieName?: string;
   /**
    * Where the client IP comes from, for the mint and the redeem alike. `false` (default): the
-   * socket's address, `X-Forwarded-For` is ignored. A number n: the address n proxy hops back
-   * in `X-Forwarded-For` (the rightmost n entries are trusted; the client's own entries never
-   * win). Also sets oidc-provider's `proxy` and `maxIpsCount` to match.
+   * socket's address; `X-Forwarded-For` is ignored. A number n (or `{ hops: n }`): the n
+   * nearest proxies are trusted. `{ ranges: ['10.0.0.0/8', …] }`: proxies at those addresses
+   * are trusted (with `hops` too: only the n nearest, and only in those ranges). The client IP
+   * is the first untrusted address walking back from the socket, so the client's own
+   * `X-Forwarded-For` entries never win. `attach()` sets oidc-provider's `proxy` and
+   * `maxIpsCount`, and Express's `trust proxy` when given the app, to match.
    */
-  trustProxy?: false | number;
+  trustProxy?: false | number | TrustProxy;
+  /**
+   * Header in which a client marked `is_token_endpoint_ip_header_trusted` (a confidential
+   * backend minting for a device) passes the device's IP. Default Auth0's `auth0-forwarded-for`.
+   */
+  forwardedForHeader?: string;
   /** Resolves the ASN of the minting request's IP, recorded with the token. Default: none. */
   asnResolver?: AsnResolver;
   /** Current time in milliseconds. Default `Date.now`; inject one in tests. */
@@ -66,7 +75,8 @@ export interface ResolvedOptions {
   tokenType: string;
   audience: (issuer: URL) => string[];
   cookieName: string;
-  trustProxy: false | number;
+  trustProxy: ProxyTrust | undefined;
+  forwardedForHeader: string;
   asnResolver: AsnResolver | undefined;
   clock: () => number;
   onRedeem: RedeemHook | undefined;
@@ -93,9 +103,10 @@ export const defaults = {
   ],
   cookieName: 'auth0_session_transfer_token',
   trustProxy: false,
+  forwardedForHeader: 'auth0-forwarded-for',
   clock: Date.now,
   redeemHookTimeout: 2000,
-} as const satisfies Partial<ResolvedOptions>;
+} as const;
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -118,13 +129,34 @@ function fn<T>(path: string, value: unknown): T {
   return value as T;
 }
 
+function resolveTrustProxy(value: unknown): ProxyTrust | undefined {
+  if (value === false) return undefined;
+  if (typeof value === 'number') return proxyTrust({ hops: integer('trustProxy', value, 1, 10) });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new OptionsError('trustProxy', 'must be false, a hop count, or { hops?, ranges? }');
+  }
+  const { hops, ranges, ...rest } = value as TrustProxy;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new OptionsError(`trustProxy.${unknown}`, 'is not a setting (known: hops, ranges)');
+  if (hops === undefined && ranges === undefined) throw new OptionsError('trustProxy', 'must give hops, ranges or both');
+  if (hops !== undefined) integer('trustProxy.hops', hops, 1, 10);
+  if (ranges !== undefined && (!Array.isArray(ranges) || ranges.length === 0)) {
+    throw new OptionsError('trustProxy.ranges', 'must be a non-empty array of IP addresses or CIDR ranges');
+  }
+  try {
+    return proxyTrust({ hops, ranges });
+  } catch (err) {
+    throw new OptionsError('trustProxy.ranges', `must hold IP addresses or CIDR ranges: ${(err as Error).message}`);
+  }
+}
+
 export function resolveOptions(input: SessionTransferOptions | undefined): ResolvedOptions {
   if (input === null || typeof input !== 'object') {
     throw new OptionsError('', 'must be an object');
   }
   const known = new Set<string>([
     'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
-    'trustProxy', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
+    'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
   ]);
   for (const key of Object.keys(input)) {
     if (!known.has(key)) throw new OptionsError(key, `is not an option (known: ${[...known].join(', ')})`);
@@ -144,8 +176,7 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     throw new OptionsError('store', 'must implement save() and consume()');
   }
 
-  const trustProxy = input.trustProxy ?? defaults.trustProxy;
-  if (trustProxy !== false) integer('trustProxy', trustProxy, 1, 10);
+  const trustProxy = resolveTrustProxy(input.trustProxy ?? defaults.trustProxy);
 
   const asnResolver = input.asnResolver;
   if (asnResolver !== undefined && typeof asnResolver?.lookup !== 'function') {
@@ -162,6 +193,7 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     audience: fn('audience', input.audience ?? defaults.audience),
     cookieName: text('cookieName', input.cookieName ?? defaults.cookieName, COOKIE_NAME),
     trustProxy,
+    forwardedForHeader: text('forwardedForHeader', input.forwardedForHeader ?? defaults.forwardedForHeader, COOKIE_NAME).toLowerCase(),
     asnResolver,
     clock: fn('clock', input.clock ?? defaults.clock),
     onRedeem: input.onRedeem === undefined ? undefined : fn('onRedeem', input.onRedeem),

@@ -1,8 +1,11 @@
 import { errors, type ClientMetadata, type Configuration, type Provider } from 'oidc-provider';
 
-import { FIRST_PARTY_KEY, METADATA_KEY, resolveClientSettings, resolveFirstParty } from './client-metadata.js';
+import {
+  FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY, METADATA_KEY, resolveClientSettings, resolveFirstParty, resolveIpHeaderTrusted,
+} from './client-metadata.js';
 import { ClientMetadataError, UsageError } from './errors.js';
 import { SessionTransferEmitter } from './events.js';
+import { normalizeIp } from './binding/client-ip.js';
 import { auth0RequestTranslator } from './mint/auth0-request.js';
 import { createMintHandler, GRANT_DUPLICATES, GRANT_PARAMETERS } from './mint/grant.js';
 import { resolveOptions, TOKEN_EXCHANGE_GRANT, type ResolvedOptions, type SessionTransferOptions } from './options.js';
@@ -13,6 +16,8 @@ import { RedisStore } from './store/redis-store.js';
 import type { TransferStore } from './store/store.js';
 
 type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
+/** What `attach()` needs of an Express application. */
+type ExpressLike = { set(setting: string, value: unknown): unknown };
 
 /**
  * Validates `session_transfer` (naming the client and field), stores the defaulted settings on
@@ -20,10 +25,11 @@ type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
  * the Auth0 form (a `refresh_token` grant) works without registering it and so that a client
  * without `can_create_session_transfer_token` is told `unauthorized_client`.
  */
-function applyClientSettings(metadata: ClientMetadata): void {
+function resolveClientMetadata(metadata: ClientMetadata): void {
   const clientId = String(metadata.client_id);
   metadata[METADATA_KEY] = resolveClientSettings(clientId, metadata[METADATA_KEY]);
   metadata[FIRST_PARTY_KEY] = resolveFirstParty(clientId, metadata[FIRST_PARTY_KEY], metadata.application_type);
+  metadata[IP_HEADER_TRUSTED_KEY] = resolveIpHeaderTrusted(clientId, metadata[IP_HEADER_TRUSTED_KEY], metadata.token_endpoint_auth_method);
   const grantTypes = metadata.grant_types;
   if (grantTypes?.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
     metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];
@@ -31,15 +37,16 @@ function applyClientSettings(metadata: ClientMetadata): void {
 }
 
 function withClientMetadata(extra: ExtraClientMetadata | undefined): ExtraClientMetadata {
-  const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY, FIRST_PARTY_KEY])];
+  const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY, FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY])];
   return {
     ...extra,
     properties,
     validator(ctx, key, value, metadata) {
-      if (key === FIRST_PARTY_KEY) return undefined; // validated together with METADATA_KEY
+      // Validated together with METADATA_KEY.
+      if (key === FIRST_PARTY_KEY || key === IP_HEADER_TRUSTED_KEY) return undefined;
       if (key !== METADATA_KEY) return extra?.validator?.(ctx, key, value, metadata);
       try {
-        applyClientSettings(metadata);
+        resolveClientMetadata(metadata);
       } catch (err) {
         if (err instanceof ClientMetadataError) throw new errors.InvalidClientMetadata(err.message);
         throw err;
@@ -78,10 +85,8 @@ export class SessionTransfer extends SessionTransferEmitter {
    * start-up with a `ClientMetadataError` naming the client and the field.
    */
   configure(configuration: Configuration = {}): Configuration {
-    for (const client of configuration.clients ?? []) {
-      resolveClientSettings(String(client.client_id), client[METADATA_KEY]);
-      resolveFirstParty(String(client.client_id), client[FIRST_PARTY_KEY], client.application_type);
-    }
+    // Validated on copies here, to fail at start-up; oidc-provider resolves them when it loads.
+    for (const client of configuration.clients ?? []) resolveClientMetadata({ ...client });
     const hooks = captureHooks(configuration);
     this.#hooks = hooks;
     const redeem = createRedeem({ hooks, options: this.options, store: this.store, events: this });
@@ -94,10 +99,11 @@ export class SessionTransfer extends SessionTransferEmitter {
 
   /**
    * Plugs the library into a provider built from `configure()`'s result: registers the mint
-   * grant, the Auth0 request translation, and the trusted-proxy setting. Call it before the
-   * provider serves its first request.
+   * grant, the Auth0 request translation, and the trusted-proxy setting. Given the Express app,
+   * it sets its `trust proxy` to the same rule, so `req.ip` agrees with the library. Call it
+   * before the provider serves its first request.
    */
-  attach(provider: Provider): this {
+  attach(provider: Provider, { app }: { app?: ExpressLike } = {}): this {
     if (!this.#hooks) throw new UsageError('attach()', 'pass the provider configuration through configure() first');
     if (this.#provider) throw new UsageError('attach()', 'this instance is attached to a provider already');
     const issuer = new URL(provider.issuer);
@@ -121,10 +127,14 @@ export class SessionTransfer extends SessionTransferEmitter {
       audiences: transferAudiences,
       tokenType: this.options.tokenType,
     }));
-    if (this.options.trustProxy !== false) {
+    const trust = this.options.trustProxy;
+    if (trust) {
+      // oidc-provider then derives https and the host from the proxy's headers; the library
+      // computes the client IP itself, from the same rule.
       provider.proxy = true;
-      provider.maxIpsCount = this.options.trustProxy;
+      provider.maxIpsCount = trust.hops ?? 0;
     }
+    if (app) app.set('trust proxy', trust ? (address: string, hop: number) => trust.trusts(normalizeIp(address), hop) : false);
     this.#provider = provider;
     return this;
   }

@@ -44,6 +44,13 @@ export const testClients: ClientMetadata[] = [
   webTestClient('unbound-web', { allowed_authentication_methods: ['query'], enforce_device_binding: 'none' }),
   webTestClient('consenting-web', { allowed_authentication_methods: ['query'] }, false),
   webTestClient('asn-web', { allowed_authentication_methods: ['query'], enforce_device_binding: 'asn' }),
+  webTestClient('logonly-web', { allowed_authentication_methods: ['query'], device_binding_mode: 'log_only' }),
+  webTestClient('prefix-web', { allowed_authentication_methods: ['query'], ipv6_prefix_length: 64 }),
+  {
+    // A confidential backend that mints on behalf of devices and names their IP.
+    ...webTestClient('backend', { can_create_session_transfer_token: true }, false),
+    is_token_endpoint_ip_header_trusted: true,
+  },
 ];
 
 /** A confidential web client `<id>` with secret `<id>-secret` and redirect URI `https://<id>.example/cb`. */

@@ -8,6 +8,8 @@ export interface NativeTokens {
   refresh_token: string;
   id_token?: string;
   scope?: string;
+  /** For a confidential client: its secret (client_secret_basic); public clients send none. */
+  clientSecret?: string;
 }
 
 export interface NativeLogin {
@@ -16,6 +18,8 @@ export interface NativeLogin {
   login?: string;
   password?: string;
   scope?: string;
+  /** For a confidential client: its secret (client_secret_basic); public clients send none. */
+  clientSecret?: string;
 }
 
 function location(res: request.Response): string {
@@ -41,6 +45,7 @@ export async function nativeLogin(app: App, {
   login = 'demo@example.com',
   password = 'demo',
   scope = 'openid offline_access email',
+  clientSecret,
 }: NativeLogin = {}): Promise<NativeTokens> {
   const agent = request.agent(app);
   const verifier = randomBytes(32).toString('base64url');
@@ -69,7 +74,9 @@ export async function nativeLogin(app: App, {
   const code = new URL(next).searchParams.get('code');
   if (!code) throw new Error(`no code in ${next}`);
 
-  const token = await agent.post('/token').type('form').send({
+  const exchange = agent.post('/token').type('form');
+  if (clientSecret) exchange.auth(clientId, clientSecret);
+  const token = await exchange.send({
     grant_type: 'authorization_code',
     code,
     code_verifier: verifier,

@@ -11,6 +11,8 @@ describe('client metadata session_transfer', () => {
       enforce_cascade_revocation: true,
       allowed_authentication_methods: [],
       enforce_device_binding: 'ip',
+      device_binding_mode: 'enforce',
+      ipv6_prefix_length: null,
       allow_refresh_token: false,
       enforce_online_refresh_tokens: true,
     });
@@ -28,6 +30,8 @@ describe('client metadata session_transfer', () => {
     ['an unknown method', { allowed_authentication_methods: ['header'] }, 'client "app": session_transfer.allowed_authentication_methods must be an array of "cookie", "query"'],
     ['an unknown binding', { enforce_device_binding: 'mac' }, 'client "app": session_transfer.enforce_device_binding must be one of "ip", "asn", "none"'],
     ['an unknown field', { can_create: true }, 'client "app": session_transfer.can_create is not a known setting'],
+    ['an unknown binding mode', { device_binding_mode: 'warn' }, 'client "app": session_transfer.device_binding_mode must be one of "enforce", "log_only"'],
+    ['a prefix length of 0', { ipv6_prefix_length: 0 }, 'client "app": session_transfer.ipv6_prefix_length must be an integer from 1 to 128, or null'],
   ])('rejects %s, naming the client and the field', (_name, value, message) => {
     expect(() => resolveClientSettings('app', value)).toThrow(ClientMetadataError);
     expect(() => resolveClientSettings('app', value)).toThrow(message);
@@ -38,6 +42,18 @@ describe('client metadata session_transfer', () => {
     expect(() => transfer.configure({
       clients: [{ client_id: 'web', client_secret: 's', redirect_uris: ['https://rp.example/cb'], session_transfer: { enforce_device_binding: 'MAC' } }],
     })).toThrow('client "web": session_transfer.enforce_device_binding must be one of "ip", "asn", "none"');
+  });
+
+  it.each([
+    [{ client_id: 'n', application_type: 'native', token_endpoint_auth_method: 'none', redirect_uris: ['com.example:/cb'], is_first_party: true },
+      'client "n": is_first_party cannot be true for a native client'],
+    [{ client_id: 'p', token_endpoint_auth_method: 'none', redirect_uris: ['https://rp.example/cb'], is_token_endpoint_ip_header_trusted: true },
+      'client "p": is_token_endpoint_ip_header_trusted cannot be true for a public client'],
+    [{ client_id: 'b', client_secret: 's', redirect_uris: ['https://rp.example/cb'], is_token_endpoint_ip_header_trusted: 'yes' },
+      'client "b": is_token_endpoint_ip_header_trusted must be a boolean'],
+  ])('rejects top-level metadata that does not fit the client: %#', (client, message) => {
+    const transfer = sessionTransfer({ store: new MemoryStore() });
+    expect(() => transfer.configure({ clients: [client as never] })).toThrow(message);
   });
 
   it('validates dynamically loaded clients through oidc-provider, naming the client', async () => {

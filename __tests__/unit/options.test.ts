@@ -14,8 +14,11 @@ describe('options', () => {
       ttl: 60,
       tokenType: 'urn:auth0:params:oauth:token-type:session_transfer_token',
       cookieName: 'auth0_session_transfer_token',
-      trustProxy: false,
+      trustProxy: undefined,
+      forwardedForHeader: 'auth0-forwarded-for',
       asnResolver: undefined,
+      onRedeem: undefined,
+      redeemHookTimeout: 2000,
     });
     expect(resolved.clock).toBe(Date.now);
     expect(resolved.audience(new URL('https://id.example.com:8443/oidc'))).toEqual([
@@ -36,7 +39,15 @@ describe('options', () => {
     ['a zero commandTimeout', { store, commandTimeout: 0 }, /^options\.commandTimeout must be an integer from 50/],
     ['an empty keyPrefix', { store, keyPrefix: '' }, /^options\.keyPrefix must be a non-empty string$/],
     ['a cookie name with a space', { store, cookieName: 'a b' }, /^options\.cookieName must be a string matching/],
-    ['trustProxy true', { store, trustProxy: true as never }, /^options\.trustProxy must be an integer from 1 to 10$/],
+    ['trustProxy true', { store, trustProxy: true as never }, /^options\.trustProxy must be false, a hop count, or \{ hops\?, ranges\? \}$/],
+    ['trustProxy 0', { store, trustProxy: 0 }, /^options\.trustProxy must be an integer from 1 to 10$/],
+    ['an empty trustProxy object', { store, trustProxy: {} }, /^options\.trustProxy must give hops, ranges or both$/],
+    ['a bad trusted range', { store, trustProxy: { ranges: ['10.0.0.0/33'] } }, /^options\.trustProxy\.ranges must hold IP addresses or CIDR ranges: "10\.0\.0\.0\/33"/],
+    ['a trusted range that is no address', { store, trustProxy: { ranges: ['proxy.internal'] } }, /^options\.trustProxy\.ranges must hold/],
+    ['an unknown trustProxy setting', { store, trustProxy: { hop: 1 } as never }, /^options\.trustProxy\.hop is not a setting/],
+    ['a header name with a colon', { store, forwardedForHeader: 'x:y' }, /^options\.forwardedForHeader must be a string matching/],
+    ['a hook that is not a function', { store, onRedeem: {} as never }, /^options\.onRedeem must be a function$/],
+    ['a hook timeout of 5 ms', { store, redeemHookTimeout: 5 }, /^options\.redeemHookTimeout must be an integer from 10 to 30000$/],
     ['an asnResolver without lookup', { store, asnResolver: {} as never }, /^options\.asnResolver must have a lookup/],
     ['a clock that is not a function', { store, clock: 5 as never }, /^options\.clock must be a function$/],
     ['an unknown option', { store, tll: 60 } as never, /^options\.tll is not an option/],
@@ -52,7 +63,7 @@ describe('options', () => {
   });
 
   it('accepts the ends of each range', () => {
-    expect(resolveOptions({ store, ttl: 10, commandTimeout: 50, trustProxy: 1 })).toMatchObject({ ttl: 10, commandTimeout: 50, trustProxy: 1 });
-    expect(resolveOptions({ store, ttl: 300 }).ttl).toBe(300);
+    expect(resolveOptions({ store, ttl: 10, commandTimeout: 50, trustProxy: 1 })).toMatchObject({ ttl: 10, commandTimeout: 50, trustProxy: { hops: 1 } });
+    expect(resolveOptions({ store, ttl: 300, trustProxy: { hops: 10 } })).toMatchObject({ ttl: 300, trustProxy: { hops: 10 } });
   });
 });

@@ -83,11 +83,11 @@ export function createIdentityProvider({
     },
     ...configuration,
   }));
-  // 2. Attach the library to the provider.
-  transfer.attach(provider);
+  // 2. Attach the library to the provider (and the app, whose `trust proxy` it aligns).
+  const app = express();
+  transfer.attach(provider, { app });
 
   // 3. Mount as usual: your own routes, then the provider.
-  const app = express();
   if (accessLog) {
     // Access logs outlive single-use tokens: never write a session_transfer_token to one.
     app.use((req, _res, next) => {

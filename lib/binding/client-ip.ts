@@ -1,5 +1,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
+import { clientAddress, type ProxyTrust } from './trust-proxy.js';
+
 const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
 /** An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) becomes its IPv4 address. */
@@ -8,11 +10,9 @@ export function normalizeIp(ip: string): string {
 }
 
 /**
- * The client IP under the `trustProxy` setting: the socket's address when it is `false`, else
- * Koa's `ctx.ip`, which `attach()` limits to the trusted hops (`provider.maxIpsCount`), so a
- * client-supplied leftmost `X-Forwarded-For` entry never wins.
+ * The client IP under the `trustProxy` setting, the one source for the mint and the redeem:
+ * the socket's address, or the first untrusted address walking back through `X-Forwarded-For`.
  */
-export function clientIp(ctx: KoaContextWithOIDC, trustProxy: false | number): string {
-  const ip = trustProxy === false ? ctx.req.socket.remoteAddress : ctx.ip;
-  return normalizeIp(ip ?? '');
+export function clientIp(ctx: KoaContextWithOIDC, trust: ProxyTrust | undefined): string {
+  return clientAddress(ctx.req.socket.remoteAddress ?? '', ctx.get('x-forwarded-for') || undefined, trust);
 }

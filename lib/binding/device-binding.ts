@@ -1,4 +1,6 @@
-import type { DeviceBinding } from '../client-metadata.js';
+import { BlockList, isIPv6 } from 'node:net';
+
+import type { ClientSessionTransfer, DeviceBinding } from '../client-metadata.js';
 import type { TransferRecord } from '../store/store.js';
 import type { AsnResolver } from './asn.js';
 import { normalizeIp } from './client-ip.js';
@@ -11,6 +13,18 @@ export interface BindingOutcome {
   expected?: string | number;
   /** The redeeming request's IP or ASN. */
   actual?: string | number;
+  /** For `ip` between IPv6 addresses with prefix matching: the prefix length compared. */
+  prefixLength?: number;
+}
+
+/** Same address, or (IPv6 with a prefix length) the same leading bits. */
+function sameIp(expected: string, actual: string, prefixLength: number | null): boolean {
+  if (!expected || !actual) return false;
+  if (expected === actual) return true;
+  if (prefixLength === null || !isIPv6(expected) || !isIPv6(actual)) return false;
+  const network = new BlockList();
+  network.addSubnet(expected, prefixLength, 'ipv6');
+  return network.check(actual, 'ipv6');
 }
 
 async function lookupAsn(resolver: AsnResolver | undefined, ip: string): Promise<number | undefined> {
@@ -27,16 +41,21 @@ async function lookupAsn(resolver: AsnResolver | undefined, ip: string): Promise
  * closed: an address whose ASN is unknown (or no resolver at all) never matches.
  */
 export async function compareDevice(
-  rule: DeviceBinding,
+  settings: Pick<ClientSessionTransfer, 'enforce_device_binding' | 'ipv6_prefix_length'>,
   record: TransferRecord,
   ip: string,
   resolver: AsnResolver | undefined,
 ): Promise<BindingOutcome> {
+  const rule = settings.enforce_device_binding;
   switch (rule) {
     case 'none':
       return { ok: true, rule };
-    case 'ip':
-      return { ok: normalizeIp(record.ip) === normalizeIp(ip), rule, expected: record.ip, actual: ip };
+    case 'ip': {
+      const [expected, actual] = [normalizeIp(record.ip), normalizeIp(ip)];
+      const prefix = settings.ipv6_prefix_length;
+      const ok = sameIp(expected, actual, prefix);
+      return { ok, rule, expected, actual, ...(prefix !== null && isIPv6(expected) && isIPv6(actual) ? { prefixLength: prefix } : {}) };
+    }
     case 'asn': {
       const actual = await lookupAsn(resolver, normalizeIp(ip));
       return { ok: record.asn !== undefined && record.asn === actual, rule, expected: record.asn, actual };

@@ -1,7 +1,9 @@
 import { errors, type Provider, type TokenEndpointGrantContext } from 'oidc-provider';
 
-import { clientIp } from '../binding/client-ip.js';
-import { clientSettings } from '../client-metadata.js';
+import { isIP } from 'node:net';
+
+import { clientIp, normalizeIp } from '../binding/client-ip.js';
+import { clientSettings, IP_HEADER_TRUSTED_KEY } from '../client-metadata.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { IssuedEvent, RequestContext, SessionTransferEmitter } from '../events.js';
@@ -85,6 +87,21 @@ function checkScope(requested: string | undefined, granted: Set<string>): string
   return requested;
 }
 
+/**
+ * The device's IP: the request's, or for a client trusted to mint on a device's behalf (a
+ * confidential backend), the address in its forwarded-for header. Other clients' headers are
+ * ignored.
+ */
+function deviceIp(ctx: TokenEndpointGrantContext, options: ResolvedOptions, requestIp: string): string {
+  const header = ctx.get(options.forwardedForHeader);
+  if (!header || (ctx.oidc.client as unknown as Record<string, unknown>)[IP_HEADER_TRUSTED_KEY] !== true) return requestIp;
+  const claimed = normalizeIp(header.split(',')[0]!.trim());
+  if (!isIP(claimed)) {
+    throw refuse('invalid_request', new errors.InvalidRequest(`${options.forwardedForHeader} must be an IP address`));
+  }
+  return claimed;
+}
+
 async function lookupAsn(deps: MintDependencies, ip: string): Promise<number | undefined> {
   if (!deps.options.asnResolver || !ip) return undefined;
   try {
@@ -109,6 +126,7 @@ export function createMintHandler(deps: MintDependencies) {
     const clientId = ctx.oidc.client.clientId;
     let found: { accountId: string; grantId: string } | undefined;
     try {
+      request.ip = deviceIp(ctx, options, request.ip);
       const subjectToken = checkRequest(ctx.oidc.params, options.tokenType);
       if (!clientSettings(ctx.oidc.client as never).can_create_session_transfer_token) {
         throw refuse('client_not_allowed', new errors.UnauthorizedClient('client is not allowed to create session transfer tokens'));

@@ -5,7 +5,9 @@ import { compareDevice } from '../binding/device-binding.js';
 import { clientSettings } from '../client-metadata.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
-import type { RejectedEvent, RejectionReason, RequestContext, SessionTransferEmitter } from '../events.js';
+import type {
+  RedeemContext, RejectedEvent, RejectionReason, RequestContext, SessionTransferEmitter,
+} from '../events.js';
 import { TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { endSession } from '../revocation/end-session.js';
@@ -84,6 +86,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     client: Client,
     presented: PresentedToken,
     request: RequestContext,
+    web: RedeemContext,
   ): Promise<TransferRecord> {
     let record: TransferRecord | undefined;
     try {
@@ -98,10 +101,12 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     if (!parent) throw new Rejection('parent_revoked', known(record));
 
     const settings = clientSettings(client as never);
-    const binding = await compareDevice(settings.enforce_device_binding, record, request.ip, options.asnResolver);
-    if (!binding.ok) {
-      const { rule, expected, actual } = binding;
-      throw new Rejection('device_mismatch', { ...known(record), binding: { rule: rule as 'ip' | 'asn', expected, actual } });
+    const { ok, rule, ...sides } = await compareDevice(settings, record, request.ip, options.asnResolver);
+    if (!ok) {
+      const mismatch = new Rejection('device_mismatch', { ...known(record), binding: { rule: rule as 'ip' | 'asn', ...sides } });
+      if (settings.device_binding_mode === 'enforce') throw mismatch;
+      // log_only: report what enforcing would have refused, and go ahead.
+      events.emit('rejected', { type: 'rejected', reason: mismatch.reason, ...web, ...mismatch.known, logOnly: true });
     }
     if (record.audience && !record.audience.includes(client.clientId)) throw new Rejection('client_mismatch', known(record));
     return record;
@@ -130,7 +135,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     const request = await requestContext(ctx);
     const web = { clientId: client!.clientId, transport: presented.transport, ...request };
     try {
-      const record = await check(provider, client!, presented, request);
+      const record = await check(provider, client!, presented, request, web);
 
       if (session.accountId && session.accountId !== record.accountId) {
         // Case 3: never a silent user swap. The other user's session ends; the login prompt follows.
