@@ -38,6 +38,7 @@ export { MaxMindAsnResolver, type MaxMindAsnOptions } from './binding/maxmind-as
 export type { TrustProxy } from './binding/trust-proxy.js';
 export { redactUrl } from './redact.js';
 export { MemoryStore } from './store/memory-store.js';
+export { RedisAdapter, redisAdapter, type RedisAdapterOptions } from './adapter/redis-adapter.js';
 export { FORCED_LOGIN_REASON } from './redeem/configuration.js';
 export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';
 export type { TransferredSession, TransferRecord, TransferStore } from './store/store.js';

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { ClientMetadata, Configuration } from 'oidc-provider';
 
 import { createIdentityProvider, type ExampleIdentityProvider } from '../../examples/idp/app.js';
-import type { SessionTransferOptions } from '../../lib/index.js';
+import { redisAdapter, type SessionTransferOptions } from '../../lib/index.js';
 
 export const ISSUER = 'http://localhost:3000';
 export const AUDIENCE = 'urn:localhost:3000:session_transfer';
@@ -73,9 +73,15 @@ export function redisClient(url = process.env.REDIS_URL!): Redis {
   return client;
 }
 
+/**
+ * The example identity provider with the test clients. With a Redis client, oidc-provider's own
+ * storage is the library's Redis adapter too (under `<keyPrefix>oidc:`), so the integration
+ * suite runs the provider as production would.
+ */
 export function testIdentityProvider(
   transfer: SessionTransferOptions,
   configuration?: Configuration,
 ): ExampleIdentityProvider {
-  return createIdentityProvider({ issuer: ISSUER, transfer, clients: testClients, configuration });
+  const adapter = transfer.redis ? redisAdapter({ client: transfer.redis, prefix: `${transfer.keyPrefix ?? 'st:'}oidc:` }) : undefined;
+  return createIdentityProvider({ issuer: ISSUER, transfer, clients: testClients, configuration: { adapter, ...configuration } });
 }

@@ -21,7 +21,8 @@ afterAll(async () => {
 });
 
 it('answers server_error quickly while Redis is down, issues nothing, and recovers without a restart', async () => {
-  const { app, transfer } = testIdentityProvider({ redis });
+  // The provider's own storage stays in memory: this is about the token store's outage alone.
+  const { app, transfer } = testIdentityProvider({ redis }, { adapter: undefined });
   const reasons: string[] = [];
   transfer.on('issue_failed', (event) => reasons.push(event.reason));
   const mint = (refreshToken: string) => request(app).post('/token').type('form').send({

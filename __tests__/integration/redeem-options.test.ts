@@ -204,7 +204,8 @@ describe('with Redis unavailable', () => {
     const server = await startRedisServer();
     const client = redisClient(server.url);
     try {
-      const idp = testIdentityProvider({ redis: client, keyPrefix: 'down:' });
+      // The provider's own storage stays in memory: this is about the token store's outage alone.
+      const idp = testIdentityProvider({ redis: client, keyPrefix: 'down:' }, { adapter: undefined });
       const { rejected } = collect(idp.transfer);
       const { token } = await mintToken(idp.app);
       await server.stop();

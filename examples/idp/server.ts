@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 
-import { MemoryStore } from '../../lib/index.js';
+import { MemoryStore, redisAdapter } from '../../lib/index.js';
 import { createIdentityProvider } from './app.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -13,6 +13,8 @@ redis?.on('error', (err) => console.error('redis:', err.message));
 const { app, transfer } = createIdentityProvider({
   issuer,
   transfer: redis ? { redis } : { store: new MemoryStore() },
+  // With Redis, oidc-provider's sessions, grants and tokens live there too (several processes, restarts).
+  configuration: redis ? { adapter: redisAdapter({ client: redis }) } : undefined,
   accessLog: process.env.ACCESS_LOG ? console.log : undefined,
 });
 
@@ -24,5 +26,5 @@ transfer.on('session_revoked', (event) => console.log('session ended by a transf
 
 app.listen(port, () => {
   console.log(`identity provider: ${issuer} (discovery: ${issuer}/.well-known/openid-configuration)`);
-  console.log(`token store: ${redis ? `Redis at ${redisUrl}` : 'in-process memory (set REDIS_URL for Redis)'}`);
+  console.log(`storage: ${redis ? `Redis at ${redisUrl}` : 'in-process memory (set REDIS_URL for Redis)'}`);
 });
