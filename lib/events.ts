@@ -132,12 +132,48 @@ export interface SessionRevokedEvent extends RequestContext {
   reason: 'user_mismatch' | 'idle_expired';
 }
 
+/** What revoked a parent grant, as far as the request shows it. */
+export type CascadeTrigger =
+  /** The revocation endpoint. */
+  | 'revocation'
+  /** A used refresh token was presented again at the token endpoint. */
+  | 'refresh_token_reuse'
+  /** Logout at the end-session endpoint. */
+  | 'logout'
+  /** `transfer.revokeGrant()`. */
+  | 'api'
+  /** The grant was destroyed some other way (expiry, the host's own code). */
+  | 'grant_destroyed';
+
+/** A parent grant ended and, with `enforce_cascade_revocation`, what it spawned ended too. */
+export interface CascadeRevokedEvent {
+  type: 'cascade_revoked';
+  /** The parent (native) grant. */
+  grantId: string;
+  trigger: CascadeTrigger;
+  /** Browser sessions ended and web grants revoked (with their codes and tokens). */
+  sessions: number;
+  grants: number;
+}
+
+/** A cascade could not complete; it is retried while `willRetry`. */
+export interface CascadeFailedEvent {
+  type: 'cascade_failed';
+  grantId: string;
+  trigger: CascadeTrigger;
+  attempt: number;
+  willRetry: boolean;
+  error: string;
+}
+
 export interface SessionTransferEvents {
   issued: [IssuedEvent];
   issue_failed: [IssueFailedEvent];
   redeemed: [RedeemedEvent];
   rejected: [RejectedEvent];
   session_revoked: [SessionRevokedEvent];
+  cascade_revoked: [CascadeRevokedEvent];
+  cascade_failed: [CascadeFailedEvent];
 }
 
 /**

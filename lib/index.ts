@@ -22,6 +22,9 @@ export {
   type SessionTransferErrorCode,
 } from './errors.js';
 export type {
+  CascadeFailedEvent,
+  CascadeRevokedEvent,
+  CascadeTrigger,
   IssuedEvent,
   IssueFailedEvent,
   IssueFailureReason,

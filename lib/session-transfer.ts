@@ -11,6 +11,9 @@ import { createMintHandler, GRANT_DUPLICATES, GRANT_PARAMETERS } from './mint/gr
 import { resolveOptions, TOKEN_EXCHANGE_GRANT, type ResolvedOptions, type SessionTransferOptions } from './options.js';
 import { captureHooks, type ProviderHooks } from './provider-hooks.js';
 import { redeemConfiguration } from './redeem/configuration.js';
+import { cascadingAdapter } from './revocation/adapter-hook.js';
+import { createCascade, type Cascade } from './revocation/cascade.js';
+import { revokeGrant } from './revocation/revoke-grant.js';
 import { createRedeem } from './redeem/redeem.js';
 import { RedisStore } from './store/redis-store.js';
 import type { TransferStore } from './store/store.js';
@@ -65,6 +68,10 @@ export class SessionTransfer extends SessionTransferEmitter {
   readonly store: TransferStore;
   #hooks: ProviderHooks | undefined;
   #provider: Provider | undefined;
+  #adapterCascades = false;
+  /** Grants being revoked through `revokeGrant()`, so their cascade reports trigger `api`. */
+  readonly #apiRevocations = new Set<string>();
+  readonly #cascade: Cascade;
 
   constructor(options: SessionTransferOptions) {
     super();
@@ -74,6 +81,7 @@ export class SessionTransfer extends SessionTransferEmitter {
       prefix: this.options.keyPrefix,
       commandTimeout: this.options.commandTimeout,
     });
+    this.#cascade = createCascade(this.store, this);
   }
 
   /**
@@ -89,11 +97,15 @@ export class SessionTransfer extends SessionTransferEmitter {
     for (const client of configuration.clients ?? []) resolveClientMetadata({ ...client });
     const hooks = captureHooks(configuration);
     this.#hooks = hooks;
+    this.#adapterCascades = configuration.adapter !== undefined;
     const redeem = createRedeem({ hooks, options: this.options, store: this.store, events: this });
     return {
       ...configuration,
       extraClientMetadata: withClientMetadata(configuration.extraClientMetadata),
-      ...redeemConfiguration(configuration, hooks, redeem),
+      ...redeemConfiguration(configuration, hooks, this.store, redeem),
+      ...(configuration.adapter
+        ? { adapter: cascadingAdapter(configuration.adapter, (grantId) => this.#cascadeFrom(grantId)) }
+        : {}),
     };
   }
 
@@ -135,8 +147,38 @@ export class SessionTransfer extends SessionTransferEmitter {
       provider.maxIpsCount = trust.hops ?? 0;
     }
     if (app) app.set('trust proxy', trust ? (address: string, hop: number) => trust.trusts(normalizeIp(address), hop) : false);
+    if (!this.#adapterCascades) {
+      // oidc-provider's in-memory adapter cannot be wrapped: follow its revocation events instead.
+      provider.on('grant.revoked', (_ctx: unknown, grantId: string) => void this.#cascadeFrom(grantId));
+    }
     this.#provider = provider;
     return this;
+  }
+
+  /**
+   * Revokes a grant (a native app's, say) with every code and token issued under it, and, with
+   * `enforce_cascade_revocation`, every web session and grant created from its transfer tokens.
+   * Resolves when done; a failing cascade is reported (`cascade_failed`) and retried.
+   */
+  async revokeGrant(grantId: string): Promise<void> {
+    const provider = this.#attached('revokeGrant()');
+    this.#apiRevocations.add(grantId);
+    try {
+      await revokeGrant(provider, undefined, grantId);
+      // Without a wrapped adapter nothing has cascaded yet; with one, this finds nothing left.
+      await this.#cascade(provider, grantId, 'api');
+    } finally {
+      this.#apiRevocations.delete(grantId);
+    }
+  }
+
+  #attached(method: string): Provider {
+    if (!this.#provider) throw new UsageError(method, 'call attach(provider) first');
+    return this.#provider;
+  }
+
+  async #cascadeFrom(grantId: string): Promise<void> {
+    if (this.#provider) await this.#cascade(this.#provider, grantId, this.#apiRevocations.has(grantId) ? 'api' : undefined);
   }
 }
 

@@ -44,6 +44,17 @@ export const testClients: ClientMetadata[] = [
   webTestClient('unbound-web', { allowed_authentication_methods: ['query'], enforce_device_binding: 'none' }),
   webTestClient('consenting-web', { allowed_authentication_methods: ['query'] }, false),
   webTestClient('asn-web', { allowed_authentication_methods: ['query'], enforce_device_binding: 'asn' }),
+  webTestClient('offline-web', { allowed_authentication_methods: ['query'], allow_refresh_token: true, enforce_online_refresh_tokens: false }),
+  {
+    // A native app whose transfers do not cascade.
+    client_id: 'nocascade-native',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: ['com.example.nocascade:/callback'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    session_transfer: { can_create_session_transfer_token: true, enforce_cascade_revocation: false },
+  },
   webTestClient('logonly-web', { allowed_authentication_methods: ['query'], device_binding_mode: 'log_only' }),
   webTestClient('prefix-web', { allowed_authentication_methods: ['query'], ipv6_prefix_length: 64 }),
   {

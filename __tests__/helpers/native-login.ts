@@ -10,6 +10,8 @@ export interface NativeTokens {
   scope?: string;
   /** For a confidential client: its secret (client_secret_basic); public clients send none. */
   clientSecret?: string;
+  /** The browser the login happens in (its cookies keep the provider session); a new one by default. */
+  agent?: ReturnType<typeof request.agent>;
 }
 
 export interface NativeLogin {
@@ -20,6 +22,8 @@ export interface NativeLogin {
   scope?: string;
   /** For a confidential client: its secret (client_secret_basic); public clients send none. */
   clientSecret?: string;
+  /** The browser the login happens in (its cookies keep the provider session); a new one by default. */
+  agent?: ReturnType<typeof request.agent>;
 }
 
 function location(res: request.Response): string {
@@ -46,8 +50,8 @@ export async function nativeLogin(app: App, {
   password = 'demo',
   scope = 'openid offline_access email',
   clientSecret,
+  agent = request.agent(app),
 }: NativeLogin = {}): Promise<NativeTokens> {
-  const agent = request.agent(app);
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const auth = new URLSearchParams({

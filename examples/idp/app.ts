@@ -47,6 +47,8 @@ export interface ExampleOptions {
   configuration?: Configuration;
   /** Where to write one line per request (`ACCESS_LOG=1 npm start`); none by default. */
   accessLog?: (line: string) => void;
+  /** Keys that sign the provider's cookies; processes sharing sessions need the same. Random by default. */
+  cookieKeys?: string[];
 }
 
 export interface ExampleIdentityProvider {
@@ -58,6 +60,7 @@ export interface ExampleIdentityProvider {
 /** The example identity provider: oidc-provider in Express, with Native-to-Web SSO added. */
 export function createIdentityProvider({
   issuer, transfer: transferOptions, clients = [], configuration, accessLog,
+  cookieKeys = [randomBytes(32).toString('base64url')],
 }: ExampleOptions): ExampleIdentityProvider {
   const transfer = sessionTransfer(transferOptions);
 
@@ -70,7 +73,7 @@ export function createIdentityProvider({
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: { devInteractions: { enabled: false }, revocation: { enabled: true }, introspection: { enabled: true } },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    cookies: { keys: cookieKeys },
     jwks: { keys: [exampleSigningKey()] },
     ttl: {
       AccessToken: 3600,

@@ -3,6 +3,8 @@ import { interactionPolicy, type Client, type Configuration, type Grant, type Ko
 import { clientSettings, FIRST_PARTY_KEY } from '../client-metadata.js';
 import { TOKEN_PARAM, TRANSFER_AMR } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
+import { recordWebGrant } from '../revocation/lineage.js';
+import type { TransferStore } from '../store/store.js';
 import { loginForced, transferredLogin } from './request-state.js';
 
 type ExtraParamValidator = (ctx: KoaContextWithOIDC, value: string | undefined, client?: Client) => Promise<void>;
@@ -67,6 +69,7 @@ function claims(existing: Configuration['claims']): NonNullable<Configuration['c
 export function redeemConfiguration(
   configuration: Configuration,
   hooks: ProviderHooks,
+  store: TransferStore,
   redeem: ExtraParamValidator,
 ): Configuration {
   return {
@@ -77,10 +80,12 @@ export function redeemConfiguration(
       policy: policy(configuration.interactions?.policy as interactionPolicy.DefaultPolicy | undefined),
     },
     async loadExistingGrant(ctx) {
-      const grant = await hooks.loadExistingGrant(ctx);
+      const existing = await hooks.loadExistingGrant(ctx);
       const client = ctx.oidc.client!;
       const firstParty = client[FIRST_PARTY_KEY as never] === true && client.applicationType !== 'native';
-      return transferredLogin(ctx) && firstParty ? firstPartyGrant(ctx, grant) : grant;
+      const grant = transferredLogin(ctx) && firstParty ? await firstPartyGrant(ctx, existing) : existing;
+      if (grant?.jti && fromTransfer(ctx.oidc.session!)) await recordWebGrant(ctx, store, grant);
+      return grant;
     },
     async issueRefreshToken(ctx, client, source) {
       const allowed = await hooks.issueRefreshToken(ctx, client, source);

@@ -11,10 +11,10 @@ import type {
 import { TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { endSession } from '../revocation/end-session.js';
-import type { TransferRecord, TransferStore } from '../store/store.js';
+import type { TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
 import { hashToken } from '../token.js';
 import { runRedeemHook } from './hook.js';
-import { forceLogin, recordTransferredLogin } from './request-state.js';
+import { forceLogin, recordTransferredLogin, rememberTransferredSession } from './request-state.js';
 import { clearTokenCookie, presentedToken, type PresentedToken } from './transport.js';
 
 export interface RedeemDependencies {
@@ -64,15 +64,18 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
    */
   async function upkeep(ctx: KoaContextWithOIDC, provider: Provider, session: Session, client: Client): Promise<boolean> {
     if (!isTransferred(session)) return false;
-    let alive: boolean;
+    let record: TransferredSession | undefined;
     try {
-      alive = (await store.touchSession(session.uid)) !== undefined;
+      record = await store.touchSession(session.uid);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       forceLogin(ctx);
       return false;
     }
-    if (alive) return false;
+    if (record) {
+      rememberTransferredSession(ctx, record);
+      return false;
+    }
     const accountId = session.accountId!;
     const grantIds = await endSession(provider, ctx, session);
     events.emit('session_revoked', {
@@ -165,13 +168,19 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       const outcome = session.accountId ? 'same_user' : 'new_session';
       if (outcome === 'new_session') {
         const lifetime = Math.min(decision.sessionLifetime ?? Infinity, hooks.sessionTtl(ctx, session));
+        const native = await provider.Client.find(record.clientId);
+        const cascade = native !== undefined && clientSettings(native as never).enforce_cascade_revocation;
+        const transferred: TransferredSession = {
+          grantId: record.grantId,
+          clientId: record.clientId,
+          accountId: record.accountId,
+          ...(decision.sessionIdleLifetime ? { idle: decision.sessionIdleLifetime } : {}),
+          ...(cascade ? { cascade: true as const } : {}),
+        };
         try {
-          await store.saveSession(session.uid, {
-            grantId: record.grantId,
-            clientId: record.clientId,
-            accountId: record.accountId,
-            ...(decision.sessionIdleLifetime ? { idle: decision.sessionIdleLifetime } : {}),
-          }, lifetime);
+          // Lineage first: a session that exists is always found by the cascade.
+          if (cascade) await store.addChild(record.grantId, `session:${session.uid}`, lifetime);
+          await store.saveSession(session.uid, transferred, lifetime);
         } catch (err) {
           if (!(err instanceof StoreUnavailableError)) throw err;
           throw new Rejection('store_unavailable', known(record));
@@ -187,7 +196,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
         });
         // Session fixation defence; an ended session was given a new identifier already.
         if (!isNew && !ended) session.resetIdentifier();
-        recordTransferredLogin(ctx, { record, sessionLifetime: decision.sessionLifetime });
+        recordTransferredLogin(ctx, { record, sessionLifetime: decision.sessionLifetime, session: transferred });
       }
       events.emit('redeemed', {
         type: 'redeemed', ...web, ...known(record) as Required<Omit<Known, 'binding'>>, sessionUid: session.uid, outcome,

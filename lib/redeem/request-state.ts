@@ -1,10 +1,12 @@
-import type { TransferRecord } from '../store/store.js';
+import type { TransferredSession, TransferRecord } from '../store/store.js';
 
 /** A login made from a token in this request, for the configuration hooks that run after it. */
 export interface TransferredLogin {
   record: TransferRecord;
   /** Absolute session lifetime in seconds the redeem hook asked for. */
   sessionLifetime?: number;
+  /** The session's record as stored (lineage). */
+  session: TransferredSession;
 }
 
 /**
@@ -12,10 +14,16 @@ export interface TransferredLogin {
  * and the hooks that read this (grant, session TTL) run later in the same request.
  */
 const logins = new WeakMap<object, TransferredLogin>();
+const sessions = new WeakMap<object, TransferredSession>();
 const forced = new WeakSet<object>();
 
 export const transferredLogin = (ctx: object): TransferredLogin | undefined => logins.get(ctx);
 export const recordTransferredLogin = (ctx: object, login: TransferredLogin): void => void logins.set(ctx, login);
+
+/** The record of this request's transferred session, once read. */
+export const knownTransferredSession = (ctx: object): TransferredSession | undefined =>
+  logins.get(ctx)?.session ?? sessions.get(ctx);
+export const rememberTransferredSession = (ctx: object, session: TransferredSession): void => void sessions.set(ctx, session);
 
 /** The login prompt must be shown (or `login_required` answered) although a session exists. */
 export const forceLogin = (ctx: object): void => void forced.add(ctx);

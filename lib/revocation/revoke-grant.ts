@@ -2,9 +2,10 @@ import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 
 /**
  * Revokes a grant and every token issued under it, as oidc-provider's own (private) revoke
- * helper does, through public model statics only; then emits `grant.revoked` like the provider.
+ * helper does, through public model statics only; then, inside a request, emits `grant.revoked`
+ * like the provider.
  */
-export async function revokeGrant(provider: Provider, ctx: KoaContextWithOIDC, grantId: string): Promise<void> {
+export async function revokeGrant(provider: Provider, ctx: KoaContextWithOIDC | undefined, grantId: string): Promise<void> {
   const models = [
     provider.AccessToken,
     provider.RefreshToken,
@@ -17,5 +18,5 @@ export async function revokeGrant(provider: Provider, ctx: KoaContextWithOIDC, g
     ...models.map((model) => model.revokeByGrantId(grantId)),
     provider.Grant.adapter.destroy(grantId),
   ]);
-  provider.emit('grant.revoked', ctx, grantId);
+  if (ctx) provider.emit('grant.revoked', ctx, grantId);
 }

@@ -1,4 +1,6 @@
-import { sessionRecordTtl, type TransferredSession, type TransferRecord, type TransferStore } from './store.js';
+import {
+  sessionRecordTtl, type Child, type TransferredSession, type TransferRecord, type TransferStore,
+} from './store.js';
 
 let warned = false;
 
@@ -9,6 +11,7 @@ let warned = false;
 export class MemoryStore implements TransferStore {
   readonly #entries = new Map<string, { json: string; expiresAt: number }>();
   readonly #sessions = new Map<string, { json: string; expiresAt: number }>();
+  readonly #children = new Map<string, { members: Set<Child>; expiresAt: number }>();
   readonly #now: () => number;
 
   /** @param now clock in milliseconds, for tests; defaults to `Date.now`. */
@@ -52,9 +55,33 @@ export class MemoryStore implements TransferStore {
     return session;
   }
 
+  async addChild(parentGrantId: string, child: Child, ttlSeconds: number): Promise<void> {
+    const expiresAt = this.#now() + ttlSeconds * 1000;
+    const entry = this.#live(parentGrantId) ?? { members: new Set<Child>(), expiresAt };
+    entry.members.add(child);
+    entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
+    this.#children.set(parentGrantId, entry);
+  }
+
+  async children(parentGrantId: string): Promise<Child[]> {
+    return [...(this.#live(parentGrantId)?.members ?? [])];
+  }
+
+  async removeChildren(parentGrantId: string, children: Child[]): Promise<void> {
+    const entry = this.#live(parentGrantId);
+    for (const child of children) entry?.members.delete(child);
+    if (entry?.members.size === 0) this.#children.delete(parentGrantId);
+  }
+
+  #live(parentGrantId: string) {
+    const entry = this.#children.get(parentGrantId);
+    if (entry && entry.expiresAt <= this.#now()) this.#children.delete(parentGrantId);
+    return entry && entry.expiresAt > this.#now() ? entry : undefined;
+  }
+
   #prune(): void {
     const now = this.#now();
-    for (const entries of [this.#entries, this.#sessions]) {
+    for (const entries of [this.#entries, this.#sessions, this.#children]) {
       for (const [key, { expiresAt }] of entries) {
         if (expiresAt <= now) entries.delete(key);
       }

@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 
 import { StoreUnavailableError } from '../errors.js';
 import {
-  parseJson, sessionRecordTtl, type TransferredSession, type TransferRecord, type TransferStore,
+  parseJson, sessionRecordTtl, type Child, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 export type RedisClient = Redis | Cluster;
@@ -30,6 +30,12 @@ local idle = cjson.decode(json).idle
 if idle then redis.call('EXPIRE', KEYS[1], idle) end
 return json`;
 
+/** Adds a member to a set and raises (never lowers) the set's TTL, in one round trip. */
+const ADD_CHILD = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
 /**
  * Tokens in Redis: `SET <prefix>{<hash>} <json> EX <ttl> NX` to store, `GETDEL` to consume (one
  * atomic round trip, Redis >= 6.2). The braces make the hash a Cluster hash tag, so every key
@@ -54,6 +60,10 @@ export class RedisStore implements TransferStore {
     return `${this.#prefix}session:{${uid}}`;
   }
 
+  childrenKey(grantId: string): string {
+    return `${this.#prefix}children:{${grantId}}`;
+  }
+
   async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
     const reply = await this.#run('SET', () =>
       this.#client.set(this.key(tokenHash), JSON.stringify(record), 'EX', ttlSeconds, 'NX'));
@@ -76,6 +86,18 @@ export class RedisStore implements TransferStore {
     const json = await this.#run('EVAL', () =>
       this.#client.eval(TOUCH_SESSION, 1, this.sessionKey(uid)) as Promise<string | null>);
     return parseJson(json);
+  }
+
+  async addChild(parentGrantId: string, child: Child, ttlSeconds: number): Promise<void> {
+    await this.#run('EVAL', () => this.#client.eval(ADD_CHILD, 1, this.childrenKey(parentGrantId), child, ttlSeconds));
+  }
+
+  async children(parentGrantId: string): Promise<Child[]> {
+    return await this.#run('SMEMBERS', () => this.#client.smembers(this.childrenKey(parentGrantId))) as Child[];
+  }
+
+  async removeChildren(parentGrantId: string, children: Child[]): Promise<void> {
+    if (children.length) await this.#run('SREM', () => this.#client.srem(this.childrenKey(parentGrantId), ...children));
   }
 
   /**

@@ -38,7 +38,12 @@ export interface TransferredSession {
   accountId: string;
   /** Idle lifetime in seconds set by the redeem hook: the session ends when unused this long. */
   idle?: number;
+  /** The native client enforces cascade revocation: the web grants of this session are recorded. */
+  cascade?: true;
 }
+
+/** What a parent grant spawned: a browser session (by uid) or a web client's grant (by id). */
+export type Child = `session:${string}` | `grant:${string}`;
 
 /**
  * Storage for Session Transfer Tokens, keyed by token hash. Implementations must expire entries
@@ -56,6 +61,12 @@ export interface TransferStore {
   saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void>;
   /** The session's record, restarting its idle lifetime; undefined once it expired. */
   touchSession(uid: string): Promise<TransferredSession | undefined>;
+  /** Records a child of a parent grant, kept at least `ttlSeconds`. */
+  addChild(parentGrantId: string, child: Child, ttlSeconds: number): Promise<void>;
+  /** The children recorded for a parent grant. */
+  children(parentGrantId: string): Promise<Child[]>;
+  /** Forgets a parent grant's children (after they were revoked). */
+  removeChildren(parentGrantId: string, children: Child[]): Promise<void>;
 }
 
 export function parseJson<T>(json: string | null | undefined): T | undefined {
