@@ -40,6 +40,7 @@ export type { AsnInfo, AsnResolver } from './binding/asn.js';
 export { MaxMindAsnResolver, type MaxMindAsnOptions } from './binding/maxmind-asn.js';
 export type { TrustProxy } from './binding/trust-proxy.js';
 export { redactUrl } from './redact.js';
+export { sessionTransferLogin, type SessionTransferLoginOptions, type SessionTransferLoginState } from './web/session-transfer-login.js';
 export { MemoryStore } from './store/memory-store.js';
 export { RedisAdapter, redisAdapter, type RedisAdapterOptions } from './adapter/redis-adapter.js';
 export { FORCED_LOGIN_REASON } from './redeem/configuration.js';

@@ -8,6 +8,7 @@ import { nativeLogin } from '../helpers/native-login.js';
 
 let child: ChildProcess;
 let url: string;
+let webUrl: string;
 let output = '';
 
 async function freePort(): Promise<number> {
@@ -19,17 +20,18 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
+  const [port, webPort] = [await freePort(), await freePort()];
   url = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ACCESS_LOG: '1' };
+  webUrl = `http://localhost:${webPort}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), WEB_PORT: String(webPort), ACCESS_LOG: '1' };
   delete env.REDIS_URL;
   delete env.NODE_OPTIONS;
   // What `npm start` runs, started directly so the test owns the process.
-  child = spawn(process.execPath, ['--import', 'tsx', 'examples/idp/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, ['--import', 'tsx', 'examples/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk) => { output += chunk; });
   child.stderr!.on('data', (chunk) => { output += chunk; });
   const deadline = Date.now() + 15_000;
-  while (!output.includes('identity provider:')) {
+  while (!output.includes('identity provider:') || !output.includes('web app:')) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`example did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -40,6 +42,12 @@ afterAll(async () => {
     child.kill('SIGTERM');
     await once(child, 'exit');
   }
+});
+
+it('serves the web app beside the provider', async () => {
+  const home = await request(webUrl).get('/');
+  expect(home.status).toBe(200);
+  expect(home.text).toContain('href="/login"');
 });
 
 it('serves discovery without Redis, warning that the store is in memory', async () => {
@@ -83,17 +91,17 @@ it('signs demo@example.com into example-web from a token minted for example-nati
   const authorization = await request(url).get(`/auth?${new URLSearchParams({
     client_id: 'example-web',
     response_type: 'code',
-    redirect_uri: 'http://localhost:3001/callback',
+    redirect_uri: `${webUrl}/callback`,
     scope: 'openid email',
     session_transfer_token: token,
   })}`);
   expect(authorization.status).toBe(303);
   const callback = new URL(authorization.headers.location!);
-  expect(callback.origin + callback.pathname).toBe('http://localhost:3001/callback');
+  expect(callback.origin + callback.pathname).toBe(`${webUrl}/callback`);
   const code = callback.searchParams.get('code')!;
 
   const web = await request(url).post('/token').auth('example-web', 'example-web-secret').type('form')
-    .send({ grant_type: 'authorization_code', code, redirect_uri: 'http://localhost:3001/callback' });
+    .send({ grant_type: 'authorization_code', code, redirect_uri: `${webUrl}/callback` });
   expect(web.status).toBe(200);
   const claims = JSON.parse(Buffer.from(web.body.id_token.split('.')[1], 'base64url').toString());
   expect(claims).toMatchObject({ sub: 'demo', aud: 'example-web', amr: ['pwd', 'session_transfer'] });
@@ -102,3 +110,15 @@ it('signs demo@example.com into example-web from a token minted for example-nati
   expect(output).toContain('session_transfer_token=[redacted]');
   expect(output).not.toContain(token);
 });
+
+it('runs the headless demo (`npm run demo`) to a signed-in profile', async () => {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const demo = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let printed = '';
+  demo.stdout!.on('data', (chunk) => { printed += chunk; });
+  const [code] = await once(demo, 'exit');
+  expect(printed).toContain('user: demo@example.com; session came from a transfer: yes');
+  expect(printed).toContain('with the login form');
+  expect(code).toBe(0);
+}, 30_000);

@@ -6,7 +6,9 @@ import Provider, { type ClientMetadata, type Configuration, type JWK } from 'oid
 // Outside this repository: import { sessionTransfer, ... } from 'oidc-session-transfer';
 import { redactUrl, sessionTransfer, type SessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
 import { findAccount } from './accounts.js';
+import { accountRoutes } from './account.js';
 import { interactionRoutes } from './interactions.js';
+import { logoutSource, postLogoutSuccessSource } from './views.js';
 
 /** The example's native app: public, authorization code + PKCE, may mint transfer tokens. */
 export const nativeClient: ClientMetadata = {
@@ -19,16 +21,19 @@ export const nativeClient: ClientMetadata = {
   session_transfer: { can_create_session_transfer_token: true },
 };
 
-/** The example's web app: first-party, accepts transfer tokens by cookie or query. */
-export const webClient: ClientMetadata = {
-  client_id: 'example-web',
-  client_secret: 'example-web-secret',
-  is_first_party: true,
-  redirect_uris: ['http://localhost:3001/callback'],
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  session_transfer: { allowed_authentication_methods: ['cookie', 'query'], enforce_device_binding: 'ip' },
-};
+/** The example's web app at `webAppUrl`: first-party, accepts transfer tokens by cookie or query. */
+export function webClient(webAppUrl = 'http://localhost:3001'): ClientMetadata {
+  return {
+    client_id: 'example-web',
+    client_secret: 'example-web-secret',
+    is_first_party: true,
+    redirect_uris: [new URL('/callback', webAppUrl).href],
+    post_logout_redirect_uris: [new URL('/', webAppUrl).href],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    session_transfer: { allowed_authentication_methods: ['cookie', 'query'], enforce_device_binding: 'ip' },
+  };
+}
 
 let signingKey: JWK | undefined;
 /** An RSA key made once per process. A real provider loads its keys from a secret store. */
@@ -49,6 +54,8 @@ export interface ExampleOptions {
   accessLog?: (line: string) => void;
   /** Keys that sign the provider's cookies; processes sharing sessions need the same. Random by default. */
   cookieKeys?: string[];
+  /** Where the example web app runs (its redirect URIs). Default `http://localhost:3001`. */
+  webAppUrl?: string;
 }
 
 export interface ExampleIdentityProvider {
@@ -60,18 +67,23 @@ export interface ExampleIdentityProvider {
 /** The example identity provider: oidc-provider in Express, with Native-to-Web SSO added. */
 export function createIdentityProvider({
   issuer, transfer: transferOptions, clients = [], configuration, accessLog,
-  cookieKeys = [randomBytes(32).toString('base64url')],
+  cookieKeys = [randomBytes(32).toString('base64url')], webAppUrl,
 }: ExampleOptions): ExampleIdentityProvider {
   const transfer = sessionTransfer(transferOptions);
 
   // 1. Pass the provider configuration through the library.
   const provider = new Provider(issuer, transfer.configure({
-    clients: [nativeClient, webClient, ...clients],
+    clients: [nativeClient, webClient(webAppUrl), ...clients],
     findAccount,
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, introspection: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      rpInitiatedLogout: { logoutSource, postLogoutSuccessSource },
+    },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     cookies: { keys: cookieKeys },
     jwks: { keys: [exampleSigningKey()] },
@@ -99,6 +111,7 @@ export function createIdentityProvider({
     });
   }
   app.use(interactionRoutes(provider));
+  app.use(accountRoutes(provider));
   app.use(provider.callback());
   return { app, provider, transfer };
 }

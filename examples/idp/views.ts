@@ -15,6 +15,38 @@ button{margin-top:1.2rem;width:100%;padding:.6rem;border:0;border-radius:6px;bac
 </style></head><body><main>${body}</main></body></html>`;
 }
 
+export function logoutPage(form: string): string {
+  return page('Sign out', `<h1>Sign out</h1><p>Sign out of the identity provider on this device?</p>
+${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>`);
+}
+
+export function signedOutPage(): string {
+  return page('Signed out', '<h1>Signed out</h1><p>You are signed out of the identity provider.</p>');
+}
+
+interface KoaLike { body: unknown; type: string }
+/** oidc-provider's `features.rpInitiatedLogout` pages, in the example's style. */
+export const logoutSource = async (ctx: KoaLike, form: string) => { ctx.type = 'html'; ctx.body = logoutPage(form); };
+export const postLogoutSuccessSource = async (ctx: KoaLike) => { ctx.type = 'html'; ctx.body = signedOutPage(); };
+
+export interface SessionView {
+  accountId: string;
+  loginTime?: number;
+  amr: string[];
+  transferred: boolean;
+  clients: string[];
+}
+
+export function accountPage(session: SessionView | undefined): string {
+  if (!session) return page('Your sessions', '<h1>Your sessions</h1><p>You are not signed in on this browser.</p>');
+  const when = session.loginTime ? new Date(session.loginTime * 1000).toISOString() : 'unknown';
+  return page('Your sessions', `<h1>Your sessions</h1>
+<p>This browser is signed in as <b id="account">${escape(session.accountId)}</b>.</p>
+<p id="origin">${session.transferred ? 'Signed in from the native app (session transfer).' : 'Signed in with a password on this browser.'}</p>
+<p>Authenticated at ${escape(when)} with <code>${escape(session.amr.join(', ') || 'unknown')}</code>.</p>
+<p>Applications using this session: ${session.clients.map((c) => `<code>${escape(c)}</code>`).join(', ') || 'none yet'}.</p>`);
+}
+
 export function loginPage(uid: string, clientId: string, error?: string): string {
   return page('Sign in', `<h1>Sign in</h1><p>to continue to <b>${escape(clientId)}</b></p>
 ${error ? `<p class="error">${escape(error)}</p>` : ''}

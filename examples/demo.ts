@@ -1,0 +1,68 @@
+/**
+ * `npm run demo`: the whole Native-to-Web flow, headless, one step at a time. Starts its own
+ * identity provider and web app on free ports, so it runs beside `npm start`.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { MemoryStore } from '../lib/index.js';
+import { Browser } from './browser.js';
+import { createIdentityProvider } from './idp/app.js';
+import { mint } from './native/mint.js';
+import { signIn } from './native/sign-in.js';
+import { createWebApp } from './web/app.js';
+
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  probe.close();
+  return port;
+}
+
+const [idpPort, webPort] = [await freePort(), await freePort()];
+const issuer = `http://localhost:${idpPort}`;
+const webUrl = `http://localhost:${webPort}`;
+const log = (text: string) => console.log(text);
+const step = (n: number, text: string) => log(`\n${n}. ${text}`);
+const masked = (token: string) => `${token.slice(0, 6)}…(${token.length} chars)`;
+
+const { app } = createIdentityProvider({ issuer, webAppUrl: webUrl, transfer: { store: new MemoryStore() } });
+const servers: Server[] = [app.listen(idpPort, '127.0.0.1'), createWebApp({ issuer, baseUrl: webUrl }).listen(webPort, '127.0.0.1')];
+await Promise.all(servers.map((server) => once(server, 'listening')));
+log(`identity provider ${issuer}, web app ${webUrl}`);
+
+try {
+  step(1, 'The native app signs demo@example.com in (authorization code + PKCE) and receives a refresh token.');
+  const tokens = await signIn({
+    issuer, clientId: 'example-native', redirectUri: 'com.example.native:/callback', login: 'demo@example.com', password: 'demo',
+  });
+  log(`   refresh token ${masked(tokens.refresh_token)}`);
+
+  step(2, 'It exchanges the refresh token for a Session Transfer Token at the token endpoint (Auth0 form).');
+  const minted = await mint(issuer, 'example-native', tokens.refresh_token, 'auth0');
+  log(`   session transfer token ${masked(minted.token)}, valid ${minted.expiresIn} s, single use, bound to this IP`);
+  log(`   the refresh token was rotated: ${minted.refreshToken ? 'yes, the app keeps the new one' : 'no'}`);
+
+  step(3, 'It opens the web app\'s login route with the token, as a browser would.');
+  const browser = new Browser();
+  const login = new URL('/login', webUrl);
+  login.searchParams.set('session_transfer_token', minted.token);
+  const profile = await browser.open(login.href);
+
+  step(4, 'The web app forwards it to the authorization endpoint, which signs the browser in with no login form, and the web app exchanges the code.');
+  const user = /<h1 id="user">([^<]+)<\/h1>/.exec(profile.text)?.[1];
+  const transferred = profile.text.includes('session transfer');
+  log(`   ended on ${profile.url} (${profile.status})`);
+
+  step(5, 'The web app shows the signed-in profile.');
+  log(`   user: ${user ?? 'not signed in'}; session came from a transfer: ${transferred ? 'yes' : 'no'}`);
+  if (!user || !transferred) process.exitCode = 1;
+
+  step(6, 'The same token again is refused: single use.');
+  const replay = await new Browser().open(login.href);
+  log(`   ended on ${new URL(replay.url).pathname} with ${replay.text.includes('name="password"') ? 'the login form' : `status ${replay.status}`}`);
+} finally {
+  for (const server of servers) server.close();
+}
