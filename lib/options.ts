@@ -108,6 +108,12 @@ export const defaults = {
   redeemHookTimeout: 2000,
 } as const;
 
+/** Every option's name, in the order the README's table lists them. */
+export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
+  'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
+  'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
+];
+
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function integer(path: string, value: unknown, min: number, max: number): number {
@@ -154,12 +160,10 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
   if (input === null || typeof input !== 'object') {
     throw new OptionsError('', 'must be an object');
   }
-  const known = new Set<string>([
-    'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
-    'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
-  ]);
   for (const key of Object.keys(input)) {
-    if (!known.has(key)) throw new OptionsError(key, `is not an option (known: ${[...known].join(', ')})`);
+    if (!OPTION_NAMES.includes(key as keyof SessionTransferOptions)) {
+      throw new OptionsError(key, `is not an option (known: ${OPTION_NAMES.join(', ')})`);
+    }
   }
 
   const { redis, store } = input;
