@@ -1,5 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
+import { withDeadline } from '../store/deadline.js';
 import type { RedisClient } from '../store/redis-store.js';
 
 /** Models whose entries belong to a grant and go with it in `revokeByGrantId`. */
@@ -37,6 +38,12 @@ export interface RedisAdapterOptions {
   client: RedisClient;
   /** Prefix of every key, after the client's own `keyPrefix`. Default `"oidc:"`. */
   prefix?: string;
+  /**
+   * Longest wait for one Redis command in milliseconds (default 1000). Past it, or at once when
+   * the client has lost its connection, the operation fails and oidc-provider answers
+   * `server_error`: no request waits on a Redis that is down.
+   */
+  commandTimeout?: number;
 }
 
 /**
@@ -49,11 +56,17 @@ export class RedisAdapter implements Adapter {
   readonly #model: string;
   readonly #client: RedisClient;
   readonly #prefix: string;
+  readonly #timeout: number;
 
-  constructor(model: string, { client, prefix = 'oidc:' }: RedisAdapterOptions) {
+  constructor(model: string, { client, prefix = 'oidc:', commandTimeout = 1000 }: RedisAdapterOptions) {
     this.#model = model;
     this.#client = client;
     this.#prefix = prefix;
+    this.#timeout = commandTimeout;
+  }
+
+  #run<T>(command: string, send: (client: RedisClient) => Promise<T>): Promise<T> {
+    return withDeadline(this.#client, `${command} (${this.#model})`, this.#timeout, () => send(this.#client));
   }
 
   key(id: string): string {
@@ -70,57 +83,65 @@ export class RedisAdapter implements Adapter {
     if (GRANTABLE.has(this.#model) && payload.grantId) {
       // Indexed first: an entry that exists is always reachable from its grant.
       const now = Math.floor(Date.now() / 1000);
-      await this.#client.eval(ADD_TO_GRANT, 1, this.#index('grant', payload.grantId), key,
-        ttl ? now + ttl : '+inf', now, ttl ?? UNBOUNDED_INDEX_TTL);
+      const index = this.#index('grant', payload.grantId);
+      await this.#run('EVAL', (c) => c.eval(ADD_TO_GRANT, 1, index, key, ttl ? now + ttl : '+inf', now, ttl ?? UNBOUNDED_INDEX_TTL));
     }
-    const write = this.#client.multi().del(key).hset(key, 'payload', JSON.stringify(payload));
-    if (ttl) write.expire(key, ttl);
-    await exec(write);
+    await this.#run('MULTI', (c) => {
+      const write = c.multi().del(key).hset(key, 'payload', JSON.stringify(payload));
+      if (ttl) write.expire(key, ttl);
+      return exec(write);
+    });
 
     const indexes: [string, string | undefined][] = [['sessionUid', payload.uid], ['userCode', payload.userCode]];
     for (const [kind, value] of indexes) {
       if (!value) continue;
-      if (ttl) await this.#client.set(this.#index(kind as 'sessionUid', value), id, 'EX', ttl);
-      else await this.#client.set(this.#index(kind as 'sessionUid', value), id);
+      const index = this.#index(kind as 'sessionUid', value);
+      await this.#run('SET', (c) => (ttl ? c.set(index, id, 'EX', ttl) : c.set(index, id)));
     }
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const [payload, consumed] = await this.#client.hmget(this.key(id), 'payload', 'consumed');
+    const [payload, consumed] = await this.#run('HMGET', (c) => c.hmget(this.key(id), 'payload', 'consumed'));
     if (!payload) return undefined;
     const entry = JSON.parse(payload) as AdapterPayload;
     return consumed ? { ...entry, consumed: Number(consumed) } : entry;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    const id = await this.#client.get(this.#index('sessionUid', uid));
+    const id = await this.#run('GET', (c) => c.get(this.#index('sessionUid', uid)));
     return id ? this.find(id) : undefined;
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    const id = await this.#client.get(this.#index('userCode', userCode));
+    const id = await this.#run('GET', (c) => c.get(this.#index('userCode', userCode)));
     return id ? this.find(id) : undefined;
   }
 
   async consume(id: string): Promise<void> {
-    await this.#client.eval(CONSUME, 1, this.key(id), Math.floor(Date.now() / 1000));
+    await this.#run('EVAL', (c) => c.eval(CONSUME, 1, this.key(id), Math.floor(Date.now() / 1000)));
   }
 
   async destroy(id: string): Promise<void> {
     const key = this.key(id);
     const payload = await this.find(id);
-    if (payload?.uid) await this.#client.eval(DELETE_IF_POINTS_AT, 1, this.#index('sessionUid', payload.uid), id);
-    if (payload?.userCode) await this.#client.eval(DELETE_IF_POINTS_AT, 1, this.#index('userCode', payload.userCode), id);
-    if (payload?.grantId && GRANTABLE.has(this.#model)) await this.#client.zrem(this.#index('grant', payload.grantId), key);
-    await this.#client.del(key);
+    const indexes = [
+      payload?.uid && this.#index('sessionUid', payload.uid),
+      payload?.userCode && this.#index('userCode', payload.userCode),
+    ].filter((index): index is string => Boolean(index));
+    for (const index of indexes) await this.#run('EVAL', (c) => c.eval(DELETE_IF_POINTS_AT, 1, index, id));
+    if (payload?.grantId && GRANTABLE.has(this.#model)) {
+      const index = this.#index('grant', payload.grantId);
+      await this.#run('ZREM', (c) => c.zrem(index, key));
+    }
+    await this.#run('DEL', (c) => c.del(key));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     const index = this.#index('grant', grantId);
-    const members = await this.#client.zrange(index, '0', '-1');
+    const members = await this.#run('ZRANGE', (c) => c.zrange(index, '0', '-1'));
     // One DEL per key: the members live in different hash slots.
-    await Promise.all(members.map((member) => this.#client.del(member)));
-    await this.#client.del(index);
+    await Promise.all(members.map((member) => this.#run('DEL', (c) => c.del(member))));
+    await this.#run('DEL', (c) => c.del(index));
   }
 }
 

@@ -1,14 +1,13 @@
 import type { Cluster, Redis } from 'ioredis';
 
 import { StoreUnavailableError } from '../errors.js';
+import { withDeadline } from './deadline.js';
 import {
   parseJson, sessionRecordTtl, type Child, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 export type RedisClient = Redis | Cluster;
 
-/** ioredis client states in which a command may be sent (or queued for a first connection). */
-const SENDABLE = new Set(['ready', 'wait', 'connecting', 'connect']);
 
 export interface RedisStoreOptions {
   /** An ioredis client (standalone, Sentinel or Cluster), owned by the host application. */
@@ -100,30 +99,8 @@ export class RedisStore implements TransferStore {
     if (children.length) await this.#run('SREM', () => this.#client.srem(this.childrenKey(parentGrantId), ...children));
   }
 
-  /**
-   * Runs one command with a deadline. A client that has lost its connection fails at once
-   * instead of queueing the command, so no request waits on a Redis that is down; one still
-   * making its first connection gets the deadline.
-   */
-  async #run<T>(command: string, send: () => Promise<T>): Promise<T> {
-    const { status } = this.#client;
-    if (!SENDABLE.has(status)) {
-      throw new StoreUnavailableError(`redis ${command} not sent: client is ${status}`);
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StoreUnavailableError(`redis ${command} timed out after ${this.#timeout} ms`)),
-        this.#timeout,
-      );
-    });
-    try {
-      return await Promise.race([send(), deadline]);
-    } catch (cause) {
-      if (cause instanceof StoreUnavailableError) throw cause;
-      throw new StoreUnavailableError(`redis ${command} failed`, { cause });
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Runs one command with the store's deadline. */
+  #run<T>(command: string, send: () => Promise<T>): Promise<T> {
+    return withDeadline(this.#client, command, this.#timeout, send);
   }
 }
