@@ -1,9 +1,12 @@
 /**
  * `npm start`: the example identity provider (http://localhost:3000) and web app
  * (http://localhost:3001). In-process stores unless REDIS_URL is set. PORT, WEB_PORT, ISSUER and
- * WEB_URL change the addresses; ACCESS_LOG=1 logs requests (tokens redacted).
+ * WEB_URL change the addresses; ACCESS_LOG=1 logs requests (tokens redacted). Several processes
+ * serving one issuer (REDIS_URL, same ISSUER) also need the same JWKS (a JSON array of private
+ * JWKs) and COOKIE_KEYS (comma-separated).
  */
 import { Redis } from 'ioredis';
+import type { JWK } from 'oidc-provider';
 
 import { MemoryStore, redisAdapter } from '../lib/index.js';
 import { createIdentityProvider } from './idp/app.js';
@@ -25,6 +28,8 @@ const { app, transfer } = createIdentityProvider({
   // With Redis, oidc-provider's sessions, grants and tokens live there too (several processes, restarts).
   configuration: redis ? { adapter: redisAdapter({ client: redis }) } : undefined,
   accessLog: process.env.ACCESS_LOG ? console.log : undefined,
+  ...(process.env.JWKS ? { signingKeys: JSON.parse(process.env.JWKS) as JWK[] } : {}),
+  ...(process.env.COOKIE_KEYS ? { cookieKeys: process.env.COOKIE_KEYS.split(',') } : {}),
 });
 
 transfer.on('issued', (event) => console.log('session transfer token issued', event));

@@ -1,47 +1,26 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import request from 'supertest';
 
+import { freePort, startIdpProcess, type IdpProcess } from '../helpers/idp-process.js';
 import { nativeLogin } from '../helpers/native-login.js';
 
-let child: ChildProcess;
+let idp: IdpProcess;
 let url: string;
 let webUrl: string;
-let output = '';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
+const output = () => idp.output();
 
 beforeAll(async () => {
-  const [port, webPort] = [await freePort(), await freePort()];
-  url = `http://127.0.0.1:${port}`;
+  const webPort = await freePort();
   webUrl = `http://localhost:${webPort}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), WEB_PORT: String(webPort), ACCESS_LOG: '1' };
-  delete env.REDIS_URL;
-  delete env.NODE_OPTIONS;
-  // What `npm start` runs, started directly so the test owns the process.
-  child = spawn(process.execPath, ['--import', 'tsx', 'examples/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (chunk) => { output += chunk; });
-  child.stderr!.on('data', (chunk) => { output += chunk; });
-  const deadline = Date.now() + 15_000;
-  while (!output.includes('identity provider:') || !output.includes('web app:')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`example did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}, 20_000);
+  // What `npm start` runs, without REDIS_URL: the in-process stores.
+  idp = await startIdpProcess({ WEB_PORT: String(webPort), ACCESS_LOG: '1', REDIS_URL: '' });
+  url = idp.url;
+}, 30_000);
 
 afterAll(async () => {
-  if (child.exitCode === null) {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  }
+  await idp.stop();
 });
 
 it('serves the web app beside the provider', async () => {
@@ -55,7 +34,7 @@ it('serves discovery without Redis, warning that the store is in memory', async 
   expect(res.status).toBe(200);
   expect(res.body.issuer).toBe(`http://localhost:${new URL(url).port}`);
   expect(res.body.grant_types_supported).toContain('urn:ietf:params:oauth:grant-type:token-exchange');
-  expect(output).toContain('MemoryStore keeps tokens in this process only');
+  expect(output()).toContain('MemoryStore keeps tokens in this process only');
 });
 
 it('signs the native client in and mints a session transfer token end to end', async () => {
@@ -74,8 +53,8 @@ it('signs the native client in and mints a session transfer token end to end', a
     token_type: 'N_A',
     expires_in: 60,
   });
-  expect(output).toContain('session transfer token issued');
-  expect(output).not.toContain(res.body.access_token);
+  expect(output()).toContain('session transfer token issued');
+  expect(output()).not.toContain(res.body.access_token);
 });
 
 it('signs demo@example.com into example-web from a token minted for example-native, with no login form', async () => {
@@ -107,8 +86,8 @@ it('signs demo@example.com into example-web from a token minted for example-nati
   expect(claims).toMatchObject({ sub: 'demo', aud: 'example-web', amr: ['pwd', 'session_transfer'] });
 
   // The access log shows the request, never the token.
-  expect(output).toContain('session_transfer_token=[redacted]');
-  expect(output).not.toContain(token);
+  expect(output()).toContain('session_transfer_token=[redacted]');
+  expect(output()).not.toContain(token);
 });
 
 it('runs the headless demo (`npm run demo`) to a signed-in profile', async () => {

@@ -56,6 +56,8 @@ export interface ExampleOptions {
   cookieKeys?: string[];
   /** Where the example web app runs (its redirect URIs). Default `http://localhost:3001`. */
   webAppUrl?: string;
+  /** Signing keys; processes serving one issuer need the same. A key made at start by default. */
+  signingKeys?: JWK[];
 }
 
 export interface ExampleIdentityProvider {
@@ -67,7 +69,7 @@ export interface ExampleIdentityProvider {
 /** The example identity provider: oidc-provider in Express, with Native-to-Web SSO added. */
 export function createIdentityProvider({
   issuer, transfer: transferOptions, clients = [], configuration, accessLog,
-  cookieKeys = [randomBytes(32).toString('base64url')], webAppUrl,
+  cookieKeys = [randomBytes(32).toString('base64url')], webAppUrl, signingKeys = [exampleSigningKey()],
 }: ExampleOptions): ExampleIdentityProvider {
   const transfer = sessionTransfer(transferOptions);
 
@@ -86,7 +88,7 @@ export function createIdentityProvider({
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     cookies: { keys: cookieKeys },
-    jwks: { keys: [exampleSigningKey()] },
+    jwks: { keys: signingKeys },
     ttl: {
       AccessToken: 3600,
       AuthorizationCode: 60,

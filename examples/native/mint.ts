@@ -9,12 +9,12 @@ export interface Minted {
 }
 
 /**
- * Exchanges the native app's refresh token for a Session Transfer Token, in the form the Auth0
- * SDKs send (`auth0`: JSON refresh_token grant with the session-transfer audience) or as an
+ * Exchanges the native app's refresh token for a Session Transfer Token at `issuer`'s token
+ * endpoint, in the form the Auth0 SDKs send (`auth0`: JSON refresh_token grant with the
+ * session-transfer audience, built from `host`, by default the issuer's host) or as an
  * RFC 8693 token exchange (`rfc8693`).
  */
-export async function mint(issuer: string, clientId: string, refreshToken: string, form: MintForm): Promise<Minted> {
-  const { host } = new URL(issuer);
+export async function mint(issuer: string, clientId: string, refreshToken: string, form: MintForm, host = new URL(issuer).host): Promise<Minted> {
   const request = form === 'auth0'
     ? {
       headers: { 'content-type': 'application/json' },
