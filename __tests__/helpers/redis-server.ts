@@ -46,10 +46,10 @@ export interface RedisServer {
 }
 
 /** Starts a throwaway redis-server on a random loopback port, without persistence. */
-export async function startRedisServer(port?: number): Promise<RedisServer> {
+export async function startRedisServer(port?: number, extra: string[] = []): Promise<RedisServer> {
   const chosen = port ?? await freePort();
   const child = spawn('redis-server', [
-    '--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra,
   ], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   while (!(await answers(chosen))) {
@@ -70,4 +70,43 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
       await exited;
     },
   };
+}
+
+export interface RedisCluster {
+  nodes: { host: string; port: number }[];
+  stop(): Promise<void>;
+}
+
+/** A free port whose cluster bus port (port + 10000) is free too. */
+async function clusterPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const free = await Promise.all([port, port + 10_000].map((candidate) => new Promise<boolean>((resolve) => {
+      const probe = createServer().once('error', () => resolve(false)).listen(candidate, '127.0.0.1', () => probe.close(() => resolve(true)));
+    })));
+    if (free.every(Boolean)) return port;
+  }
+}
+
+/** A local three-master Redis Cluster on loopback, without persistence. */
+export async function startRedisCluster(dir: string): Promise<RedisCluster> {
+  const ports = [await clusterPort(), await clusterPort(), await clusterPort()];
+  const servers = await Promise.all(ports.map((port) => startRedisServer(port, [
+    '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--dir', dir,
+  ])));
+  const stop = async () => { await Promise.all(servers.map((server) => server.stop())); };
+  const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+  if (create.status !== 0) {
+    await stop();
+    throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`);
+  }
+  const deadline = Date.now() + 15_000;
+  while (!ports.every((port) => spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout.includes('cluster_state:ok'))) {
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('the cluster did not reach cluster_state:ok');
+    }
+    await sleep(100);
+  }
+  return { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), stop };
 }

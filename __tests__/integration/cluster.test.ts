@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { once } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster } from 'ioredis';
+
+import { signIn } from '../../examples/native/sign-in.js';
+import { testIdentityProvider } from '../helpers/idp.js';
+import { inBatches, mintMany, redeemAt, WEB_REDIRECT } from '../helpers/http-flow.js';
+import { startRedisCluster, type RedisCluster } from '../helpers/redis-server.js';
+
+let cluster: RedisCluster;
+let client: Cluster;
+let server: Server;
+let base: string;
+const errors: Error[] = [];
+
+beforeAll(async () => {
+  cluster = await startRedisCluster(await mkdtemp(join(tmpdir(), 'cluster-')));
+  client = new Cluster(cluster.nodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+  client.on('error', (err: Error) => errors.push(err));
+  await client.ping();
+  // Store and provider adapter both on the cluster.
+  const { app } = testIdentityProvider({ redis: client });
+  server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}, 60_000);
+
+afterAll(async () => {
+  server?.close();
+  client?.disconnect();
+  await cluster?.stop();
+});
+
+const nativeLogin = () => signIn({
+  issuer: base, clientId: 'example-native', redirectUri: 'com.example.native:/callback', login: 'demo@example.com', password: 'demo',
+});
+
+it('runs the whole flow on a three-master cluster', async () => {
+  const [token] = await mintMany([base], (await nativeLogin()).refresh_token, 1);
+  const response = await fetch(`${base}/auth?${new URLSearchParams({
+    client_id: 'example-web', response_type: 'code', redirect_uri: WEB_REDIRECT, scope: 'openid', session_transfer_token: token!,
+  })}`, { redirect: 'manual' });
+  const code = new URL(response.headers.get('location')!).searchParams.get('code')!;
+  const tokens = await fetch(`${base}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('example-web:example-web-secret').toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: WEB_REDIRECT }),
+  });
+  expect(tokens.status).toBe(200);
+  // The keys really are spread over the masters.
+  const sizes = await Promise.all(client.nodes('master').map((node) => node.dbsize()));
+  expect(sizes.filter((size) => size > 0).length).toBeGreaterThan(1);
+  expect(errors.filter((err) => /CROSSSLOT/.test(err.message))).toEqual([]);
+}, 30_000);
+
+it('redeems each of 500 tokens exactly once under concurrent presentation', async () => {
+  const tokens = await mintMany([base], (await nativeLogin()).refresh_token, 500);
+  const outcomes = await inBatches(tokens.map((token) => async () => {
+    const attempts = await Promise.all(Array.from({ length: 4 }, () => redeemAt(base, token)));
+    expect(attempts.every((outcome) => outcome === 'code' || outcome === 'login_required')).toBe(true);
+    return attempts.filter((outcome) => outcome === 'code').length;
+  }), 25);
+  expect(outcomes.every((codes) => codes === 1)).toBe(true);
+}, 60_000);
