@@ -32,19 +32,25 @@ export class Browser {
     }
   }
 
+  /** The Cookie header this browser sends to `url`. */
+  cookieHeader(url: string | URL): string {
+    const jar = this.#cookies.get(new URL(url).hostname);
+    return jar ? [...jar].map(([name, value]) => `${name}=${value}`).join('; ') : '';
+  }
+
   async #send(url: URL, init: RequestInit): Promise<Response> {
-    const jar = this.#cookies.get(url.hostname);
-    const cookie = jar ? [...jar].map(([name, value]) => `${name}=${value}`).join('; ') : '';
+    const cookie = this.cookieHeader(url);
     const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...init.headers, ...(cookie ? { cookie } : {}) } });
     this.#remember(url, response);
     return response;
   }
 
   /**
-   * Requests `url` and follows redirects until a page answers or a redirect leaves HTTP (a
-   * native app's custom scheme), whose URL is then returned with status 0.
+   * Requests `url` and follows redirects until a page answers, or a redirect leaves HTTP (a
+   * native app's custom scheme) or goes to `stopAt` (a callback to hand to the app), whose URL is
+   * then returned with status 0.
    */
-  async open(url: string, form?: Record<string, string>): Promise<Page> {
+  async open(url: string, form?: Record<string, string>, stopAt?: string): Promise<Page> {
     let target = new URL(url);
     let init: RequestInit = form
       ? { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } }
@@ -57,7 +63,9 @@ export class Browser {
       }
       await response.body?.cancel();
       target = new URL(location, target);
-      if (!target.protocol.startsWith('http')) return { url: target.href, status: 0, text: '' };
+      if (!target.protocol.startsWith('http') || (stopAt && target.href.startsWith(stopAt))) {
+        return { url: target.href, status: 0, text: '' };
+      }
       init = { method: 'GET' };
     }
     throw new Error(`too many redirects from ${url}`);

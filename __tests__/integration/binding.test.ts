@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 
 import type { RejectedEvent } from '../../lib/index.js';
+import { decodeRecord } from '../../lib/store/store.js';
 import { hashToken } from '../../lib/token.js';
 import { AUDIENCE, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { nativeLogin } from '../helpers/native-login.js';
@@ -94,7 +95,7 @@ describe('X-Forwarded-For', () => {
   it('is ignored entirely when no proxy is trusted', async () => {
     const idp = testIdentityProvider({ redis, keyPrefix: 'untrusted:' });
     const { token } = await mintToken(idp.app, {}, { 'x-forwarded-for': '203.0.113.5' });
-    expect(JSON.parse((await redis.get(`untrusted:{${hashToken(token)}}`))!).ip).toBe('127.0.0.1');
+    expect(decodeRecord(await redis.get(`untrusted:{${hashToken(token)}}`))!.ip).toBe('127.0.0.1');
     const res = await request(idp.app).get(`/auth?${new URLSearchParams({
       client_id: 'example-web', response_type: 'code', redirect_uri: redirectUriOf('example-web'), scope: 'openid', session_transfer_token: token, prompt: 'none',
     })}`).set('x-forwarded-for', '198.51.100.7');
@@ -124,7 +125,7 @@ describe('IPv6 prefix matching', () => {
 
 describe('the trusted forwarded-for header of a backend minting for a device', () => {
   const idp = testIdentityProvider({ redis, keyPrefix: 'backend:' });
-  const recordIp = async (token: string) => JSON.parse((await redis.get(`backend:{${hashToken(token)}}`))!).ip;
+  const recordIp = async (token: string) => decodeRecord(await redis.get(`backend:{${hashToken(token)}}`))!.ip;
 
   it("is honoured for a client marked is_token_endpoint_ip_header_trusted", async () => {
     const native = await nativeLogin(idp.app, { clientId: 'backend', redirectUri: redirectUriOf('backend'), clientSecret: 'backend-secret' });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 
+import { decodeRecord } from '../../lib/store/store.js';
 import { hashToken } from '../../lib/token.js';
 import type { IssuedEvent, IssueFailedEvent } from '../../lib/index.js';
 import { AUDIENCE, EXCHANGE, redisClient, RT_TYPE, STT_TYPE, testIdentityProvider } from '../helpers/idp.js';
@@ -150,7 +151,7 @@ describe('mint: the RFC 8693 token-exchange form', () => {
     const tokens = await nativeLogin(app);
     const res = await exchange(tokens.refresh_token, { audience: 'example-web' });
     expect(res.status).toBe(200);
-    const record = JSON.parse((await redis.get(`${PREFIX}{${hashToken(res.body.access_token)}}`))!);
+    const record = decodeRecord((await redis.get(`${PREFIX}{${hashToken(res.body.access_token)}}`))!);
     expect(record).toMatchObject({ audience: ['example-web'], accountId: 'demo', clientId: 'example-native' });
   });
 
@@ -269,7 +270,7 @@ describe('mint: what reaches Redis and the events', () => {
 
     const stored = (await redis.get(keys[0]!))!;
     for (const secret of [tokens.refresh_token, res.body.refresh_token]) expect(stored).not.toContain(secret);
-    expect(JSON.parse(stored)).toMatchObject({
+    expect(decodeRecord(stored)).toMatchObject({
       accountId: 'demo',
       clientId: 'example-native',
       grantId: expect.any(String),

@@ -17,8 +17,16 @@ export interface NativeTokens {
   id_token?: string;
 }
 
-/** Answers whatever page the provider shows (login form, consent form) until the app gets its code. */
-async function completeInteraction(browser: Browser, page: Page, { login, password, redirectUri }: NativeSignIn): Promise<string> {
+/**
+ * Opens an authorization URL in `browser` and answers whatever pages the provider shows (login
+ * form, consent form) until it redirects to `redirectUri`; returns the code.
+ */
+export async function authorizeInteractively(
+  browser: Browser,
+  authorization: string,
+  { login, password, redirectUri }: Pick<NativeSignIn, 'login' | 'password' | 'redirectUri'>,
+): Promise<string> {
+  let page: Page = await browser.open(authorization, undefined, redirectUri);
   for (let step = 0; step < 5; step += 1) {
     if (page.url.startsWith(redirectUri)) {
       const url = new URL(page.url);
@@ -29,7 +37,7 @@ async function completeInteraction(browser: Browser, page: Page, { login, passwo
     const action = /<form method="post" action="([^"]+)"/.exec(page.text)?.[1];
     if (!action) throw new Error(`unexpected page at ${page.url} (${page.status})`);
     const form: Record<string, string> = action.endsWith('/login') ? { login, password } : {};
-    page = await browser.open(new URL(action, page.url).href, form);
+    page = await browser.open(new URL(action, page.url).href, form, redirectUri);
   }
   throw new Error('sign-in did not finish');
 }
@@ -51,7 +59,7 @@ export async function signIn(options: NativeSignIn): Promise<NativeTokens> {
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   }).toString();
-  const code = await completeInteraction(browser, await browser.open(authorization.href), options);
+  const code = await authorizeInteractively(browser, authorization.href, options);
 
   const response = await fetch(new URL('/token', issuer), {
     method: 'POST',

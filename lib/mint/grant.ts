@@ -146,7 +146,6 @@ export function createMintHandler(deps: MintDependencies) {
         clientId,
         grantId: refreshToken.grantId!,
         refreshTokenHash: hashToken(subjectToken),
-        sessionUid: refreshToken.sessionUid,
         scope,
         authTime: refreshToken.authTime,
         amr: refreshToken.amr,

@@ -178,9 +178,11 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
           ...(cascade ? { cascade: true as const } : {}),
         };
         try {
-          // Lineage first: a session that exists is always found by the cascade.
-          if (cascade) await store.addChild(record.grantId, `session:${session.uid}`, lifetime);
-          await store.saveSession(session.uid, transferred, lifetime);
+          // Both before the login: a session that exists is always found by the cascade.
+          await Promise.all([
+            cascade ? store.addChild(record.grantId, `session:${session.uid}`, lifetime) : undefined,
+            store.saveSession(session.uid, transferred, lifetime),
+          ]);
         } catch (err) {
           if (!(err instanceof StoreUnavailableError)) throw err;
           throw new Rejection('store_unavailable', known(record));

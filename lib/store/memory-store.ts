@@ -1,5 +1,5 @@
 import {
-  sessionRecordTtl, type Child, type TransferredSession, type TransferRecord, type TransferStore,
+  decodeRecord, encodeRecord, sessionRecordTtl, type Child, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 let warned = false;
@@ -29,14 +29,14 @@ export class MemoryStore implements TransferStore {
   async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
     this.#prune();
     // Stored as JSON so a caller can never mutate a kept record, as with Redis.
-    this.#entries.set(tokenHash, { json: JSON.stringify(record), expiresAt: this.#now() + ttlSeconds * 1000 });
+    this.#entries.set(tokenHash, { json: encodeRecord(record), expiresAt: this.#now() + ttlSeconds * 1000 });
   }
 
   async consume(tokenHash: string): Promise<TransferRecord | undefined> {
     const entry = this.#entries.get(tokenHash);
     this.#entries.delete(tokenHash);
     if (!entry || entry.expiresAt <= this.#now()) return undefined;
-    return JSON.parse(entry.json) as TransferRecord;
+    return decodeRecord(entry.json);
   }
 
   async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {

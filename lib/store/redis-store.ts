@@ -3,7 +3,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import { withDeadline } from './deadline.js';
 import {
-  parseJson, sessionRecordTtl, type Child, type TransferredSession, type TransferRecord, type TransferStore,
+  decodeRecord, encodeRecord, parseJson, sessionRecordTtl,
+  type Child, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 export type RedisClient = Redis | Cluster;
@@ -65,7 +66,7 @@ export class RedisStore implements TransferStore {
 
   async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
     const reply = await this.#run('SET', () =>
-      this.#client.set(this.key(tokenHash), JSON.stringify(record), 'EX', ttlSeconds, 'NX'));
+      this.#client.set(this.key(tokenHash), encodeRecord(record), 'EX', ttlSeconds, 'NX'));
     if (reply !== 'OK') {
       // 256 random bits do not collide; a refusal means something else owns the key space.
       throw new StoreUnavailableError('session transfer token key already exists');
@@ -73,7 +74,7 @@ export class RedisStore implements TransferStore {
   }
 
   async consume(tokenHash: string): Promise<TransferRecord | undefined> {
-    return parseJson(await this.#run('GETDEL', () => this.#client.getdel(this.key(tokenHash))));
+    return decodeRecord(await this.#run('GETDEL', () => this.#client.getdel(this.key(tokenHash))));
   }
 
   async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {

@@ -9,10 +9,8 @@ export interface TransferRecord {
   clientId: string;
   /** oidc-provider grant id of the native refresh token (the parent grant). */
   grantId: string;
-  /** SHA-256 (base64url) of the refresh token that was exchanged. */
+  /** Identifies the refresh token that was exchanged: `hashToken()` of it, never its value. */
   refreshTokenHash: string;
-  /** oidc-provider session uid of the native login, when the refresh token records one. */
-  sessionUid?: string;
   /** Space-delimited scope of the refresh token. */
   scope: string;
   /** The native login's `auth_time` (seconds), `amr` and `acr`. */
@@ -67,6 +65,28 @@ export interface TransferStore {
   children(parentGrantId: string): Promise<Child[]>;
   /** Forgets a parent grant's children (after they were revoked). */
   removeChildren(parentGrantId: string, children: Child[]): Promise<void>;
+}
+
+/**
+ * Short field names for stored records: a token's record is kept once per outstanding token, so
+ * its size is the store's memory. Changing a name here invalidates outstanding tokens (60 s).
+ */
+const RECORD_FIELDS = {
+  accountId: 'a', clientId: 'c', grantId: 'g', refreshTokenHash: 'r', scope: 's', authTime: 't', amr: 'm', acr: 'q',
+  audience: 'd', ip: 'i', userAgent: 'u', asn: 'n', iat: 'b', exp: 'e',
+} as const satisfies Record<keyof TransferRecord, string>;
+const RECORD_NAMES = Object.fromEntries(Object.entries(RECORD_FIELDS).map(([name, short]) => [short, name]));
+
+export function encodeRecord(record: TransferRecord): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(record)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => [RECORD_FIELDS[name as keyof TransferRecord], value])));
+}
+
+export function decodeRecord(json: string | null | undefined): TransferRecord | undefined {
+  if (json === null || json === undefined) return undefined;
+  const stored = JSON.parse(json) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(stored).map(([short, value]) => [RECORD_NAMES[short], value])) as unknown as TransferRecord;
 }
 
 export function parseJson<T>(json: string | null | undefined): T | undefined {
