@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['examples/**', '__tests__/**'],
+    files: ['examples/**', '__tests__/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },
 );

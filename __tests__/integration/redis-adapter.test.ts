@@ -75,6 +75,17 @@ describe.each(GRANTABLE)('RedisAdapter(%s) grant index', (model) => {
   });
 });
 
+describe('RedisAdapter scripts', () => {
+  it('run by SHA, and are sent again when Redis has forgotten them (SCRIPT FLUSH)', async () => {
+    const a = adapter('RefreshToken');
+    const key = id();
+    await a.upsert(key, { jti: key }, 100);
+    await redis.script('FLUSH');
+    await a.consume(key);
+    expect(await a.find(key)).toMatchObject({ consumed: expect.any(Number) });
+  });
+});
+
 describe('RedisAdapter secondary indexes', () => {
   it('keeps a grant index bounded: expired members are pruned, destroyed ones removed', async () => {
     const grantId = id();

@@ -1,6 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import { withDeadline } from '../store/deadline.js';
+import { Script } from '../store/script.js';
 import type { RedisClient } from '../store/redis-store.js';
 
 /** Models whose entries belong to a grant and go with it in `revokeByGrantId`. */
@@ -9,26 +10,26 @@ const GRANTABLE = new Set([
 ]);
 
 /** Marks an existing entry consumed; a missing or expired one stays missing (never a key without TTL). */
-const CONSUME = `
+const CONSUME = new Script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'consumed', ARGV[1])
-return 1`;
+return 1`);
 
 /**
  * Adds an entry to its grant's index, a sorted set scored by expiry: expired members are pruned
  * on every add, so the index cannot grow without bound, and its TTL only ever grows.
  */
-const ADD_TO_GRANT = `
+const ADD_TO_GRANT = new Script(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < tonumber(ARGV[4]) then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
-return 1`;
+return 1`);
 
 /** Deletes an index entry only if it still points at this id (a newer entry may have replaced it). */
-const DELETE_IF_POINTS_AT = `
+const DELETE_IF_POINTS_AT = new Script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+return 0`);
 
 /** Grant indexes of entries without an expiry keep this long (30 days) rather than forever. */
 const UNBOUNDED_INDEX_TTL = 30 * 24 * 60 * 60;
@@ -84,20 +85,20 @@ export class RedisAdapter implements Adapter {
       // Indexed first: an entry that exists is always reachable from its grant.
       const now = Math.floor(Date.now() / 1000);
       const index = this.#index('grant', payload.grantId);
-      await this.#run('EVAL', (c) => c.eval(ADD_TO_GRANT, 1, index, key, ttl ? now + ttl : '+inf', now, ttl ?? UNBOUNDED_INDEX_TTL));
+      await this.#run('EVAL', (c) => ADD_TO_GRANT.run(c, index, key, ttl ? now + ttl : '+inf', now, ttl ?? UNBOUNDED_INDEX_TTL));
     }
-    await this.#run('MULTI', (c) => {
-      const write = c.multi().del(key).hset(key, 'payload', JSON.stringify(payload));
-      if (ttl) write.expire(key, ttl);
-      return exec(write);
-    });
-
-    const indexes: [string, string | undefined][] = [['sessionUid', payload.uid], ['userCode', payload.userCode]];
-    for (const [kind, value] of indexes) {
-      if (!value) continue;
-      const index = this.#index(kind as 'sessionUid', value);
-      await this.#run('SET', (c) => (ttl ? c.set(index, id, 'EX', ttl) : c.set(index, id)));
-    }
+    const indexes = ([['sessionUid', payload.uid], ['userCode', payload.userCode]] as const)
+      .filter((entry): entry is readonly ['sessionUid' | 'userCode', string] => Boolean(entry[1]))
+      .map(([kind, value]) => this.#index(kind, value));
+    // The entry and its lookup indexes are independent writes: one round trip together.
+    await Promise.all([
+      this.#run('MULTI', (c) => {
+        const write = c.multi().del(key).hset(key, 'payload', JSON.stringify(payload));
+        if (ttl) write.expire(key, ttl);
+        return exec(write);
+      }),
+      ...indexes.map((index) => this.#run('SET', (c) => (ttl ? c.set(index, id, 'EX', ttl) : c.set(index, id)))),
+    ]);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -118,7 +119,7 @@ export class RedisAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.#run('EVAL', (c) => c.eval(CONSUME, 1, this.key(id), Math.floor(Date.now() / 1000)));
+    await this.#run('EVAL', (c) => CONSUME.run(c, this.key(id), Math.floor(Date.now() / 1000)));
   }
 
   async destroy(id: string): Promise<void> {
@@ -128,7 +129,7 @@ export class RedisAdapter implements Adapter {
       payload?.uid && this.#index('sessionUid', payload.uid),
       payload?.userCode && this.#index('userCode', payload.userCode),
     ].filter((index): index is string => Boolean(index));
-    for (const index of indexes) await this.#run('EVAL', (c) => c.eval(DELETE_IF_POINTS_AT, 1, index, id));
+    for (const index of indexes) await this.#run('EVAL', (c) => DELETE_IF_POINTS_AT.run(c, index, id));
     if (payload?.grantId && GRANTABLE.has(this.#model)) {
       const index = this.#index('grant', payload.grantId);
       await this.#run('ZREM', (c) => c.zrem(index, key));

@@ -100,11 +100,14 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     }
     if (!record || record.exp * 1000 <= options.clock()) throw new Rejection('not_found_or_expired');
 
-    const parent = await provider.Grant.find(record.grantId);
+    const settings = clientSettings(client as never);
+    // Looked up together, judged in order.
+    const [parent, { ok, rule, ...sides }] = await Promise.all([
+      provider.Grant.find(record.grantId),
+      compareDevice(settings, record, request.ip, options.asnResolver),
+    ]);
     if (!parent) throw new Rejection('parent_revoked', known(record));
 
-    const settings = clientSettings(client as never);
-    const { ok, rule, ...sides } = await compareDevice(settings, record, request.ip, options.asnResolver);
     if (!ok) {
       const mismatch = new Rejection('device_mismatch', { ...known(record), binding: { rule: rule as 'ip' | 'asn', ...sides } });
       if (settings.device_binding_mode === 'enforce') throw mismatch;

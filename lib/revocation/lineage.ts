@@ -1,5 +1,6 @@
 import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
 
+import { clientSettings } from '../client-metadata.js';
 import { StoreUnavailableError } from '../errors.js';
 import { forceLogin, knownTransferredSession } from '../redeem/request-state.js';
 import type { TransferStore } from '../store/store.js';
@@ -9,10 +10,13 @@ const DEFAULT_GRANT_TTL = 14 * 24 * 60 * 60;
 
 /**
  * Records a web client's grant made in a session that came from a transfer as a child of the
- * native grant, so the cascade revokes it even after the session itself is gone. If that cannot
- * be recorded the login prompt is forced: nothing is issued that a cascade could miss.
+ * native grant, so the cascade revokes it even after the session itself is gone. Only needed
+ * when the client's tokens may outlive the session (`enforce_online_refresh_tokens: false`):
+ * otherwise they all end with the session, which the cascade already reaches. If it cannot be
+ * recorded the login prompt is forced: nothing is issued that a cascade could miss.
  */
 export async function recordWebGrant(ctx: KoaContextWithOIDC, store: TransferStore, grant: Grant): Promise<void> {
+  if (clientSettings(ctx.oidc.client as never).enforce_online_refresh_tokens) return;
   try {
     const transferred = knownTransferredSession(ctx) ?? await store.touchSession(ctx.oidc.session!.uid);
     if (!transferred?.cascade) return;

@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 
 import { StoreUnavailableError } from '../errors.js';
+import { Script } from './script.js';
 import { withDeadline } from './deadline.js';
 import {
   decodeRecord, encodeRecord, parseJson, sessionRecordTtl,
@@ -23,18 +24,18 @@ export interface RedisStoreOptions {
  * Reads a session record and, when it has an idle lifetime, restarts that lifetime, in one
  * atomic round trip. The absolute lifetime is capped by oidc-provider's own session expiry.
  */
-const TOUCH_SESSION = `
+const TOUCH_SESSION = new Script(`
 local json = redis.call('GET', KEYS[1])
 if not json then return false end
 local idle = cjson.decode(json).idle
 if idle then redis.call('EXPIRE', KEYS[1], idle) end
-return json`;
+return json`);
 
 /** Adds a member to a set and raises (never lowers) the set's TTL, in one round trip. */
-const ADD_CHILD = `
+const ADD_CHILD = new Script(`
 redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return 1`;
+return 1`);
 
 /**
  * Tokens in Redis: `SET <prefix>{<hash>} <json> EX <ttl> NX` to store, `GETDEL` to consume (one
@@ -83,13 +84,12 @@ export class RedisStore implements TransferStore {
   }
 
   async touchSession(uid: string): Promise<TransferredSession | undefined> {
-    const json = await this.#run('EVAL', () =>
-      this.#client.eval(TOUCH_SESSION, 1, this.sessionKey(uid)) as Promise<string | null>);
-    return parseJson(json);
+    const json = await this.#run('EVAL', () => TOUCH_SESSION.run(this.#client, this.sessionKey(uid)));
+    return parseJson(json as string | null);
   }
 
   async addChild(parentGrantId: string, child: Child, ttlSeconds: number): Promise<void> {
-    await this.#run('EVAL', () => this.#client.eval(ADD_CHILD, 1, this.childrenKey(parentGrantId), child, ttlSeconds));
+    await this.#run('EVAL', () => ADD_CHILD.run(this.#client, this.childrenKey(parentGrantId), child, ttlSeconds));
   }
 
   async children(parentGrantId: string): Promise<Child[]> {
