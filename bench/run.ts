@@ -209,10 +209,13 @@ ${goals}
 Notes:
 - Commands are counted on the library's own Redis (\`INFO commandstats\` deltas over 50 operations);
   commands run inside a Lua script are counted too. A mint is one \`SET … EX … NX\`. A redeem is one
-  consuming read (\`GETDEL\`) plus the lineage that cascade revocation needs: the session's record
-  (\`SET\`) and two \`EVAL\` round trips that add the session and the web client's grant to the
-  native grant's children (each \`SADD\` + \`TTL\`, \`EXPIRE\` only when the set's TTL grows). The
-  session record and the session's child are written in parallel.
+  consuming read (\`GETDEL\`) plus what cascade revocation needs, written in parallel: the session's
+  record (\`SET\`) and its place among the native grant's children (one \`EVALSHA\`: \`SADD\` + \`TTL\`,
+  \`EXPIRE\` only when the set's TTL grows). A web client with \`enforce_online_refresh_tokens: false\`
+  adds one more \`EVALSHA\` (its grant, whose tokens can outlive the session).
+- The redeem's baseline reuses a session and a grant; the redeem creates both (oidc-provider writes
+  a session, a grant and the code), and the library adds three sequential round trips (the consuming
+  read, the parent grant's lookup, the lineage writes). That is where its extra latency goes.
 - Memory: "per outstanding token" is the growth of \`used_memory\` divided by the number of tokens,
   which includes Redis's expiry index and hash-table slack; \`MEMORY USAGE\` is one key's own cost.
 - Both sides of each comparison run in the same process, against the same Redis, in the same run.
