@@ -107,14 +107,18 @@ export function resolveClientSettings(clientId: string, value: unknown): ClientS
  */
 export const FIRST_PARTY_KEY = 'is_first_party';
 
+/** A top-level boolean flag, absent = false, and refused as true where `refusal` says why. */
+function flag(clientId: string, key: string, value: unknown, refusal: string | undefined): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw new ClientMetadataError(clientId, key, 'must be a boolean');
+  if (value && refusal) throw new ClientMetadataError(clientId, key, refusal);
+  return value;
+}
+
 /** Validates `is_first_party`: a boolean, and never true on a native client. */
 export function resolveFirstParty(clientId: string, value: unknown, applicationType: unknown): boolean {
-  if (value === undefined || value === null) return false;
-  if (typeof value !== 'boolean') throw new ClientMetadataError(clientId, FIRST_PARTY_KEY, 'must be a boolean');
-  if (value && applicationType === 'native') {
-    throw new ClientMetadataError(clientId, FIRST_PARTY_KEY, 'cannot be true for a native client (consent is never skipped for native apps)');
-  }
-  return value;
+  return flag(clientId, FIRST_PARTY_KEY, value, applicationType === 'native'
+    ? 'cannot be true for a native client (consent is never skipped for native apps)' : undefined);
 }
 
 /**
@@ -125,12 +129,8 @@ export const IP_HEADER_TRUSTED_KEY = 'is_token_endpoint_ip_header_trusted';
 
 /** Validates `is_token_endpoint_ip_header_trusted`: a boolean, true only on a confidential client. */
 export function resolveIpHeaderTrusted(clientId: string, value: unknown, authMethod: unknown): boolean {
-  if (value === undefined || value === null) return false;
-  if (typeof value !== 'boolean') throw new ClientMetadataError(clientId, IP_HEADER_TRUSTED_KEY, 'must be a boolean');
-  if (value && authMethod === 'none') {
-    throw new ClientMetadataError(clientId, IP_HEADER_TRUSTED_KEY, 'cannot be true for a public client (anyone could claim any IP)');
-  }
-  return value;
+  return flag(clientId, IP_HEADER_TRUSTED_KEY, value, authMethod === 'none'
+    ? 'cannot be true for a public client (anyone could claim any IP)' : undefined);
 }
 
 /** The settings of a client oidc-provider has loaded (validated and defaulted at load time). */

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 import { createIdentityProvider } from '../../examples/idp/app.js';
@@ -11,6 +10,7 @@ import { mint } from '../../examples/native/mint.js';
 import { signIn } from '../../examples/native/sign-in.js';
 import { createWebApp } from '../../examples/web/app.js';
 import { MemoryStore } from '../../lib/index.js';
+import { freePort } from '../helpers/idp-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = 'test-output/e2e';
@@ -20,14 +20,6 @@ function chromiumAvailable(): boolean {
   if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium package`);
   console.warn(`skipping browser tests: ${CHROMIUM} not found (apt-get install chromium)`);
   return false;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  return port;
 }
 
 (chromiumAvailable() ? describe : describe.skip)('in a real browser (headless Chromium)', () => {

@@ -126,21 +126,21 @@ describe('IPv6 prefix matching', () => {
 describe('the trusted forwarded-for header of a backend minting for a device', () => {
   const idp = testIdentityProvider({ redis, keyPrefix: 'backend:' });
   const recordIp = async (token: string) => decodeRecord(await redis.get(`backend:{${hashToken(token)}}`))!.ip;
+  const backendMint = async (deviceIp: string) => {
+    const native = await nativeLogin(idp.app, { clientId: 'backend', redirectUri: redirectUriOf('backend'), clientSecret: 'backend-secret' });
+    return request(idp.app).post('/token').auth('backend', 'backend-secret').type('form')
+      .set('auth0-forwarded-for', deviceIp)
+      .send({ grant_type: 'refresh_token', refresh_token: native.refresh_token, audience: AUDIENCE });
+  };
 
   it("is honoured for a client marked is_token_endpoint_ip_header_trusted", async () => {
-    const native = await nativeLogin(idp.app, { clientId: 'backend', redirectUri: redirectUriOf('backend'), clientSecret: 'backend-secret' });
-    const res = await request(idp.app).post('/token').auth('backend', 'backend-secret').type('form')
-      .set('auth0-forwarded-for', '203.0.113.7')
-      .send({ grant_type: 'refresh_token', refresh_token: native.refresh_token, audience: AUDIENCE });
+    const res = await backendMint('203.0.113.7');
     expect(res.status).toBe(200);
     expect(await recordIp(res.body.access_token)).toBe('203.0.113.7');
   });
 
   it('is refused when it is not an IP address', async () => {
-    const native = await nativeLogin(idp.app, { clientId: 'backend', redirectUri: redirectUriOf('backend'), clientSecret: 'backend-secret' });
-    const res = await request(idp.app).post('/token').auth('backend', 'backend-secret').type('form')
-      .set('auth0-forwarded-for', 'somewhere')
-      .send({ grant_type: 'refresh_token', refresh_token: native.refresh_token, audience: AUDIENCE });
+    const res = await backendMint('somewhere');
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'invalid_request', error_description: 'auth0-forwarded-for must be an IP address' });
   });
