@@ -133,7 +133,17 @@ export function resolveIpHeaderTrusted(clientId: string, value: unknown, authMet
     ? 'cannot be true for a public client (anyone could claim any IP)' : undefined);
 }
 
-/** The settings of a client oidc-provider has loaded (validated and defaulted at load time). */
-export function clientSettings(client: { clientId: string; [key: string]: unknown }): ClientSessionTransfer {
-  return resolveClientSettings(client.clientId, client[METADATA_KEY]);
+const loaded = new WeakMap<object, ClientSessionTransfer>();
+
+/**
+ * The settings of a client oidc-provider has loaded (validated and defaulted at load time; read
+ * once per client object).
+ */
+export function clientSettings(client: { clientId: string }): ClientSessionTransfer {
+  let settings = loaded.get(client);
+  if (!settings) {
+    settings = resolveClientSettings(client.clientId, (client as unknown as Record<string, unknown>)[METADATA_KEY]);
+    loaded.set(client, settings);
+  }
+  return settings;
 }

@@ -71,7 +71,7 @@ async function resolveAudience(deps: MintDependencies, params: ExchangeParams): 
   const audience = [...new Set(named)];
   for (const clientId of audience) {
     const client = await deps.provider.Client.find(clientId);
-    if (!client || clientSettings(client as never).allowed_authentication_methods.length === 0) {
+    if (!client || clientSettings(client).allowed_authentication_methods.length === 0) {
       throw refuse('invalid_target', new errors.InvalidTarget(`${clientId} is not a client that accepts session transfer tokens`));
     }
   }
@@ -128,7 +128,7 @@ export function createMintHandler(deps: MintDependencies) {
     try {
       request.ip = deviceIp(ctx, options, request.ip);
       const subjectToken = checkRequest(ctx.oidc.params, options.tokenType);
-      if (!clientSettings(ctx.oidc.client as never).can_create_session_transfer_token) {
+      if (!clientSettings(ctx.oidc.client!).can_create_session_transfer_token) {
         throw refuse('client_not_allowed', new errors.UnauthorizedClient('client is not allowed to create session transfer tokens'));
       }
       const loaded = await loadRefreshToken(provider, hooks, ctx, subjectToken);

@@ -82,17 +82,17 @@ export function redeemConfiguration(
     async loadExistingGrant(ctx) {
       const existing = await hooks.loadExistingGrant(ctx);
       const client = ctx.oidc.client!;
-      const firstParty = client[FIRST_PARTY_KEY as never] === true && client.applicationType !== 'native';
+      const firstParty = (client as unknown as Record<string, unknown>)[FIRST_PARTY_KEY] === true && client.applicationType !== 'native';
       const grant = transferredLogin(ctx) && firstParty ? await firstPartyGrant(ctx, existing) : existing;
       if (grant?.jti && fromTransfer(ctx.oidc.session!)) await recordWebGrant(ctx, store, grant);
       return grant;
     },
     async issueRefreshToken(ctx, client, source) {
       const allowed = await hooks.issueRefreshToken(ctx, client, source);
-      return fromTransfer(source) ? allowed && clientSettings(client as never).allow_refresh_token : allowed;
+      return fromTransfer(source) ? allowed && clientSettings(client).allow_refresh_token : allowed;
     },
     async expiresWithSession(ctx, source) {
-      if (fromTransfer(source) && clientSettings(ctx.oidc.client as never).enforce_online_refresh_tokens) return true;
+      if (fromTransfer(source) && clientSettings(ctx.oidc.client!).enforce_online_refresh_tokens) return true;
       return hooks.expiresWithSession(ctx, source);
     },
     ttl: {

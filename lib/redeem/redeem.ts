@@ -100,7 +100,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     }
     if (!record || record.exp * 1000 <= options.clock()) throw new Rejection('not_found_or_expired');
 
-    const settings = clientSettings(client as never);
+    const settings = clientSettings(client);
     // Looked up together, judged in order.
     const [parent, { ok, rule, ...sides }] = await Promise.all([
       provider.Grant.find(record.grantId),
@@ -133,7 +133,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     const session = ctx.oidc.session!;
     const ended = await upkeep(ctx, provider, session, client!);
 
-    const presented = presentedToken(ctx, value, clientSettings(client as never), cookieName);
+    const presented = presentedToken(ctx, value, clientSettings(client!), cookieName);
     // A transfer is not a fresh login: with prompt=login (or max_age=0) the token is left unused.
     if (!presented || ctx.oidc.prompts.has('login')) return;
     if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName);
@@ -172,7 +172,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       if (outcome === 'new_session') {
         const lifetime = Math.min(decision.sessionLifetime ?? Infinity, hooks.sessionTtl(ctx, session));
         const native = await provider.Client.find(record.clientId);
-        const cascade = native !== undefined && clientSettings(native as never).enforce_cascade_revocation;
+        const cascade = native !== undefined && clientSettings(native).enforce_cascade_revocation;
         const transferred: TransferredSession = {
           grantId: record.grantId,
           clientId: record.clientId,

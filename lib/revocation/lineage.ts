@@ -16,7 +16,7 @@ const DEFAULT_GRANT_TTL = 14 * 24 * 60 * 60;
  * recorded the login prompt is forced: nothing is issued that a cascade could miss.
  */
 export async function recordWebGrant(ctx: KoaContextWithOIDC, store: TransferStore, grant: Grant): Promise<void> {
-  if (clientSettings(ctx.oidc.client as never).enforce_online_refresh_tokens) return;
+  if (clientSettings(ctx.oidc.client!).enforce_online_refresh_tokens) return;
   try {
     const transferred = knownTransferredSession(ctx) ?? await store.touchSession(ctx.oidc.session!.uid);
     if (!transferred?.cascade) return;
