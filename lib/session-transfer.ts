@@ -164,9 +164,9 @@ export class SessionTransfer extends SessionTransferEmitter {
     const provider = this.#attached('revokeGrant()');
     this.#apiRevocations.add(grantId);
     try {
+      // With a wrapped adapter, destroying the grant runs the cascade; otherwise it runs here.
       await revokeGrant(provider, undefined, grantId);
-      // Without a wrapped adapter nothing has cascaded yet; with one, this finds nothing left.
-      await this.#cascade(provider, grantId, 'api');
+      if (!this.#adapterCascades) await this.#cascade(provider, grantId, 'api');
     } finally {
       this.#apiRevocations.delete(grantId);
     }
