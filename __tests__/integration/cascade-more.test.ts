@@ -54,6 +54,21 @@ describe("with oidc-provider's in-memory adapter", () => {
   });
 });
 
+describe("revokeGrant() with oidc-provider's in-memory adapter", () => {
+  it('cascades by itself', async () => {
+    const idp = testIdentityProvider({ store: new MemoryStore() });
+    const cascades: CascadeRevokedEvent[] = [];
+    idp.transfer.on('cascade_revoked', (e) => cascades.push(e));
+    const { token, native } = await mintToken(idp.app);
+    const browser = request.agent(idp.app);
+    expect((await authorize(browser, idp.provider, { token })).kind).toBe('code');
+    const { grantId } = (await idp.provider.RefreshToken.find(native.refresh_token))!;
+    await idp.transfer.revokeGrant(grantId!);
+    expect(cascades).toEqual([expect.objectContaining({ trigger: 'api', grantId, sessions: 1 })]);
+    expect(await authorize(browser, idp.provider, { prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+  });
+});
+
 describe('a cascade that fails', () => {
   it('is reported and retried, and the children stay recorded until it succeeds', async () => {
     const store = new MemoryStore();
