@@ -49,5 +49,11 @@ export function interactionRoutes(provider: Provider): express.Router {
     await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
   }));
 
+  router.get('/interaction/:uid/abort', route(async (req, res) => {
+    await provider.interactionFinished(req, res, {
+      error: 'access_denied', error_description: 'the user cancelled',
+    }, { mergeWithLastSubmission: false });
+  }));
+
   return router;
 }

@@ -59,5 +59,6 @@ ${error ? `<p class="error">${escape(error)}</p>` : ''}
 export function consentPage(uid: string, clientId: string, scopes: string[]): string {
   return page('Authorize', `<h1>Authorize ${escape(clientId)}</h1>
 <p>This application asks for: ${scopes.map((s) => `<code>${escape(s)}</code>`).join(', ') || 'your sign-in'}</p>
-<form method="post" action="/interaction/${escape(uid)}/confirm"><button type="submit">Allow</button></form>`);
+<form method="post" action="/interaction/${escape(uid)}/confirm"><button type="submit">Allow</button></form>
+<p style="text-align:center"><a href="/interaction/${escape(uid)}/abort">Cancel</a></p>`);
 }
