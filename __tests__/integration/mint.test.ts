@@ -116,6 +116,30 @@ describe('mint: the Auth0 request form', () => {
     expect(res.body).toEqual({ error: 'invalid_request', error_description: description });
   });
 
+  it('answers invalid_request to a streamed body over the size limit', async () => {
+    const { request: httpRequest } = await import('node:http');
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const answer = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+        // Chunked, so no Content-Length announces the size: it shows only while reading.
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/token', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
+          let body = '';
+          res.on('data', (chunk) => { body += chunk; });
+          res.on('end', () => resolve({ status: res.statusCode, body }));
+        });
+        req.on('error', reject);
+        req.write(`grant_type=refresh_token&audience=${encodeURIComponent(AUDIENCE)}&refresh_token=`);
+        req.end('x'.repeat(60 * 1024));
+      });
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body)).toEqual({ error: 'invalid_request', error_description: 'request body is too large' });
+    } finally {
+      server.close();
+    }
+  });
+
   it('answers invalid_request to a repeated parameter in a form body', async () => {
     const res = await request(app).post('/token').type('form')
       .send(`grant_type=refresh_token&client_id=example-native&refresh_token=a&refresh_token=b&audience=${encodeURIComponent(AUDIENCE)}`);

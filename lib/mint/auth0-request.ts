@@ -152,7 +152,13 @@ export function auth0RequestTranslator({ tokenPath, audiences, tokenType }: Tran
       return next();
     }
 
-    const raw = await readBody(ctx.req);
+    let raw: Buffer | undefined;
+    try {
+      raw = await readBody(ctx.req);
+    } catch {
+      // The client broke off or sent a broken stream: a bad request, never a server error.
+      return badRequest(ctx, 'failed to read the request body');
+    }
     if (raw === undefined) return badRequest(ctx, 'request body is too large');
 
     const text = raw.toString('utf8');
