@@ -88,6 +88,21 @@ describe('asn binding through the configured resolver', () => {
   });
 });
 
+describe('a resolver that throws', () => {
+  const idp = testIdentityProvider({
+    redis, keyPrefix: 'asn-broken:', asnResolver: { lookup: () => { throw new Error('database gone'); } },
+  });
+  const { rejected } = collect(idp.transfer);
+
+  it('breaks neither the mint nor the redeem; asn binding fails closed', async () => {
+    const ok = await mintToken(idp.app);
+    expect((await authorize(request.agent(idp.app), idp.provider, { token: ok.token })).kind).toBe('code');
+    const closed = await mintToken(idp.app);
+    expect((await authorize(request.agent(idp.app), idp.provider, { clientId: 'asn-web', token: closed.token })).kind).toBe('interaction');
+    expect(rejected.at(-1)).toMatchObject({ reason: 'device_mismatch', binding: { rule: 'asn' } });
+  });
+});
+
 describe('the redeem hook', () => {
   let behaviour: (context: RedeemHookContext) => Promise<RedeemHookResult | void> = async () => undefined;
   const seen: RedeemHookContext[] = [];

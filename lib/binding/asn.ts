@@ -1,3 +1,5 @@
+import { debug } from '../debug.js';
+
 /** What an ASN resolver knows of one address. */
 export interface AsnInfo {
   /** Autonomous system number, e.g. 7018. */
@@ -12,4 +14,19 @@ export interface AsnInfo {
  */
 export interface AsnResolver {
   lookup(ip: string): AsnInfo | null | Promise<AsnInfo | null>;
+}
+
+/**
+ * The ASN of `ip`, or undefined when there is no resolver, the address is unknown, or the
+ * resolver fails (synchronously or not): an unknown ASN never matches, so `asn` binding fails
+ * closed, and a broken resolver never breaks a request.
+ */
+export async function asnOf(resolver: AsnResolver | undefined, ip: string): Promise<number | undefined> {
+  if (!resolver || !ip) return undefined;
+  try {
+    return (await resolver.lookup(ip))?.asn;
+  } catch (err) {
+    debug('asn lookup failed: %O', err);
+    return undefined;
+  }
 }

@@ -2,7 +2,7 @@ import { BlockList, isIPv6 } from 'node:net';
 
 import type { ClientSessionTransfer, DeviceBinding } from '../client-metadata.js';
 import type { TransferRecord } from '../store/store.js';
-import type { AsnResolver } from './asn.js';
+import { asnOf, type AsnResolver } from './asn.js';
 import { normalizeIp } from './client-ip.js';
 
 /** The outcome of comparing the minting and the redeeming device, with both sides. */
@@ -27,15 +27,6 @@ function sameIp(expected: string, actual: string, prefixLength: number | null): 
   return network.check(actual, 'ipv6');
 }
 
-async function lookupAsn(resolver: AsnResolver | undefined, ip: string): Promise<number | undefined> {
-  if (!resolver) return undefined;
-  try {
-    return (await resolver.lookup(ip))?.asn;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Compares the redeeming request with the minting one under the web client's rule. `asn` fails
  * closed: an address whose ASN is unknown (or no resolver at all) never matches.
@@ -57,7 +48,7 @@ export async function compareDevice(
       return { ok, rule, expected, actual, ...(prefix !== null && isIPv6(expected) && isIPv6(actual) ? { prefixLength: prefix } : {}) };
     }
     case 'asn': {
-      const actual = await lookupAsn(resolver, normalizeIp(ip));
+      const actual = await asnOf(resolver, normalizeIp(ip));
       return { ok: record.asn !== undefined && record.asn === actual, rule, expected: record.asn, actual };
     }
   }

@@ -2,6 +2,7 @@ import { errors, type Provider, type TokenEndpointGrantContext } from 'oidc-prov
 
 import { isIP } from 'node:net';
 
+import { asnOf } from '../binding/asn.js';
 import { clientIp, normalizeIp } from '../binding/client-ip.js';
 import { clientSettings, IP_HEADER_TRUSTED_KEY } from '../client-metadata.js';
 import { debug } from '../debug.js';
@@ -102,17 +103,6 @@ function deviceIp(ctx: TokenEndpointGrantContext, options: ResolvedOptions, requ
   return claimed;
 }
 
-async function lookupAsn(deps: MintDependencies, ip: string): Promise<number | undefined> {
-  if (!deps.options.asnResolver || !ip) return undefined;
-  try {
-    return (await deps.options.asnResolver.lookup(ip))?.asn;
-  } catch (err) {
-    // An unknown ASN only weakens `asn` binding, which then fails closed at redeem.
-    debug('asn lookup failed: %O', err);
-    return undefined;
-  }
-}
-
 /**
  * The mint: the token-exchange grant handler. It checks the refresh token as a refresh would,
  * stores the new token's hash before anything is rotated (a store outage then costs the app
@@ -128,7 +118,7 @@ export function createMintHandler(deps: MintDependencies) {
     try {
       request.ip = deviceIp(ctx, options, request.ip);
       const subjectToken = checkRequest(ctx.oidc.params, options.tokenType);
-      if (!clientSettings(ctx.oidc.client!).can_create_session_transfer_token) {
+      if (!clientSettings(ctx.oidc.client).can_create_session_transfer_token) {
         throw refuse('client_not_allowed', new errors.UnauthorizedClient('client is not allowed to create session transfer tokens'));
       }
       const loaded = await loadRefreshToken(provider, hooks, ctx, subjectToken);
@@ -136,7 +126,7 @@ export function createMintHandler(deps: MintDependencies) {
       found = { accountId: refreshToken.accountId, grantId: refreshToken.grantId! };
       const scope = checkScope(ctx.oidc.params.scope, refreshToken.scopes) ?? refreshToken.scope ?? '';
       const audience = await resolveAudience(deps, ctx.oidc.params);
-      request.asn = await lookupAsn(deps, request.ip);
+      request.asn = await asnOf(options.asnResolver, request.ip);
 
       const token = generateToken();
       const tokenHash = hashToken(token);

@@ -1,5 +1,6 @@
 import { errors, type Client, type KoaContextWithOIDC, type Provider, type Session } from 'oidc-provider';
 
+import { asnOf } from '../binding/asn.js';
 import { clientIp } from '../binding/client-ip.js';
 import { compareDevice } from '../binding/device-binding.js';
 import { clientSettings } from '../client-metadata.js';
@@ -52,8 +53,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
 
   async function requestContext(ctx: KoaContextWithOIDC): Promise<RequestContext> {
     const ip = clientIp(ctx, options.trustProxy);
-    let asn: number | undefined;
-    if (options.asnResolver && ip) asn = (await Promise.resolve(options.asnResolver.lookup(ip)).catch(() => null))?.asn;
+    const asn = await asnOf(options.asnResolver, ip);
     return { ip, ...(asn !== undefined ? { asn } : {}), userAgent: ctx.get('user-agent') || undefined };
   }
 
