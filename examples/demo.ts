@@ -2,35 +2,18 @@
  * `npm run demo`: the whole Native-to-Web flow, headless, one step at a time. Starts its own
  * identity provider and web app on free ports, so it runs beside `npm start`.
  */
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { MemoryStore } from '../lib/index.js';
 import { Browser } from './browser.js';
-import { createIdentityProvider } from './idp/app.js';
 import { mint } from './native/mint.js';
 import { signIn } from './native/sign-in.js';
-import { createWebApp } from './web/app.js';
+import { startExampleServers } from './servers.js';
 
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  return port;
-}
-
-const [idpPort, webPort] = [await freePort(), await freePort()];
-const issuer = `http://localhost:${idpPort}`;
-const webUrl = `http://localhost:${webPort}`;
+const example = await startExampleServers({ port: 0, webPort: 0, transfer: { store: new MemoryStore() } });
+const { issuer, webUrl } = example;
 const log = (text: string) => console.log(text);
 const step = (n: number, text: string) => log(`\n${n}. ${text}`);
 const masked = (token: string) => `${token.slice(0, 6)}…(${token.length} chars)`;
 
-const { app } = createIdentityProvider({ issuer, webAppUrl: webUrl, transfer: { store: new MemoryStore() } });
-const servers: Server[] = [app.listen(idpPort, '127.0.0.1'), createWebApp({ issuer, baseUrl: webUrl }).listen(webPort, '127.0.0.1')];
-await Promise.all(servers.map((server) => once(server, 'listening')));
 log(`identity provider ${issuer}, web app ${webUrl}`);
 
 try {
@@ -64,5 +47,5 @@ try {
   const replay = await new Browser().open(login.href);
   log(`   ended on ${new URL(replay.url).pathname} with ${replay.text.includes('name="password"') ? 'the login form' : `status ${replay.status}`}`);
 } finally {
-  for (const server of servers) server.close();
+  await example.close();
 }

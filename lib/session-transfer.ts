@@ -5,7 +5,7 @@ import {
 } from './client-metadata.js';
 import { ClientMetadataError, UsageError } from './errors.js';
 import { SessionTransferEmitter } from './events.js';
-import { normalizeIp } from './binding/client-ip.js';
+import { normalizeIp } from './binding/ip.js';
 import { auth0RequestTranslator } from './mint/auth0-request.js';
 import { createMintHandler, GRANT_DUPLICATES, GRANT_PARAMETERS } from './mint/grant.js';
 import { resolveOptions, TOKEN_EXCHANGE_GRANT, type ResolvedOptions, type SessionTransferOptions } from './options.js';

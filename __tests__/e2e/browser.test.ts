@@ -1,51 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 
-import { createIdentityProvider } from '../../examples/idp/app.js';
 import { mint } from '../../examples/native/mint.js';
 import { signIn } from '../../examples/native/sign-in.js';
-import { createWebApp } from '../../examples/web/app.js';
+import { startExampleServers, type ExampleServers } from '../../examples/servers.js';
 import { MemoryStore } from '../../lib/index.js';
-import { freePort } from '../helpers/idp-process.js';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = 'test-output/e2e';
-
-function chromiumAvailable(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium package`);
-  console.warn(`skipping browser tests: ${CHROMIUM} not found (apt-get install chromium)`);
-  return false;
-}
 
 (chromiumAvailable() ? describe : describe.skip)('in a real browser (headless Chromium)', () => {
   let browser: Browser;
-  let servers: Server[];
+  let example: ExampleServers;
   let issuer: string;
   let webUrl: string;
 
   beforeAll(async () => {
-    const [idpPort, webPort] = [await freePort(), await freePort()];
     // Distinct hosts, so the provider's and the web app's cookies are apart as on real domains.
-    issuer = `http://localhost:${idpPort}`;
-    webUrl = `http://127.0.0.1:${webPort}`;
-    const { app } = createIdentityProvider({ issuer, webAppUrl: webUrl, transfer: { store: new MemoryStore() } });
-    servers = [app.listen(idpPort, '127.0.0.1'), createWebApp({ issuer, baseUrl: webUrl }).listen(webPort, '127.0.0.1')];
-    await Promise.all(servers.map((server) => once(server, 'listening')));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    example = await startExampleServers({
+      port: 0, webPort: 0, host: '127.0.0.1', webUrl: (port) => `http://127.0.0.1:${port}`, transfer: { store: new MemoryStore() },
     });
+    ({ issuer, webUrl } = example);
+    browser = await launchChromium();
     await mkdir(OUTPUT, { recursive: true });
   }, 30_000);
 
   afterAll(async () => {
     await browser?.close();
-    for (const server of servers ?? []) server.close();
+    await example?.close();
   });
 
   /** What the native app does: sign in, then mint (both over HTTP from this machine). */

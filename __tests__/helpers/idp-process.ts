@@ -1,27 +1,32 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
-import { freePort } from './redis-server.js';
-
-export { freePort };
-
 export interface IdpProcess {
+  /** The provider, by the port it listens on. */
   url: string;
+  /** The web app, likewise. */
+  webUrl: string;
+  ports: { idp: number; web: number };
   output: () => string;
   stop(): Promise<void>;
 }
 
-/** `npm start`'s program as a separate process (the example provider and web app). */
+const LISTENING = /identity provider: \S+ \(listening on port (\d+)[\s\S]*web app: \S+ \(listening on port (\d+)/;
+
+/**
+ * `npm start`'s program as a separate process (the example provider and web app). It listens on
+ * ports it chooses itself (PORT=0, WEB_PORT=0) unless `env` names them, and reports them.
+ */
 export async function startIdpProcess(env: Record<string, string>): Promise<IdpProcess> {
-  const port = await freePort();
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), WEB_PORT: String(await freePort()), ...env };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', WEB_PORT: '0', ...env };
   delete childEnv.NODE_OPTIONS;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'examples/start.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => { output += chunk; });
   child.stderr!.on('data', (chunk) => { output += chunk; });
   const deadline = Date.now() + 20_000;
-  while (!output.includes('identity provider:') || !output.includes('web app:')) {
+  let ports: RegExpExecArray | null;
+  while (!(ports = LISTENING.exec(output))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`example did not start:\n${output}`);
@@ -29,7 +34,9 @@ export async function startIdpProcess(env: Record<string, string>): Promise<IdpP
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${ports[1]}`,
+    webUrl: `http://127.0.0.1:${ports[2]}`,
+    ports: { idp: Number(ports[1]), web: Number(ports[2]) },
     output: () => output,
     async stop() {
       if (child.exitCode !== null) return;

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REDIS_MISSING = [
@@ -23,22 +23,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** True once a PING on the port is answered with PONG. */
-async function answers(port: number): Promise<boolean> {
-  const socket = new Socket();
-  try {
-    socket.connect(port, '127.0.0.1');
-    await once(socket, 'connect');
-    socket.write('PING\r\n');
-    const [data] = await once(socket, 'data');
-    return String(data).startsWith('+PONG');
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
-  }
-}
-
 export interface RedisServer {
   port: number;
   url: string;
@@ -46,23 +30,36 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts a throwaway redis-server on a random loopback port, without persistence. */
-export async function startRedisServer(port?: number, extra: string[] = []): Promise<RedisServer> {
-  const chosen = port ?? await freePort();
+/** Runs redis-server on `port`; rejects when it exits first (the port taken, say). */
+async function launch(port: number, extra: string[]): Promise<RedisServer> {
   const child = spawn('redis-server', [
-    '--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra,
-  ], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!(await answers(chosen))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on port ${chosen}`);
-    }
-    await sleep(20);
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra,
+  ], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let log = '';
+  // Its own log line, not an answer on the port: another server may hold the port already.
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      log += chunk;
+      if (log.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`redis-server did not start on port ${port}:\n${log}`)));
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis-server did not start on port ${port} within 10 s`)), 10_000);
+  });
+  try {
+    await Promise.race([ready, timeout]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
+  child.stdout!.removeAllListeners('data').resume();
   return {
-    port: chosen,
-    url: `redis://127.0.0.1:${chosen}`,
+    port,
+    url: `redis://127.0.0.1:${port}`,
     process: child,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -71,6 +68,20 @@ export async function startRedisServer(port?: number, extra: string[] = []): Pro
       await exited;
     },
   };
+}
+
+/**
+ * Starts a throwaway redis-server on loopback, without persistence. redis-server cannot take
+ * port 0 and report it, so without `port` it tries free ports until one is still free when it binds.
+ */
+export async function startRedisServer(port?: number, extra: string[] = []): Promise<RedisServer> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await launch(port ?? await freePort(), extra);
+    } catch (err) {
+      if (port !== undefined || attempt === 5) throw err;
+    }
+  }
 }
 
 export interface RedisCluster {
@@ -89,13 +100,29 @@ async function clusterPort(): Promise<number> {
   }
 }
 
-/** A local three-master Redis Cluster on loopback, without persistence. */
+/** A local three-master Redis Cluster on loopback, without persistence; new ports if one was taken meanwhile. */
 export async function startRedisCluster(dir: string): Promise<RedisCluster> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await createCluster(dir);
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+async function createCluster(dir: string): Promise<RedisCluster> {
   const ports = [await clusterPort(), await clusterPort(), await clusterPort()];
-  const servers = await Promise.all(ports.map((port) => startRedisServer(port, [
+  const servers = await Promise.allSettled(ports.map((port) => startRedisServer(port, [
     '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--dir', dir,
   ])));
-  const stop = async () => { await Promise.all(servers.map((server) => server.stop())); };
+  const started = servers.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const stop = async () => { await Promise.all(started.map((server) => server.stop())); };
+  const failed = servers.find((result) => result.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
   const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
   if (create.status !== 0) {
     await stop();

@@ -80,6 +80,15 @@ describe('over real loopback addresses', () => {
     });
   });
 
+  it('localhost: minted over 127.0.0.1 and redeemed over ::1 (a browser may pick either) is one device', async () => {
+    const before = rejected.length;
+    expect(await authorizeFrom('::1', '::1', dual.port, 'example-web', await mintAt(v4.port))).toBe('code');
+    expect(rejected.slice(before)).toEqual([]);
+    // Another address of the machine is still another device.
+    expect(await authorizeFrom('127.0.0.2', '127.0.0.1', v4.port, 'example-web', await mintAt(dual.port))).toBe('login_required');
+    expect(rejected.at(-1)).toMatchObject({ reason: 'device_mismatch', binding: { expected: '127.0.0.1', actual: '127.0.0.2' } });
+  });
+
   it('dual stack: minted as ::ffff:127.0.0.1, redeemed as 127.0.0.1, and the other way round', async () => {
     // The dual-stack socket sees IPv4 clients as IPv4-mapped IPv6 addresses.
     const seen = new Set<string | undefined>();

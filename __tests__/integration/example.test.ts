@@ -3,20 +3,20 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import request from 'supertest';
 
-import { freePort, startIdpProcess, type IdpProcess } from '../helpers/idp-process.js';
+import { startIdpProcess, type IdpProcess } from '../helpers/idp-process.js';
 import { nativeLogin } from '../helpers/native-login.js';
 
 let idp: IdpProcess;
 let url: string;
+/** The web app's address as the provider knows it (its redirect URIs). */
 let webUrl: string;
 const output = () => idp.output();
 
 beforeAll(async () => {
-  const webPort = await freePort();
-  webUrl = `http://localhost:${webPort}`;
   // What `npm start` runs, without REDIS_URL: the in-process stores.
-  idp = await startIdpProcess({ WEB_PORT: String(webPort), ACCESS_LOG: '1', REDIS_URL: '' });
+  idp = await startIdpProcess({ ACCESS_LOG: '1', REDIS_URL: '' });
   url = idp.url;
+  webUrl = `http://localhost:${new URL(idp.webUrl).port}`;
 }, 30_000);
 
 afterAll(async () => {
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 it('serves the web app beside the provider', async () => {
-  const home = await request(webUrl).get('/');
+  const home = await request(idp.webUrl).get('/');
   expect(home.status).toBe(200);
   expect(home.text).toContain('href="/login"');
 });

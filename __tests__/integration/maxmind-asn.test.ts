@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,11 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 
 import { MaxMindAsnResolver, type RejectedEvent } from '../../lib/index.js';
-import { ASN_FIXTURE, asnFixtureAvailable } from '../helpers/asn-fixture.js';
+import { ASN_FIXTURE } from '../helpers/asn-fixture.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
-
-const describeWithFixture = asnFixtureAvailable() ? describe : describe.skip;
 
 /** The database with "Google Inc." renamed in place (same length, so the file stays valid). */
 async function renamedCopy(path: string): Promise<void> {
@@ -20,7 +18,7 @@ async function renamedCopy(path: string): Promise<void> {
   await writeFile(path, data);
 }
 
-describeWithFixture('MaxMindAsnResolver', () => {
+describe('MaxMindAsnResolver', () => {
   it('looks up ASNs in the test database', async () => {
     const resolver = new MaxMindAsnResolver(await readFile(ASN_FIXTURE));
     expect(resolver.lookup('12.81.92.5')).toEqual({ asn: 7018, organization: 'AT&T Services' });
@@ -65,8 +63,11 @@ describeWithFixture('MaxMindAsnResolver', () => {
   });
 });
 
-describeWithFixture('asn binding with the test database', () => {
-  const redis = redisClient();
+describe('asn binding with the test database', () => {
+  let redis: ReturnType<typeof redisClient>;
+  beforeAll(() => {
+    redis = redisClient();
+  });
   afterAll(async () => {
     await redis.quit();
   });

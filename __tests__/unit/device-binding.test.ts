@@ -17,6 +17,17 @@ describe('device binding', () => {
     expect(await compareDevice(ip(), record(''), '', undefined)).toMatchObject({ ok: false });
   });
 
+  it('ip: localhost over IPv4 and over IPv6 is one device; other addresses stay apart', async () => {
+    expect(await compareDevice(ip(), record('127.0.0.1'), '::1', undefined)).toMatchObject({ ok: true });
+    expect(await compareDevice(ip(), record('::1'), '::ffff:127.0.0.1', undefined)).toMatchObject({ ok: true });
+    expect(await compareDevice(ip(), record('127.0.0.1'), '127.0.0.2', undefined)).toMatchObject({ ok: false });
+    expect(await compareDevice(ip(), record('::1'), '127.0.0.2', undefined)).toMatchObject({ ok: false });
+    expect(await compareDevice(ip(), record('127.0.0.1'), '192.0.2.1', undefined)).toMatchObject({ ok: false });
+    expect(await compareDevice(ip(), record('::1'), '2001:db8::1', undefined)).toMatchObject({ ok: false });
+    expect(await compareDevice(ip(64), record('::1'), '::2', undefined)).toMatchObject({ ok: true }); // same /64, by the prefix rule
+    expect(await compareDevice(ip(), record('::1'), '::2', undefined)).toMatchObject({ ok: false });
+  });
+
   it('ip with an IPv6 prefix: the same /64 matches only when enabled', async () => {
     expect(await compareDevice(ip(), record('2001:db8::1'), '2001:db8::abcd', undefined)).toMatchObject({ ok: false });
     expect(await compareDevice(ip(64), record('2001:db8::1'), '2001:db8::abcd', undefined)).toMatchObject({ ok: true, prefixLength: 64 });

@@ -1,20 +1,25 @@
 /**
  * A native-app simulator: signs in like the app would, mints a Session Transfer Token, and prints
- * both ways to hand it to the web app. `npm run native -- --help` lists the flags.
+ * the two ways to hand it to the web app. `npm run native -- --help` lists the flags.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 
 import { mint, type MintForm } from './mint.js';
 import { signIn } from './sign-in.js';
+
+// The same defaults as `npm start`, so `PORT=… WEB_PORT=… npm run native` finds what it started.
+const issuerDefault = process.env.ISSUER || `http://localhost:${process.env.PORT || 3000}`;
+const webDefault = process.env.WEB_URL || `http://localhost:${process.env.WEB_PORT || 3001}`;
 
 const { values } = parseArgs({
   options: {
     form: { type: 'string', default: 'auth0' },
     user: { type: 'string', default: 'demo@example.com' },
     password: { type: 'string', default: 'demo' },
-    issuer: { type: 'string', default: process.env.ISSUER ?? 'http://localhost:3000' },
-    web: { type: 'string', default: process.env.WEB_URL ?? 'http://localhost:3001' },
+    issuer: { type: 'string', default: issuerDefault },
+    web: { type: 'string', default: webDefault },
     open: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -24,8 +29,10 @@ if (values.help) {
   console.log(`npm run native -- [--form auth0|rfc8693] [--user EMAIL --password PASSWORD] [--issuer URL] [--web URL] [--open]
 
 Signs in to the identity provider as the example native app (authorization code + PKCE),
-mints a Session Transfer Token (60 s, single use, bound to this machine's IP) and prints how
-to deliver it to the web app. --open opens the query-parameter link in your browser.`);
+mints a Session Transfer Token (60 s, single use, bound to this machine's IP) and prints the two
+ways to deliver it to the web app. --open opens the query-parameter link in your browser.
+Defaults: --issuer ${issuerDefault}, --web ${webDefault} (from ISSUER / PORT and WEB_URL / WEB_PORT,
+as npm start uses them).`);
   process.exit(0);
 }
 if (values.form !== 'auth0' && values.form !== 'rfc8693') {
@@ -33,24 +40,49 @@ if (values.form !== 'auth0' && values.form !== 'rfc8693') {
   process.exit(2);
 }
 
-const tokens = await signIn({
-  issuer: values.issuer, clientId: 'example-native', redirectUri: 'com.example.native:/callback', login: values.user, password: values.password,
-});
-console.log(`signed in as ${values.user} (the app now holds a refresh token)`);
+/** One line for a provider that does not answer or refuses, instead of a stack trace. */
+function explain(err: unknown): string {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  if (err instanceof TypeError && err.message === 'fetch failed') {
+    return `could not reach the identity provider at ${values.issuer}${cause?.code ? ` (${cause.code})` : ''}: `
+      + 'start it with `npm start` (with the same PORT), or name it with --issuer URL';
+  }
+  return err instanceof Error ? err.message : String(err);
+}
 
-const minted = await mint(values.issuer, 'example-native', tokens.refresh_token, values.form as MintForm);
-const link = new URL('/login', values.web);
-link.searchParams.set('session_transfer_token', minted.token);
-console.log(`minted a Session Transfer Token (${values.form} form), valid ${minted.expiresIn} s, single use
+let token: string;
+let expiresIn: number;
+try {
+  const tokens = await signIn({
+    issuer: values.issuer, clientId: 'example-native', redirectUri: 'com.example.native:/callback', login: values.user, password: values.password,
+  });
+  console.log(`signed in as ${values.user} (the app now holds a refresh token)`);
+  ({ token, expiresIn } = await mint(values.issuer, 'example-native', tokens.refresh_token, values.form as MintForm));
+} catch (err) {
+  console.error(`npm run native: ${explain(err)}`);
+  process.exit(1);
+}
 
-1. Query delivery (Custom Tab, system browser) — open:
+const login = new URL('/login', values.web);
+const link = new URL(login);
+link.searchParams.set('session_transfer_token', token);
+console.log(`minted a Session Transfer Token (${values.form} form), valid ${expiresIn} s, single use.
+Deliver it ONE of two ways; the first use spends it:
+
+a) Query delivery (Custom Tab, system browser): open
    ${link.href}
 
-2. Cookie delivery (WebView) — set this cookie for ${values.issuer}, then open ${new URL('/login', values.web).href}:
-   auth0_session_transfer_token=${minted.token}; Path=/; HttpOnly; SameSite=Lax
+b) Cookie delivery (WebView): set this cookie for ${values.issuer}, then open ${login.href}
+   auth0_session_transfer_token=${token}; Path=/; HttpOnly; SameSite=Lax
 `);
 
 if (values.open) {
   const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  spawn(opener, [link.href], { stdio: 'ignore', detached: true }).on('error', () => console.error(`could not run ${opener}; open the link yourself`)).unref();
+  const child = spawn(opener, [link.href], { stdio: 'ignore', detached: true });
+  const [code] = await Promise.race([once(child, 'exit'), once(child, 'error').then(() => [127])]) as [number | null];
+  // explorer answers 1 even when it opened the page.
+  if (code !== 0 && !(opener === 'explorer' && code === 1)) {
+    console.error(`--open: could not open a browser with ${opener}; open link (a) above yourself`);
+    process.exitCode = 1;
+  }
 }

@@ -3,7 +3,7 @@ import { BlockList, isIPv6 } from 'node:net';
 import type { ClientSessionTransfer, DeviceBinding } from '../client-metadata.js';
 import type { TransferRecord } from '../store/store.js';
 import { asnOf, type AsnResolver } from './asn.js';
-import { normalizeIp } from './client-ip.js';
+import { bothLocalhost, normalizeIp } from './ip.js';
 
 /** The outcome of comparing the minting and the redeeming device, with both sides. */
 export interface BindingOutcome {
@@ -17,10 +17,15 @@ export interface BindingOutcome {
   prefixLength?: number;
 }
 
-/** Same address, or (IPv6 with a prefix length) the same leading bits. */
+/**
+ * Same address, or (IPv6 with a prefix length) the same leading bits. `127.0.0.1` and `::1` are
+ * one device: `localhost` resolves to both, and a native app and a browser on the provider's own
+ * machine may each pick a different one.
+ */
 function sameIp(expected: string, actual: string, prefixLength: number | null): boolean {
   if (!expected || !actual) return false;
   if (expected === actual) return true;
+  if (bothLocalhost(expected, actual)) return true;
   if (prefixLength === null || !isIPv6(expected) || !isIPv6(actual)) return false;
   const network = new BlockList();
   network.addSubnet(expected, prefixLength, 'ipv6');

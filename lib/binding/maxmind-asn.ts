@@ -6,7 +6,7 @@ import { Reader, type AsnResponse } from 'maxmind';
 
 import { debug } from '../debug.js';
 import type { AsnInfo, AsnResolver } from './asn.js';
-import { normalizeIp } from './client-ip.js';
+import { normalizeIp } from './ip.js';
 
 export interface MaxMindAsnOptions {
   /**

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 
-import { normalizeIp } from './client-ip.js';
+import { normalizeIp } from './ip.js';
 
 /**
  * Which proxies in front of the provider are trusted to report the client's address in

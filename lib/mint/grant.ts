@@ -3,7 +3,8 @@ import { errors, type Provider, type TokenEndpointGrantContext } from 'oidc-prov
 import { isIP } from 'node:net';
 
 import { asnOf } from '../binding/asn.js';
-import { clientIp, normalizeIp } from '../binding/client-ip.js';
+import { clientIp } from '../binding/client-ip.js';
+import { normalizeIp } from '../binding/ip.js';
 import { clientSettings, IP_HEADER_TRUSTED_KEY } from '../client-metadata.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
