@@ -41,6 +41,7 @@ transfer.on('issued', (event) => console.log('session transfer token issued', ev
 transfer.on('issue_failed', (event) => console.log('session transfer token refused', event));
 transfer.on('redeemed', (event) => console.log('session transfer token redeemed', event));
 transfer.on('rejected', (event) => console.log('session transfer token rejected', event));
+transfer.on('ignored', (event) => console.log('session transfer token ignored', event));
 transfer.on('session_revoked', (event) => console.log('session ended by a transfer', event));
 transfer.on('cascade_revoked', (event) => console.log('cascade revocation', event));
 

@@ -121,6 +121,41 @@ export interface RejectedEvent extends RedeemContext {
   logOnly?: true;
 }
 
+/** Why a token that arrived at the authorization endpoint was left unused (not consumed). */
+export type IgnoredReason =
+  /** The web client accepts no transfer: its `allowed_authentication_methods` is empty. */
+  | 'client_accepts_no_transfers'
+  /** It arrived by a transport (cookie or query) the web client does not allow. */
+  | 'transport_not_allowed'
+  /** The request asks for a fresh login (`prompt=login` or `max_age=0`); a transfer is not one. */
+  | 'login_requested';
+
+/** A token arrived but was not used; it stays valid. `message` names the setting to change. */
+export interface IgnoredEvent extends RedeemContext {
+  type: 'ignored';
+  reason: IgnoredReason;
+  message: string;
+}
+
+/** A misconfiguration the library noticed at run time. */
+export type WarningCode =
+  /** The provider serves requests but `attach()` was never called. */
+  | 'not_attached'
+  /** Express or oidc-provider trusts proxies, the library (`trustProxy`) does not, or the other way round. */
+  | 'trust_proxy_mismatch'
+  /** `X-Forwarded-For` / `Forwarded` arrived while no proxy is trusted: binding sees the proxy's address. */
+  | 'forwarded_header_ignored';
+
+/**
+ * Reported once per `SessionTransfer` instance and code, also as a process warning (printed by
+ * Node unless warnings are silenced). `message` names the fix.
+ */
+export interface WarningEvent {
+  type: 'warning';
+  code: WarningCode;
+  message: string;
+}
+
 /** A browser session was ended because of a transfer (case 3: another user's token arrived). */
 export interface SessionRevokedEvent extends RequestContext {
   type: 'session_revoked';
@@ -171,17 +206,36 @@ export interface SessionTransferEvents {
   issue_failed: [IssueFailedEvent];
   redeemed: [RedeemedEvent];
   rejected: [RejectedEvent];
+  ignored: [IgnoredEvent];
+  warning: [WarningEvent];
   session_revoked: [SessionRevokedEvent];
   cascade_revoked: [CascadeRevokedEvent];
   cascade_failed: [CascadeFailedEvent];
 }
 
+/** What parts of the library need to report a misconfiguration. */
+export interface Diagnostics {
+  warnOnce(code: WarningCode, message: string): void;
+}
+
 /**
- * The library's typed events. A listener that throws is reported through `debug` and never
- * breaks the request that caused the event.
+ * The library's typed events. Each is also a `debug` line (they carry no token by construction).
+ * A listener that throws is reported through `debug` and never breaks the request that caused the
+ * event.
  */
-export class SessionTransferEmitter extends EventEmitter<SessionTransferEvents> {
+export class SessionTransferEmitter extends EventEmitter<SessionTransferEvents> implements Diagnostics {
+  readonly #warned = new Set<WarningCode>();
+
+  /** Reports a misconfiguration once: event `warning`, a debug line and a process warning. */
+  warnOnce(code: WarningCode, message: string): void {
+    if (this.#warned.has(code)) return;
+    this.#warned.add(code);
+    this.emit('warning', { type: 'warning', code, message });
+    process.emitWarning(`oidc-session-transfer: ${message}`, { code: `OIDC_SESSION_TRANSFER_${code.toUpperCase()}` });
+  }
+
   override emit<K extends keyof SessionTransferEvents>(name: K, ...args: SessionTransferEvents[K]): boolean {
+    debug('%s %o', name, args[0]);
     try {
       return super.emit(name, ...(args as never));
     } catch (err) {

@@ -25,6 +25,8 @@ export type {
   CascadeFailedEvent,
   CascadeRevokedEvent,
   CascadeTrigger,
+  IgnoredEvent,
+  IgnoredReason,
   IssuedEvent,
   IssueFailedEvent,
   IssueFailureReason,
@@ -34,6 +36,8 @@ export type {
   RequestContext,
   SessionRevokedEvent,
   SessionTransferEvents,
+  WarningCode,
+  WarningEvent,
 } from './events.js';
 export type { RedeemHook, RedeemHookContext, RedeemHookResult } from './redeem/hook.js';
 export type { AsnInfo, AsnResolver } from './binding/asn.js';

@@ -2,7 +2,9 @@ import { errors, type ClientMetadata, type Configuration, type Provider } from '
 
 import {
   FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY, METADATA_KEY, resolveClientSettings, resolveFirstParty, resolveIpHeaderTrusted,
+  type ClientSessionTransfer,
 } from './client-metadata.js';
+import { debug } from './debug.js';
 import { ClientMetadataError, UsageError } from './errors.js';
 import { SessionTransferEmitter } from './events.js';
 import { normalizeIp } from './binding/ip.js';
@@ -20,7 +22,7 @@ import type { TransferStore } from './store/store.js';
 
 type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
 /** What `attach()` needs of an Express application. */
-type ExpressLike = { set(setting: string, value: unknown): unknown };
+type ExpressLike = { set(setting: string, value: unknown): unknown; get?(setting: string): unknown };
 
 /**
  * Validates `session_transfer` (naming the client and field), stores the defaulted settings on
@@ -28,18 +30,33 @@ type ExpressLike = { set(setting: string, value: unknown): unknown };
  * the Auth0 form (a `refresh_token` grant) works without registering it and so that a client
  * without `can_create_session_transfer_token` is told `unauthorized_client`.
  */
-function resolveClientMetadata(metadata: ClientMetadata): void {
+function resolveClientMetadata(metadata: ClientMetadata): ClientSessionTransfer {
   const clientId = String(metadata.client_id);
-  metadata[METADATA_KEY] = resolveClientSettings(clientId, metadata[METADATA_KEY]);
+  const settings = resolveClientSettings(clientId, metadata[METADATA_KEY]);
+  metadata[METADATA_KEY] = settings;
   metadata[FIRST_PARTY_KEY] = resolveFirstParty(clientId, metadata[FIRST_PARTY_KEY], metadata.application_type);
   metadata[IP_HEADER_TRUSTED_KEY] = resolveIpHeaderTrusted(clientId, metadata[IP_HEADER_TRUSTED_KEY], metadata.token_endpoint_auth_method);
   const grantTypes = metadata.grant_types;
   if (grantTypes?.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
     metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];
   }
+  return settings;
 }
 
-function withClientMetadata(extra: ExtraClientMetadata | undefined): ExtraClientMetadata {
+/** One line on what the static clients may do, for `DEBUG=oidc-session-transfer`. */
+function clientSummary(clients: { clientId: string; settings: ClientSessionTransfer }[]): string {
+  const minting = clients.filter(({ settings }) => settings.can_create_session_transfer_token).map(({ clientId }) => clientId);
+  const accepting = clients.filter(({ settings }) => settings.allowed_authentication_methods.length).map(({ clientId, settings }) =>
+    `${clientId} (${settings.allowed_authentication_methods.join('+')}, ${settings.enforce_device_binding} binding)`);
+  return `static clients that may mint: ${minting.join(', ') || 'none'}; that accept tokens: ${accepting.join(', ') || 'none'}`;
+}
+
+/**
+ * The library's client metadata. oidc-provider validates a client when it first loads it, during a
+ * request: a provider that serves requests without `attach()` (its mint grant unregistered) is
+ * told so there, instead of failing on `grant_types`.
+ */
+function withClientMetadata(extra: ExtraClientMetadata | undefined, requireAttached: () => void): ExtraClientMetadata {
   const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY, FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY])];
   return {
     ...extra,
@@ -48,6 +65,7 @@ function withClientMetadata(extra: ExtraClientMetadata | undefined): ExtraClient
       // Validated together with METADATA_KEY.
       if (key === FIRST_PARTY_KEY || key === IP_HEADER_TRUSTED_KEY) return undefined;
       if (key !== METADATA_KEY) return extra?.validator?.(ctx, key, value, metadata);
+      requireAttached();
       try {
         resolveClientMetadata(metadata);
       } catch (err) {
@@ -68,6 +86,7 @@ export class SessionTransfer extends SessionTransferEmitter {
   readonly store: TransferStore;
   #hooks: ProviderHooks | undefined;
   #provider: Provider | undefined;
+  #clientSummary = '';
   #adapterCascades = false;
   /** Grants being revoked through `revokeGrant()`, so their cascade reports trigger `api`. */
   readonly #apiRevocations = new Set<string>();
@@ -94,14 +113,15 @@ export class SessionTransfer extends SessionTransferEmitter {
    */
   configure(configuration: Configuration = {}): Configuration {
     // Validated on copies here, to fail at start-up; oidc-provider resolves them when it loads.
-    for (const client of configuration.clients ?? []) resolveClientMetadata({ ...client });
+    this.#clientSummary = clientSummary((configuration.clients ?? []).map((client) =>
+      ({ clientId: String(client.client_id), settings: resolveClientMetadata({ ...client }) })));
     const hooks = captureHooks(configuration);
     this.#hooks = hooks;
     this.#adapterCascades = configuration.adapter !== undefined;
     const redeem = createRedeem({ hooks, options: this.options, store: this.store, events: this });
     return {
       ...configuration,
-      extraClientMetadata: withClientMetadata(configuration.extraClientMetadata),
+      extraClientMetadata: withClientMetadata(configuration.extraClientMetadata, () => this.#requireAttached()),
       ...redeemConfiguration(configuration, hooks, this.store, redeem),
       ...(configuration.adapter
         ? { adapter: cascadingAdapter(configuration.adapter, (grantId) => this.#cascadeFrom(grantId)) }
@@ -111,9 +131,10 @@ export class SessionTransfer extends SessionTransferEmitter {
 
   /**
    * Plugs the library into a provider built from `configure()`'s result: registers the mint
-   * grant, the Auth0 request translation, and the trusted-proxy setting. Given the Express app,
-   * it sets its `trust proxy` to the same rule, so `req.ip` agrees with the library. Call it
-   * before the provider serves its first request.
+   * grant, the Auth0 request translation, and the trusted-proxy setting. With `trustProxy` set and
+   * given the Express app, it sets the app's `trust proxy` to the same rule, so `req.ip` agrees
+   * with the library; without `trustProxy` it leaves the app alone and warns if the app or the
+   * provider trusts proxies. Call it before the provider serves its first request.
    */
   attach(provider: Provider, { app }: { app?: ExpressLike } = {}): this {
     if (!this.#hooks) throw new UsageError('attach()', 'pass the provider configuration through configure() first');
@@ -145,14 +166,26 @@ export class SessionTransfer extends SessionTransferEmitter {
       // computes the client IP itself, from the same rule.
       provider.proxy = true;
       provider.maxIpsCount = trust.hops ?? 0;
+      app?.set('trust proxy', (address: string, hop: number) => trust.trusts(normalizeIp(address), hop));
+    } else if (provider.proxy || app?.get?.('trust proxy')) {
+      this.warnOnce('trust_proxy_mismatch', `${provider.proxy ? 'provider.proxy is true' : 'the Express app\'s "trust proxy" is set'}, `
+        + 'but options.trustProxy is false: device binding compares the socket address, not the client address the proxy reports. '
+        + 'Set trustProxy to the proxies you run (e.g. trustProxy: 1); attach() then aligns both.');
     }
-    if (app) app.set('trust proxy', trust ? (address: string, hop: number) => trust.trusts(normalizeIp(address), hop) : false);
     if (!this.#adapterCascades) {
       // oidc-provider's in-memory adapter cannot be wrapped: follow its revocation events instead.
       provider.on('grant.revoked', (_ctx: unknown, grantId: string) => void this.#cascadeFrom(grantId));
     }
     this.#provider = provider;
+    debug('attached to %s; %s', provider.issuer, this.#clientSummary);
     return this;
+  }
+
+  #requireAttached(): void {
+    if (this.#provider) return;
+    const message = 'the provider serves requests, but transfer.attach(provider, { app }) was not called: call it after new Provider() and before the provider serves its first request';
+    this.warnOnce('not_attached', message);
+    throw new errors.InvalidClientMetadata(message);
   }
 
   /**

@@ -113,7 +113,7 @@ export function createMintHandler(deps: MintDependencies) {
   const { provider, hooks, options, store, events } = deps;
 
   return async function mintSessionTransferToken(ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<void> {
-    const request: RequestContext = { ip: clientIp(ctx, options.trustProxy), userAgent: ctx.get('user-agent') || undefined };
+    const request: RequestContext = { ip: clientIp(ctx, options.trustProxy, events), userAgent: ctx.get('user-agent') || undefined };
     const clientId = ctx.oidc.client.clientId;
     let found: { accountId: string; grantId: string } | undefined;
     try {

@@ -16,7 +16,7 @@ import type { TransferredSession, TransferRecord, TransferStore } from '../store
 import { hashToken } from '../token.js';
 import { runRedeemHook } from './hook.js';
 import { forceLogin, recordTransferredLogin, rememberTransferredSession } from './request-state.js';
-import { clearTokenCookie, presentedToken, type PresentedToken } from './transport.js';
+import { clearTokenCookie, ignoredMessage, presentedToken, type PresentedToken } from './transport.js';
 
 export interface RedeemDependencies {
   hooks: ProviderHooks;
@@ -52,7 +52,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
   const { cookieName } = options;
 
   async function requestContext(ctx: KoaContextWithOIDC): Promise<RequestContext> {
-    const ip = clientIp(ctx, options.trustProxy);
+    const ip = clientIp(ctx, options.trustProxy, events);
     const asn = await asnOf(options.asnResolver, ip);
     return { ip, ...(asn !== undefined ? { asn } : {}), userAgent: ctx.get('user-agent') || undefined };
   }
@@ -133,13 +133,19 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     const session = ctx.oidc.session!;
     const ended = await upkeep(ctx, provider, session, client!);
 
-    const presented = presentedToken(ctx, value, clientSettings(client!), cookieName);
-    // A transfer is not a fresh login: with prompt=login (or max_age=0) the token is left unused.
-    if (!presented || ctx.oidc.prompts.has('login')) return;
-    if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName);
-
+    const settings = clientSettings(client!);
+    const presented = presentedToken(ctx, value, settings, cookieName);
+    if (!presented) return;
     const request = await requestContext(ctx);
     const web = { clientId: client!.clientId, transport: presented.transport, ...request };
+    // A transfer is not a fresh login: with prompt=login (or max_age=0) the token is left unused.
+    if ('reason' in presented || ctx.oidc.prompts.has('login')) {
+      const ignored = 'reason' in presented ? presented.reason : 'login_requested';
+      const message = ignoredMessage(client!.clientId, ignored, presented.transport, settings.allowed_authentication_methods);
+      events.emit('ignored', { type: 'ignored', reason: ignored, message, ...web });
+      return;
+    }
+    if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName);
     try {
       const record = await check(provider, client!, presented, request, web);
 
@@ -210,7 +216,6 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       // Anything unexpected (say, the provider's adapter failing) still ends at the login prompt.
       if (!(caught instanceof Rejection)) debug('session transfer token check failed: %O', caught);
       const err = caught instanceof Rejection ? caught : new Rejection('server_error');
-      debug('session transfer token rejected: %s', err.reason);
       events.emit('rejected', { type: 'rejected', reason: err.reason, ...web, ...err.known });
       // Case 4: an existing session never silently continues past a refused token.
       if (session.accountId || err.reason === 'user_mismatch') forceLogin(ctx);

@@ -1,6 +1,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
 import type { AuthenticationMethod, ClientSessionTransfer } from '../client-metadata.js';
+import type { IgnoredReason } from '../events.js';
 import { TOKEN_PARAM } from '../options.js';
 
 export interface PresentedToken {
@@ -8,10 +9,16 @@ export interface PresentedToken {
   transport: AuthenticationMethod;
 }
 
+/** A token that arrived by a transport the web client does not allow; it is left as it is. */
+export interface UnusableToken {
+  transport: AuthenticationMethod;
+  reason: Extract<IgnoredReason, 'client_accepts_no_transfers' | 'transport_not_allowed'>;
+}
+
 /**
  * The token a request presents by a transport the web client allows: the query parameter first,
- * then the cookie (read unsigned: the native app sets it). A token by a transport the client
- * does not allow is ignored and left as it is. With pushed authorization requests the pushed
+ * then the cookie (read unsigned: the native app sets it). Otherwise the first token that arrived
+ * by another transport, with why it cannot be used. With pushed authorization requests the pushed
  * parameters replace the query, so the front-channel query is read as well.
  */
 export function presentedToken(
@@ -19,17 +26,29 @@ export function presentedToken(
   param: unknown,
   settings: ClientSessionTransfer,
   cookieName: string,
-): PresentedToken | undefined {
+): PresentedToken | UnusableToken | undefined {
+  const offered: PresentedToken[] = [];
+  const fromQuery = typeof param === 'string' ? param : ctx.query[TOKEN_PARAM];
+  if (typeof fromQuery === 'string' && fromQuery) offered.push({ token: fromQuery, transport: 'query' });
+  const fromCookie = ctx.cookies.get(cookieName, { signed: false });
+  if (fromCookie) offered.push({ token: fromCookie, transport: 'cookie' });
+
   const allowed = settings.allowed_authentication_methods;
-  if (allowed.includes('query')) {
-    const fromQuery = typeof param === 'string' ? param : ctx.query[TOKEN_PARAM];
-    if (typeof fromQuery === 'string' && fromQuery) return { token: fromQuery, transport: 'query' };
+  const usable = offered.find(({ transport }) => allowed.includes(transport));
+  if (usable || !offered[0]) return usable;
+  return { transport: offered[0].transport, reason: allowed.length ? 'transport_not_allowed' : 'client_accepts_no_transfers' };
+}
+
+/** Why a token was left unused, and the setting that would change it. */
+export function ignoredMessage(clientId: string, reason: IgnoredReason, transport: AuthenticationMethod, allowed: readonly AuthenticationMethod[]): string {
+  switch (reason) {
+    case 'client_accepts_no_transfers':
+      return `client "${clientId}" accepts no session transfer tokens: set its session_transfer.allowed_authentication_methods to ["cookie"], ["query"] or both`;
+    case 'transport_not_allowed':
+      return `client "${clientId}" does not accept tokens by ${transport}: add "${transport}" to its session_transfer.allowed_authentication_methods (now ${JSON.stringify(allowed)})`;
+    case 'login_requested':
+      return 'the authorization request asks for a fresh login (prompt=login or max_age=0), which a transfer is not; the token was left unused';
   }
-  if (allowed.includes('cookie')) {
-    const fromCookie = ctx.cookies.get(cookieName, { signed: false });
-    if (fromCookie) return { token: fromCookie, transport: 'cookie' };
-  }
-  return undefined;
 }
 
 /** Expires the transfer cookie, so a used token is not presented again. */
