@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'test-output/'] },
+  { ignores: ['dist/', 'coverage/', 'test-output/', 'api-docs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -34,6 +34,15 @@ export interface ClientSessionTransfer {
   enforce_online_refresh_tokens: boolean;
 }
 
+/**
+ * What a client's `session_transfer` metadata may hold: any of the settings, the rest defaulted
+ * (`null` for `allowed_authentication_methods` means none, as in Auth0). Check a client with
+ * `session_transfer: { … } satisfies ClientSessionTransferInput`.
+ */
+export type ClientSessionTransferInput = {
+  [K in keyof ClientSessionTransfer]?: K extends 'allowed_authentication_methods' ? ClientSessionTransfer[K] | null : ClientSessionTransfer[K];
+};
+
 export const clientDefaults: Readonly<ClientSessionTransfer> = Object.freeze({
   can_create_session_transfer_token: false,
   enforce_cascade_revocation: true,

@@ -1,17 +1,20 @@
-export { sessionTransfer, SessionTransfer } from './session-transfer.js';
+export { sessionTransfer, SessionTransfer, type ExpressLike } from './session-transfer.js';
 export {
   defaults,
   REFRESH_TOKEN_TYPE,
   TOKEN_EXCHANGE_GRANT,
   TOKEN_PARAM,
   TRANSFER_AMR,
+  type ResolvedOptions,
   type SessionTransferOptions,
 } from './options.js';
 export {
   clientDefaults,
   type AuthenticationMethod,
   type ClientSessionTransfer,
+  type ClientSessionTransferInput,
   type DeviceBinding,
+  type DeviceBindingMode,
 } from './client-metadata.js';
 export {
   ClientMetadataError,
@@ -42,11 +45,11 @@ export type {
 export type { RedeemHook, RedeemHookContext, RedeemHookResult } from './redeem/hook.js';
 export type { AsnInfo, AsnResolver } from './binding/asn.js';
 export { MaxMindAsnResolver, type MaxMindAsnOptions } from './binding/maxmind-asn.js';
-export type { TrustProxy } from './binding/trust-proxy.js';
+export type { ProxyTrust, TrustProxy } from './binding/trust-proxy.js';
 export { redactUrl } from './redact.js';
-export { sessionTransferLogin, type SessionTransferLoginOptions, type SessionTransferLoginState } from './web/session-transfer-login.js';
+export * from './web/index.js';
 export { MemoryStore } from './store/memory-store.js';
 export { RedisAdapter, redisAdapter, type RedisAdapterOptions } from './adapter/redis-adapter.js';
 export { FORCED_LOGIN_REASON } from './redeem/configuration.js';
 export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';
-export type { TransferredSession, TransferRecord, TransferStore } from './store/store.js';
+export type { Child, TransferredSession, TransferRecord, TransferStore } from './store/store.js';

@@ -22,7 +22,7 @@ import type { TransferStore } from './store/store.js';
 
 type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
 /** What `attach()` needs of an Express application. */
-type ExpressLike = { set(setting: string, value: unknown): unknown; get?(setting: string): unknown };
+export type ExpressLike = { set(setting: string, value: unknown): unknown; get?(setting: string): unknown };
 
 /**
  * Validates `session_transfer` (naming the client and field), stores the defaulted settings on

@@ -27,7 +27,8 @@ export interface SessionTransferLoginOptions {
 /** Tokens are base64url; anything else is not forwarded. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,512}$/;
 
-type LoginRequest = IncomingMessage & { query?: Record<string, unknown>; sessionTransfer?: SessionTransferLoginState };
+/** The request the middleware reads (an Express request, or any with a parsed `query`). */
+export type SessionTransferLoginRequest = IncomingMessage & { query?: Record<string, unknown>; sessionTransfer?: SessionTransferLoginState };
 
 /**
  * Middleware for a web app's login route (the counterpart of Auth0's "Application Login URI"):
@@ -42,7 +43,7 @@ type LoginRequest = IncomingMessage & { query?: Record<string, unknown>; session
  * ```
  */
 export function sessionTransferLogin({ param = TOKEN_PARAM }: SessionTransferLoginOptions = {}) {
-  return function forwardSessionTransferToken(req: LoginRequest, res: ServerResponse, next: () => void): void {
+  return function forwardSessionTransferToken(req: SessionTransferLoginRequest, res: ServerResponse, next: () => void): void {
     res.setHeader('Referrer-Policy', 'no-referrer');
     const value = req.query?.[param];
     if (typeof value === 'string' && TOKEN_SHAPE.test(value)) {
