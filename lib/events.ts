@@ -141,7 +141,7 @@ export interface IgnoredEvent extends RedeemContext {
 export type WarningCode =
   /** The provider serves requests but `attach()` was never called. */
   | 'not_attached'
-  /** Express or oidc-provider trusts proxies, the library (`trustProxy`) does not, or the other way round. */
+  /** Express or oidc-provider trusts proxies; the library (`trustProxy`) does not. */
   | 'trust_proxy_mismatch'
   /** `X-Forwarded-For` / `Forwarded` arrived while no proxy is trusted: binding sees the proxy's address. */
   | 'forwarded_header_ignored';
