@@ -39,6 +39,12 @@ export interface SessionTransferOptions {
   /** Name of the cookie that carries a token to the authorization endpoint. Default Auth0's. */
   cookieName?: string;
   /**
+   * The `Domain` the native apps set the token cookie with, when they set one (react-native-auth0's
+   * docs use `.yourdomain.com`). A used cookie is then cleared for that domain as well as host-only;
+   * a cookie set with a `Domain` is not removed by a host-only clearing. Default: none.
+   */
+  cookieDomain?: string;
+  /**
    * Where the client IP comes from, for the mint and the redeem alike. `false` (default): the
    * socket's address; `X-Forwarded-For` is ignored. A number n (or `{ hops: n }`): the n
    * nearest proxies are trusted. `{ ranges: ['10.0.0.0/8', …] }`: proxies at those addresses
@@ -75,6 +81,7 @@ export interface ResolvedOptions {
   tokenType: string;
   audience: (issuer: URL) => string[];
   cookieName: string;
+  cookieDomain: string | undefined;
   trustProxy: ProxyTrust | undefined;
   forwardedForHeader: string;
   asnResolver: AsnResolver | undefined;
@@ -111,10 +118,12 @@ export const defaults = {
 /** Every option's name, in the order the README's table lists them. */
 export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
   'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
-  'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
+  'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
 ];
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A host name, optionally with the leading dot of older `Domain` attributes. */
+const COOKIE_DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
 function integer(path: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -196,6 +205,7 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     tokenType: text('tokenType', input.tokenType ?? defaults.tokenType),
     audience: fn('audience', input.audience ?? defaults.audience),
     cookieName: text('cookieName', input.cookieName ?? defaults.cookieName, COOKIE_NAME),
+    cookieDomain: input.cookieDomain === undefined ? undefined : text('cookieDomain', input.cookieDomain, COOKIE_DOMAIN),
     trustProxy,
     forwardedForHeader: text('forwardedForHeader', input.forwardedForHeader ?? defaults.forwardedForHeader, COOKIE_NAME).toLowerCase(),
     asnResolver,

@@ -76,6 +76,20 @@ describe('mint: the Auth0 request form', () => {
     expectTransferResponse(res);
   });
 
+  it.each(['json', 'form'] as const)('refuses another provider\'s transfer audience (%s) with invalid_target, rotating nothing', async (encoding) => {
+    const tokens = await nativeLogin(app);
+    const body = { grant_type: 'refresh_token', client_id: 'example-native', refresh_token: tokens.refresh_token, audience: 'urn:id.other.example:session_transfer' };
+    const post = request(app).post('/token');
+    const res = encoding === 'json' ? await post.set('content-type', 'application/json').send(JSON.stringify(body)) : await post.type('form').send(body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'invalid_target',
+      error_description: 'a session transfer token of this provider has the audience urn:localhost:3000:session_transfer or urn:localhost:session_transfer',
+    });
+    // The refresh token was not rotated: it still mints.
+    expectTransferResponse(await exchange(tokens.refresh_token));
+  });
+
   it('leaves a refresh_token grant without the transfer audience to oidc-provider', async () => {
     const tokens = await nativeLogin(app);
     const res = await request(app).post('/token').type('form').send({

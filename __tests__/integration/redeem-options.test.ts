@@ -235,3 +235,38 @@ describe('with Redis unavailable', () => {
     }
   });
 });
+
+describe('cookieDomain', () => {
+  /** The Set-Cookie lines that clear the transfer cookie, lower-cased. */
+  const clearing = (res: request.Response) => (res.headers['set-cookie'] as unknown as string[])
+    .filter((line) => line.startsWith('auth0_session_transfer_token=')).map((line) => line.toLowerCase());
+
+  it('clears a used cookie host-only and for the domain the apps set it with, Secure and SameSite=None over HTTPS', async () => {
+    const idp = testIdentityProvider({ redis, keyPrefix: 'cookie-domain:', cookieDomain: '.example.com', trustProxy: 1 });
+    const { token } = await mintToken(idp.app);
+    // One TLS-terminating proxy in front: the request reached it over HTTPS from the same device.
+    const agent = request.agent(idp.app).set('x-forwarded-proto', 'https').set('x-forwarded-for', '127.0.0.1');
+    const result = await authorize(agent, idp.provider, { cookie: token });
+    expect(result.kind).toBe('code');
+    const lines = clearing(result.res);
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).toMatch(/^auth0_session_transfer_token=; path=\/; expires=thu, 01 jan 1970 00:00:00 gmt;/);
+      expect(line).toContain('; secure');
+      expect(line).toContain('; samesite=none');
+      expect(line).toContain('; httponly');
+    }
+    expect(lines.filter((line) => line.includes('; domain=.example.com'))).toHaveLength(1);
+  });
+
+  it('without it, clears host-only; over plain HTTP with SameSite=Lax and no Secure', async () => {
+    const idp = testIdentityProvider({ redis, keyPrefix: 'cookie-host:' });
+    const { token } = await mintToken(idp.app);
+    const result = await authorize(request.agent(idp.app), idp.provider, { cookie: token });
+    const lines = clearing(result.res);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('domain=');
+    expect(lines[0]).not.toContain('secure');
+    expect(lines[0]).toContain('samesite=lax');
+  });
+});

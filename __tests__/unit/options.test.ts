@@ -14,6 +14,7 @@ describe('options', () => {
       ttl: 60,
       tokenType: 'urn:auth0:params:oauth:token-type:session_transfer_token',
       cookieName: 'auth0_session_transfer_token',
+      cookieDomain: undefined,
       trustProxy: undefined,
       forwardedForHeader: 'auth0-forwarded-for',
       asnResolver: undefined,
@@ -39,6 +40,8 @@ describe('options', () => {
     ['a zero commandTimeout', { store, commandTimeout: 0 }, /^options\.commandTimeout must be an integer from 50/],
     ['an empty keyPrefix', { store, keyPrefix: '' }, /^options\.keyPrefix must be a non-empty string$/],
     ['a cookie name with a space', { store, cookieName: 'a b' }, /^options\.cookieName must be a string matching/],
+    ['a cookie domain with a path', { store, cookieDomain: 'example.com/x' }, /^options\.cookieDomain must be a string matching/],
+    ['a cookie domain with attributes', { store, cookieDomain: 'example.com; Secure' }, /^options\.cookieDomain must be a string matching/],
     ['trustProxy true', { store, trustProxy: true as never }, /^options\.trustProxy must be false, a hop count, or \{ hops\?, ranges\? \}$/],
     ['trustProxy 0', { store, trustProxy: 0 }, /^options\.trustProxy must be an integer from 1 to 10$/],
     ['an empty trustProxy object', { store, trustProxy: {} }, /^options\.trustProxy must give hops, ranges or both$/],
@@ -65,5 +68,7 @@ describe('options', () => {
   it('accepts the ends of each range', () => {
     expect(resolveOptions({ store, ttl: 10, commandTimeout: 50, trustProxy: 1 })).toMatchObject({ ttl: 10, commandTimeout: 50, trustProxy: { hops: 1 } });
     expect(resolveOptions({ store, ttl: 300, trustProxy: { hops: 10 } })).toMatchObject({ ttl: 300, trustProxy: { hops: 10 } });
+    expect(resolveOptions({ store, cookieDomain: '.example.com' }).cookieDomain).toBe('.example.com');
+    expect(resolveOptions({ store, cookieDomain: 'id.example.com' }).cookieDomain).toBe('id.example.com');
   });
 });

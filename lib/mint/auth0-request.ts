@@ -65,11 +65,20 @@ function fromForm(raw: string): Body {
   return body;
 }
 
-function isTransfer(body: Body, audiences: ReadonlySet<string>): boolean {
+/** Any provider's session-transfer audience, as the SDKs build it from their configured domain. */
+const TRANSFER_AUDIENCE = /^urn:.+:session_transfer$/;
+
+/**
+ * A `refresh_token` grant asking for a transfer token: `mint` with this provider's audience,
+ * `foreign` with another's (an app configured with another domain), which must not run as a
+ * plain refresh and rotate the app's token.
+ */
+function transferKind(body: Body, audiences: ReadonlySet<string>): 'mint' | 'foreign' | undefined {
   const grantType = body.get('grant_type');
+  if (grantType?.length !== 1 || grantType[0] !== 'refresh_token') return undefined;
   const audience = body.get('audience') ?? [];
-  return grantType?.length === 1 && grantType[0] === 'refresh_token'
-    && audience.some((value) => audiences.has(value));
+  if (audience.some((value) => audiences.has(value))) return 'mint';
+  return audience.some((value) => typeof value === 'string' && TRANSFER_AUDIENCE.test(value)) ? 'foreign' : undefined;
 }
 
 /** The Auth0 form's parameters as the token-exchange grant's. */
@@ -116,10 +125,10 @@ function replay(ctx: Context, body: Buffer, contentType: string): void {
   ctx.response.req = request;
 }
 
-function badRequest(ctx: Context, description: string): void {
+function badRequest(ctx: Context, description: string, error = 'invalid_request'): void {
   ctx.status = 400;
   ctx.set('cache-control', 'no-store');
-  ctx.body = { error: 'invalid_request', error_description: description };
+  ctx.body = { error, error_description: description };
 }
 
 /**
@@ -128,6 +137,9 @@ function badRequest(ctx: Context, description: string): void {
  * token-exchange grant that mints, and leaves every other token request exactly as it came.
  */
 export function auth0RequestTranslator({ tokenPath, audiences, tokenType }: TranslatorOptions): Middleware {
+  const expected = [...audiences].join(' or ');
+  const foreign = (ctx: Context) => badRequest(ctx, `a session transfer token of this provider has the audience ${expected}`, 'invalid_target');
+
   return async function translateAuth0Request(ctx, next) {
     const kind = ctx.method === 'POST' && ctx.path === tokenPath ? ctx.is('application/json', FORM) : false;
     const declared = ctx.request.length;
@@ -138,7 +150,9 @@ export function auth0RequestTranslator({ tokenPath, audiences, tokenType }: Tran
       const parsed = (ctx.req as { body?: unknown }).body;
       if (parsed && typeof parsed === 'object') {
         const body = fromJson(JSON.stringify(parsed));
-        if (body && isTransfer(body, audiences)) {
+        const transfer = body && transferKind(body, audiences);
+        if (transfer === 'foreign') return foreign(ctx);
+        if (body && transfer === 'mint') {
           try {
             (ctx.req as { body?: unknown }).body = Object.fromEntries(translate(body, tokenType));
           } catch (err) {
@@ -163,7 +177,9 @@ export function auth0RequestTranslator({ tokenPath, audiences, tokenType }: Tran
 
     const text = raw.toString('utf8');
     const body = kind === FORM ? fromForm(text) : fromJson(text);
-    if (!body || !isTransfer(body, audiences)) {
+    const transfer = body && transferKind(body, audiences);
+    if (transfer === 'foreign') return foreign(ctx);
+    if (!body || transfer !== 'mint') {
       replay(ctx, raw, ctx.get('content-type'));
       return next();
     }

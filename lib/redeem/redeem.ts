@@ -145,7 +145,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       events.emit('ignored', { type: 'ignored', reason: ignored, message, ...web });
       return;
     }
-    if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName);
+    if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName, options.cookieDomain);
     try {
       const record = await check(provider, client!, presented, request, web);
 

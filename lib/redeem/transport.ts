@@ -51,7 +51,15 @@ export function ignoredMessage(clientId: string, reason: IgnoredReason, transpor
   }
 }
 
-/** Expires the transfer cookie, so a used token is not presented again. */
-export function clearTokenCookie(ctx: KoaContextWithOIDC, cookieName: string): void {
-  ctx.cookies.set(cookieName, null, { signed: false, path: '/', httpOnly: true });
+/**
+ * Expires the transfer cookie, so a used token is not presented again: host-only, and for
+ * `domain` too when the apps set it with one (each is a different cookie to the browser). Over
+ * HTTPS the clearing is `Secure; SameSite=None`, as the SDK docs set the cookie, so a browser
+ * accepts it in any context.
+ */
+export function clearTokenCookie(ctx: KoaContextWithOIDC, cookieName: string, domain: string | undefined): void {
+  const secure = ctx.secure;
+  const attributes = { signed: false, path: '/', httpOnly: true, secure, sameSite: secure ? 'none' : 'lax' } as const;
+  ctx.cookies.set(cookieName, null, attributes);
+  if (domain) ctx.cookies.set(cookieName, null, { ...attributes, domain });
 }
