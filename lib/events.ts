@@ -37,8 +37,15 @@ export type IssueFailureReason =
   | 'refresh_token_invalid'
   /** `invalid_grant`: a rotated refresh token was used again; its grant was revoked. */
   | 'refresh_token_reused'
-  /** `invalid_grant`: DPoP / mTLS / attestation-bound refresh tokens cannot be exchanged. */
+  /**
+   * `invalid_grant`: the refresh token is bound to a DPoP key the request did not prove, or bound
+   * by mTLS or a client attestation (those cannot be exchanged).
+   */
   | 'sender_constrained'
+  /** `invalid_dpop_proof` (or `invalid_grant` for a replayed proof): the DPoP proof is not valid. */
+  | 'dpop_proof_invalid'
+  /** `use_dpop_nonce`: the proof needs the server nonce sent in the `DPoP-Nonce` header. */
+  | 'dpop_nonce_required'
   /** `invalid_grant`: the refresh token was born from a transfer (nested transfer). */
   | 'nested_transfer'
   /** `invalid_scope`: more scope than the refresh token carries. */

@@ -70,6 +70,12 @@ export interface SessionTransferOptions {
   onRedeem?: RedeemHook;
   /** Longest wait for `onRedeem` in milliseconds (default 2000, 10–30000); past it, denied. */
   redeemHookTimeout?: number;
+  /**
+   * Answer the Auth0 SDKs as they are (default `false`): `configure()` sets Auth0's endpoint paths
+   * (`AUTH0_ROUTES`), the token and revocation endpoints accept JSON bodies for every request
+   * (validated exactly like form bodies), and the logout endpoint takes Auth0's `returnTo`.
+   */
+  auth0Compatible?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -88,6 +94,7 @@ export interface ResolvedOptions {
   clock: () => number;
   onRedeem: RedeemHook | undefined;
   redeemHookTimeout: number;
+  auth0Compatible: boolean;
 }
 
 export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
@@ -113,12 +120,25 @@ export const defaults = {
   forwardedForHeader: 'auth0-forwarded-for',
   clock: Date.now,
   redeemHookTimeout: 2000,
+  auth0Compatible: false,
+} as const;
+
+/** The endpoint paths the Auth0 SDKs call, as oidc-provider `routes`; set by `auth0Compatible`. */
+export const AUTH0_ROUTES = {
+  authorization: '/authorize',
+  token: '/oauth/token',
+  revocation: '/oauth/revoke',
+  userinfo: '/userinfo',
+  jwks: '/.well-known/jwks.json',
+  pushed_authorization_request: '/oauth/par',
+  end_session: '/v2/logout',
 } as const;
 
 /** Every option's name, in the order the README's table lists them. */
 export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
   'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
   'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
+  'auth0Compatible',
 ];
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -136,6 +156,11 @@ function text(path: string, value: unknown, pattern?: RegExp): string {
   if (typeof value !== 'string' || value.length === 0 || (pattern && !pattern.test(value))) {
     throw new OptionsError(path, pattern ? `must be a string matching ${pattern}` : 'must be a non-empty string');
   }
+  return value;
+}
+
+function bool(path: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new OptionsError(path, 'must be a boolean');
   return value;
 }
 
@@ -212,5 +237,6 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     clock: fn('clock', input.clock ?? defaults.clock),
     onRedeem: input.onRedeem === undefined ? undefined : fn('onRedeem', input.onRedeem),
     redeemHookTimeout: integer('redeemHookTimeout', input.redeemHookTimeout ?? defaults.redeemHookTimeout, 10, 30_000),
+    auth0Compatible: bool('auth0Compatible', input.auth0Compatible ?? defaults.auth0Compatible),
   };
 }

@@ -2,6 +2,8 @@ import type {
   Account, Client, Configuration, FindAccount, Grant, KoaContextWithOIDC, RefreshToken, Session,
 } from 'oidc-provider';
 
+import { dpopSettings, type DpopSettings } from './mint/dpop.js';
+
 type IssueRefreshToken = NonNullable<Configuration['issueRefreshToken']>;
 type ExpiresWithSession = NonNullable<Configuration['expiresWithSession']>;
 type GrantSource = Parameters<IssueRefreshToken>[2];
@@ -16,13 +18,16 @@ export interface ProviderHooks {
   shouldRotate(ctx: KoaContextWithOIDC): Promise<boolean>;
   /** ID tokens carry only `openid` claims (the rest come from userinfo), as the built-in grants do. */
   conformIdTokenClaims: boolean;
-  /** The token endpoint path, relative to the provider's mount point. */
+  /** Endpoint paths, relative to the provider's mount point. */
   tokenPath: string;
+  revocationPath: string;
+  endSessionPath: string;
   /** The host's `ttl.Session` in seconds. */
   sessionTtl(ctx: KoaContextWithOIDC, session: Session): number;
   loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined>;
   issueRefreshToken: IssueRefreshToken;
   expiresWithSession: ExpiresWithSession;
+  dpop: DpopSettings;
 }
 
 /** oidc-provider's default `findAccount`: any subject is an account with only a `sub` claim. */
@@ -66,9 +71,12 @@ export function captureHooks(configuration: Configuration): ProviderHooks {
     },
     conformIdTokenClaims: (configuration.conformIdTokenClaims ?? true) && userinfo,
     tokenPath: configuration.routes?.token ?? '/token',
+    revocationPath: configuration.routes?.revocation ?? '/token/revocation',
+    endSessionPath: configuration.routes?.end_session ?? '/session/end',
     sessionTtl: (ctx, session) => (typeof sessionTtl === 'function' ? sessionTtl(ctx, session) : sessionTtl),
     loadExistingGrant: async (ctx) => (await (configuration.loadExistingGrant ?? defaultLoadExistingGrant)(ctx)) ?? undefined,
     issueRefreshToken: configuration.issueRefreshToken ?? defaultIssueRefreshToken,
     expiresWithSession: configuration.expiresWithSession ?? defaultExpiresWithSession,
+    dpop: dpopSettings(configuration),
   };
 }

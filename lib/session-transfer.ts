@@ -5,12 +5,14 @@ import {
   type ClientSessionTransfer,
 } from './client-metadata.js';
 import { debug } from './debug.js';
-import { ClientMetadataError, UsageError } from './errors.js';
+import { ClientMetadataError, OptionsError, UsageError } from './errors.js';
 import { SessionTransferEmitter } from './events.js';
 import { normalizeIp } from './binding/ip.js';
 import { auth0RequestTranslator } from './mint/auth0-request.js';
 import { createMintHandler, GRANT_DUPLICATES, GRANT_PARAMETERS } from './mint/grant.js';
-import { resolveOptions, TOKEN_EXCHANGE_GRANT, type ResolvedOptions, type SessionTransferOptions } from './options.js';
+import {
+  AUTH0_ROUTES, resolveOptions, TOKEN_EXCHANGE_GRANT, type ResolvedOptions, type SessionTransferOptions,
+} from './options.js';
 import { captureHooks, type ProviderHooks } from './provider-hooks.js';
 import { redeemConfiguration } from './redeem/configuration.js';
 import { cascadingAdapter } from './revocation/adapter-hook.js';
@@ -41,6 +43,17 @@ function resolveClientMetadata(metadata: ClientMetadata): ClientSessionTransfer 
     metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];
   }
   return settings;
+}
+
+/** The host's routes with Auth0's paths; a route the host set to another path is a conflict. */
+function auth0Routes(routes: Configuration['routes']): NonNullable<Configuration['routes']> {
+  for (const [name, path] of Object.entries(AUTH0_ROUTES)) {
+    const own = (routes as Record<string, string> | undefined)?.[name];
+    if (own !== undefined && own !== path) {
+      throw new OptionsError('auth0Compatible', `serves ${name} at ${path}, but the provider configuration sets routes.${name} to ${own}`);
+    }
+  }
+  return { ...routes, ...AUTH0_ROUTES };
 }
 
 /** One line on what the static clients may do, for `DEBUG=oidc-session-transfer`. */
@@ -111,7 +124,8 @@ export class SessionTransfer extends SessionTransferEmitter {
    * born from a transfer. Static clients' settings are validated here, so a wrong one stops
    * start-up with a `ClientMetadataError` naming the client and the field.
    */
-  configure(configuration: Configuration = {}): Configuration {
+  configure(host: Configuration = {}): Configuration {
+    const configuration = this.options.auth0Compatible ? { ...host, routes: auth0Routes(host.routes) } : host;
     // Validated on copies here, to fail at start-up; oidc-provider resolves them when it loads.
     this.#clientSummary = clientSummary((configuration.clients ?? []).map((client) =>
       ({ clientId: String(client.client_id), settings: resolveClientMetadata({ ...client }) })));
@@ -155,8 +169,12 @@ export class SessionTransfer extends SessionTransferEmitter {
       GRANT_PARAMETERS,
       GRANT_DUPLICATES,
     );
+    const { tokenPath, revocationPath, endSessionPath } = this.#hooks;
+    const auth0 = this.options.auth0Compatible;
     provider.use(auth0RequestTranslator({
-      tokenPath: this.#hooks.tokenPath,
+      tokenPath,
+      jsonPaths: new Set(auth0 ? [tokenPath, revocationPath] : []),
+      endSessionPath: auth0 ? endSessionPath : undefined,
       audiences: transferAudiences,
       tokenType: this.options.tokenType,
     }));

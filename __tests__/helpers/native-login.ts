@@ -3,6 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 
+import type { DpopKey } from '../../examples/native/dpop.js';
+
 export interface NativeTokens {
   access_token: string;
   refresh_token: string;
@@ -24,6 +26,12 @@ export interface NativeLogin {
   clientSecret?: string;
   /** The browser the login happens in (its cookies keep the provider session); a new one by default. */
   agent?: ReturnType<typeof request.agent>;
+  /** Sends a DPoP proof with the code exchange, so the refresh token is bound to this key. */
+  dpop?: DpopKey;
+  /** Endpoint paths; the standard ones by default. */
+  paths?: { authorization: string; token: string };
+  /** Sends the code exchange as JSON, as the Auth0 SDKs do. */
+  json?: boolean;
 }
 
 function location(res: request.Response): string {
@@ -51,6 +59,9 @@ export async function nativeLogin(app: App, {
   scope = 'openid offline_access email',
   clientSecret,
   agent = request.agent(app),
+  dpop,
+  paths = { authorization: '/auth', token: '/token' },
+  json = false,
 }: NativeLogin = {}): Promise<NativeTokens> {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -63,7 +74,7 @@ export async function nativeLogin(app: App, {
     code_challenge_method: 'S256',
   });
 
-  let next = location(await agent.get(`/auth?${auth}`));
+  let next = location(await agent.get(`${paths.authorization}?${auth}`));
   for (let step = 0; step < 6 && !next.startsWith(redirectUri); step += 1) {
     const path = local(next);
     const page = await agent.get(path);
@@ -78,15 +89,12 @@ export async function nativeLogin(app: App, {
   const code = new URL(next).searchParams.get('code');
   if (!code) throw new Error(`no code in ${next}`);
 
-  const exchange = agent.post('/token').type('form');
+  const exchange = agent.post(paths.token);
   if (clientSecret) exchange.auth(clientId, clientSecret);
-  const token = await exchange.send({
-    grant_type: 'authorization_code',
-    code,
-    code_verifier: verifier,
-    redirect_uri: redirectUri,
-    client_id: clientId,
-  });
+  // The proof names the endpoint by the issuer's host; the request says it is addressed there.
+  if (dpop) exchange.set('host', 'localhost:3000').set('dpop', dpop.proof('POST', `http://localhost:3000${paths.token}`));
+  const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: clientId };
+  const token = await (json ? exchange.set('content-type', 'application/json').send(JSON.stringify(body)) : exchange.type('form').send(body));
   if (token.status !== 200) throw new Error(`code exchange failed: ${token.status} ${token.text}`);
   return token.body as NativeTokens;
 }

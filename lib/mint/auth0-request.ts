@@ -16,6 +16,10 @@ const REPLACED = new Set([
 export interface TranslatorOptions {
   /** The token endpoint path relative to the provider's mount point. */
   tokenPath: string;
+  /** Paths (relative to the mount point) at which any JSON body is read as a form. */
+  jsonPaths: ReadonlySet<string>;
+  /** The logout endpoint's path, where Auth0's `returnTo` is read as `post_logout_redirect_uri`; none when off. */
+  endSessionPath: string | undefined;
   /** The `audience` values that mean "mint a Session Transfer Token". */
   audiences: ReadonlySet<string>;
   tokenType: string;
@@ -81,12 +85,17 @@ function transferKind(body: Body, audiences: ReadonlySet<string>): 'mint' | 'for
   return audience.some((value) => typeof value === 'string' && TRANSFER_AUDIENCE.test(value)) ? 'foreign' : undefined;
 }
 
-/** The Auth0 form's parameters as the token-exchange grant's. */
-function translate(body: Body, tokenType: string): URLSearchParams {
+/** Every parameter once and a string, as a form body can carry it. */
+function checkStrings(body: Body): void {
   for (const [key, values] of body) {
     if (values.length > 1) throw new BadRequest(`parameter ${key} must not be provided twice`);
     if (typeof values[0] !== 'string') throw new BadRequest(`parameter ${key} must be a string`);
   }
+}
+
+/** The Auth0 form's parameters as the token-exchange grant's. */
+function translate(body: Body, tokenType: string): URLSearchParams {
+  checkStrings(body);
   const refreshToken = body.get('refresh_token')?.[0];
   if (!refreshToken) throw new BadRequest('missing required parameter refresh_token');
 
@@ -100,6 +109,12 @@ function translate(body: Body, tokenType: string): URLSearchParams {
     if (!REPLACED.has(key)) params.append(key, value!);
   }
   return params;
+}
+
+/** A JSON body's parameters as the form oidc-provider reads. */
+function asForm(body: Body): URLSearchParams {
+  checkStrings(body);
+  return new URLSearchParams([...body].map(([key, [value]]): [string, string] => [key, value!]));
 }
 
 /** Hands oidc-provider a request whose body stream yields `body` (ours was read already). */
@@ -131,65 +146,80 @@ function badRequest(ctx: Context, description: string, error = 'invalid_request'
   ctx.body = { error, error_description: description };
 }
 
+/** Hands oidc-provider `form` in place of the body, however the body was read. */
+function deliver(ctx: Context, form: URLSearchParams, parsedUpstream: boolean): void {
+  if (!parsedUpstream) {
+    replay(ctx, Buffer.from(form.toString()), FORM);
+    return;
+  }
+  (ctx.req as { body?: unknown }).body = Object.fromEntries(form);
+  ctx.req.headers['content-type'] = FORM;
+}
+
 /**
  * Koa middleware placed before oidc-provider's router. It turns the Auth0 SDKs' request — a
  * `refresh_token` grant with the session-transfer audience, JSON or form-encoded — into the
- * token-exchange grant that mints, and leaves every other token request exactly as it came.
+ * token-exchange grant that mints. At `jsonPaths` (the token and revocation endpoints, with the
+ * `auth0Compatible` switch) any other JSON body becomes the form oidc-provider reads, validated
+ * like one. Every other request is left exactly as it came.
  */
-export function auth0RequestTranslator({ tokenPath, audiences, tokenType }: TranslatorOptions): Middleware {
+export function auth0RequestTranslator({ tokenPath, jsonPaths, endSessionPath, audiences, tokenType }: TranslatorOptions): Middleware {
   const expected = [...audiences].join(' or ');
   const foreign = (ctx: Context) => badRequest(ctx, `a session transfer token of this provider has the audience ${expected}`, 'invalid_target');
 
   return async function translateAuth0Request(ctx, next) {
-    const kind = ctx.method === 'POST' && ctx.path === tokenPath ? ctx.is('application/json', FORM) : false;
-    const declared = ctx.request.length;
-    if (!kind || (declared !== undefined && declared > BODY_LIMIT)) return next();
-
-    if (!ctx.req.readable) {
-      // An upstream body parser consumed the stream; oidc-provider then reads req.body itself.
-      const parsed = (ctx.req as { body?: unknown }).body;
-      if (parsed && typeof parsed === 'object') {
-        const body = fromJson(JSON.stringify(parsed));
-        const transfer = body && transferKind(body, audiences);
-        if (transfer === 'foreign') return foreign(ctx);
-        if (body && transfer === 'mint') {
-          try {
-            (ctx.req as { body?: unknown }).body = Object.fromEntries(translate(body, tokenType));
-          } catch (err) {
-            if (err instanceof BadRequest) return badRequest(ctx, err.message);
-            throw err;
-          }
-          ctx.req.headers['content-type'] = FORM;
-          ctx.state[FORM_STATE] = 'refresh_token';
-        }
+    if (ctx.path === endSessionPath && ctx.method === 'GET') {
+      const query = new URLSearchParams(ctx.querystring);
+      const returnTo = query.get('returnTo');
+      if (returnTo !== null && !query.has('post_logout_redirect_uri')) {
+        query.set('post_logout_redirect_uri', returnTo);
+        ctx.querystring = query.toString();
       }
       return next();
     }
+    const atToken = ctx.path === tokenPath;
+    const acceptJson = jsonPaths.has(ctx.path);
+    if (ctx.method !== 'POST' || (!atToken && !acceptJson)) return next();
+    const kind = ctx.is('application/json', FORM);
+    const declared = ctx.request.length;
+    if (!kind || (kind === FORM && !atToken) || (declared !== undefined && declared > BODY_LIMIT)) return next();
 
+    // An upstream body parser may have consumed the stream; oidc-provider then reads req.body.
+    const parsedUpstream = !ctx.req.readable;
     let raw: Buffer | undefined;
-    try {
-      raw = await readBody(ctx.req);
-    } catch {
-      // The client broke off or sent a broken stream: a bad request, never a server error.
-      return badRequest(ctx, 'failed to read the request body');
+    let body: Body | undefined;
+    if (parsedUpstream) {
+      const parsed = (ctx.req as { body?: unknown }).body;
+      if (!parsed || typeof parsed !== 'object') return next();
+      body = fromJson(JSON.stringify(parsed));
+    } else {
+      try {
+        raw = await readBody(ctx.req);
+      } catch {
+        // The client broke off or sent a broken stream: a bad request, never a server error.
+        return badRequest(ctx, 'failed to read the request body');
+      }
+      if (raw === undefined) return badRequest(ctx, 'request body is too large');
+      body = kind === FORM ? fromForm(raw.toString('utf8')) : fromJson(raw.toString('utf8'));
     }
-    if (raw === undefined) return badRequest(ctx, 'request body is too large');
 
-    const text = raw.toString('utf8');
-    const body = kind === FORM ? fromForm(text) : fromJson(text);
-    const transfer = body && transferKind(body, audiences);
-    if (transfer === 'foreign') return foreign(ctx);
-    if (!body || transfer !== 'mint') {
-      replay(ctx, raw, ctx.get('content-type'));
-      return next();
-    }
+    let form: URLSearchParams | undefined;
     try {
-      replay(ctx, Buffer.from(translate(body, tokenType).toString()), FORM);
+      const transfer = atToken && body ? transferKind(body, audiences) : undefined;
+      if (transfer === 'foreign') return foreign(ctx);
+      if (transfer === 'mint') {
+        form = translate(body!, tokenType);
+        ctx.state[FORM_STATE] = 'refresh_token';
+      } else if (acceptJson && kind !== FORM) {
+        if (!body) return badRequest(ctx, 'request body must be a JSON object');
+        form = asForm(body);
+      }
     } catch (err) {
       if (err instanceof BadRequest) return badRequest(ctx, err.message);
       throw err;
     }
-    ctx.state[FORM_STATE] = 'refresh_token';
+    if (form) deliver(ctx, form, parsedUpstream);
+    else if (raw) replay(ctx, raw, ctx.get('content-type'));
     return next();
   };
 }

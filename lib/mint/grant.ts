@@ -14,6 +14,7 @@ import type { ProviderHooks } from '../provider-hooks.js';
 import type { TransferRecord, TransferStore } from '../store/store.js';
 import { generateToken, hashToken } from '../token.js';
 import { FORM_STATE } from './auth0-request.js';
+import { verifyDpopProof, type DpopProof } from './dpop.js';
 import { issueIdToken } from './id-token.js';
 import { loadRefreshToken, rotateRefreshToken } from './refresh-token.js';
 import { reasonOf, refuse } from './refusal.js';
@@ -112,6 +113,17 @@ function deviceIp(ctx: TokenEndpointGrantContext, options: ResolvedOptions, requ
 export function createMintHandler(deps: MintDependencies) {
   const { provider, hooks, options, store, events } = deps;
 
+  /** The request's DPoP proof, checked before anything is looked up, as the refresh grant does. */
+  async function proofOf(ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<DpopProof | undefined> {
+    try {
+      return await verifyDpopProof(ctx, hooks.dpop, ctx.oidc.urlFor('token'), Math.floor(options.clock() / 1000));
+    } catch (err) {
+      if (err instanceof errors.UseDpopNonce) throw refuse('dpop_nonce_required', err);
+      if (err instanceof errors.InvalidDpopProof) throw refuse('dpop_proof_invalid', err);
+      throw err;
+    }
+  }
+
   return async function mintSessionTransferToken(ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<void> {
     const request: RequestContext = { ip: clientIp(ctx, options.trustProxy, events), userAgent: ctx.get('user-agent') || undefined };
     const clientId = ctx.oidc.client.clientId;
@@ -122,7 +134,8 @@ export function createMintHandler(deps: MintDependencies) {
       if (!clientSettings(ctx.oidc.client).can_create_session_transfer_token) {
         throw refuse('client_not_allowed', new errors.UnauthorizedClient('client is not allowed to create session transfer tokens'));
       }
-      const loaded = await loadRefreshToken(provider, hooks, ctx, subjectToken);
+      const dPoP = await proofOf(ctx);
+      const loaded = await loadRefreshToken(provider, hooks, ctx, subjectToken, dPoP, hooks.dpop.allowReplay);
       const { refreshToken } = loaded;
       found = { accountId: refreshToken.accountId, grantId: refreshToken.grantId! };
       const scope = checkScope(ctx.oidc.params.scope, refreshToken.scopes) ?? refreshToken.scope ?? '';

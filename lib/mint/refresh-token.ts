@@ -3,6 +3,7 @@ import {
 } from 'oidc-provider';
 
 import { TRANSFER_AMR } from '../options.js';
+import type { DpopProof } from './dpop.js';
 import { revokeGrant } from '../revocation/revoke-grant.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { refuse } from './refusal.js';
@@ -17,12 +18,15 @@ export interface LoadedRefreshToken {
  * Finds and checks the refresh token offered as subject token, in the order of oidc-provider's
  * built-in refresh_token grant, so the exchange refuses what a normal refresh would refuse.
  * A consumed (rotated) token is reuse: it and its whole grant are revoked, as a refresh would.
+ * A DPoP-bound token needs `dPoP`, a verified proof for its key; the proof's `jti` is spent.
  */
 export async function loadRefreshToken(
   provider: Provider,
   hooks: ProviderHooks,
   ctx: TokenEndpointGrantContext,
   value: string,
+  dPoP: DpopProof | undefined,
+  allowReplay: boolean,
 ): Promise<LoadedRefreshToken> {
   const { client } = ctx.oidc;
   const invalid = (detail: string) => refuse('refresh_token_invalid', new errors.InvalidGrant(detail));
@@ -31,15 +35,26 @@ export async function loadRefreshToken(
   if (!refreshToken) throw invalid('refresh token not found');
   if (refreshToken.clientId !== client.clientId) throw invalid('client mismatch');
   if (refreshToken.isExpired) throw invalid('refresh token is expired');
-  if (refreshToken.isSenderConstrained() || refreshToken.attestationJkt) {
-    // Proof-of-possession checks are private to oidc-provider; refuse rather than skip them.
-    throw refuse('sender_constrained', new errors.InvalidGrant('sender-constrained refresh tokens cannot be exchanged'));
+  if (refreshToken['x5t#S256'] || refreshToken.attestationJkt) {
+    // The certificate and the attestation are checked by oidc-provider's own grants only; refuse
+    // rather than skip the check.
+    throw refuse('sender_constrained', new errors.InvalidGrant(
+      'refresh tokens bound to a client certificate (mTLS) or a client attestation key cannot be exchanged for session transfer tokens'));
   }
+  if (!dPoP && client.dpopBoundAccessTokens) throw refuse('sender_constrained', new errors.InvalidGrant('DPoP proof JWT not provided'));
 
   const grant = await provider.Grant.find(refreshToken.grantId!, { ignoreExpiration: true });
   if (!grant) throw invalid('grant not found');
   if (grant.isExpired) throw invalid('grant is expired');
   if (grant.clientId !== client.clientId) throw invalid('client mismatch');
+
+  if (dPoP && !allowReplay) {
+    const unique = await provider.ReplayDetection.unique(client.clientId, dPoP.jti, dPoP.replayUntil);
+    if (!unique) throw refuse('dpop_proof_invalid', new errors.InvalidGrant('DPoP proof JWT Replay detected'));
+  }
+  if (refreshToken.jkt && refreshToken.jkt !== dPoP?.thumbprint) {
+    throw refuse('sender_constrained', new errors.InvalidGrant('failed jkt verification'));
+  }
 
   ctx.oidc.entity('RefreshToken', refreshToken);
   ctx.oidc.entity('Grant', grant);
@@ -93,6 +108,8 @@ export async function rotateRefreshToken(
     sessionUid: refreshToken.sessionUid,
     sid: refreshToken.sid,
     rar: refreshToken.rar,
+    // Still bound to the same key.
+    jkt: refreshToken.jkt,
   });
   ctx.oidc.entity('RefreshToken', rotated);
   return rotated.save();
