@@ -1,10 +1,12 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SignJWT } from 'jose';
 import request from 'supertest';
 
 import type {
   RedeemedEvent, RedeemHookContext, RedeemHookResult, RejectedEvent, SessionRevokedEvent,
 } from '../../lib/index.js';
+import { hashToken } from '../../lib/token.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
@@ -205,12 +207,74 @@ describe('pushed authorization requests', () => {
     expect(new URL(res.headers.location!).searchParams.get('code')).toEqual(expect.any(String));
   });
 
-  it('refuses a token pushed in the request body, so it is never stored', async () => {
-    const pushed = await request(idp.app).post('/request').auth('example-web', 'example-web-secret').type('form').send({
-      client_id: 'example-web', response_type: 'code', redirect_uri: 'http://localhost:3001/callback', scope: 'openid', session_transfer_token: 'x',
-    });
+  const push = (params: Record<string, string>, headers: Record<string, string> = {}) => request(idp.app).post('/request')
+    .auth('example-web', 'example-web-secret').set(headers).type('form')
+    .send({ client_id: 'example-web', response_type: 'code', redirect_uri: 'http://localhost:3001/callback', scope: 'openid', ...params });
+
+  /** Every value under the provider's storage prefix, as one string. */
+  async function stored(): Promise<string> {
+    const keys = await redis.keys('par:oidc:*');
+    const read = async (key: string): Promise<unknown> => {
+      const type = await redis.type(key);
+      if (type === 'string') return redis.get(key);
+      if (type === 'zset') return redis.zrange(key, 0, -1);
+      if (type === 'set') return redis.smembers(key);
+      if (type === 'hash') return redis.hgetall(key);
+      return redis.lrange(key, 0, -1);
+    };
+    return JSON.stringify(await Promise.all(keys.map(read)));
+  }
+
+  it('accepts a token pushed in the request body, keeps only its hash, and consumes it at the front-channel request', async () => {
+    const { token } = await mintToken(idp.app);
+    const pushed = await push({ session_transfer_token: token });
+    expect(pushed.status).toBe(201);
+    expect(await stored()).not.toContain(token);
+    // The push did not consume it.
+    expect(await redis.exists(`par:{${hashToken(token)}}`)).toBe(1);
+
+    const res = await request(idp.app).get(`/auth?${new URLSearchParams({ client_id: 'example-web', request_uri: pushed.body.request_uri })}`);
+    expect(new URL(res.headers.location!).searchParams.get('code')).toEqual(expect.any(String));
+    expect(await redis.exists(`par:{${hashToken(token)}}`)).toBe(0);
+  });
+
+  it("binds to the browser's address at the front-channel request, not to the pushing server's", async () => {
+    const bound = testIdentityProvider({ redis, keyPrefix: 'par-bound:', trustProxy: 1 });
+    const { rejected } = collect(bound.transfer);
+    const device = { 'x-forwarded-for': '203.0.113.7' };
+    const server = { 'x-forwarded-for': '198.51.100.1' };
+    const pushFrom = (token: string) => request(bound.app).post('/request').auth('example-web', 'example-web-secret').set(server).type('form')
+      .send({ client_id: 'example-web', response_type: 'code', redirect_uri: 'http://localhost:3001/callback', scope: 'openid', prompt: 'none', session_transfer_token: token });
+    const front = (requestUri: string, from: Record<string, string>) => request(bound.app)
+      .get(`/auth?${new URLSearchParams({ client_id: 'example-web', request_uri: requestUri })}`).set(from);
+
+    const first = await pushFrom((await mintToken(bound.app, {}, device)).token);
+    expect(new URL((await front(first.body.request_uri, device)).headers.location!).searchParams.get('code')).toEqual(expect.any(String));
+
+    const second = await pushFrom((await mintToken(bound.app, {}, device)).token);
+    const refused = await front(second.body.request_uri, { 'x-forwarded-for': '192.0.2.9' });
+    expect(new URL(refused.headers.location!).searchParams.get('error')).toBe('login_required');
+    expect(rejected.at(-1)).toMatchObject({ reason: 'device_mismatch', binding: { expected: '203.0.113.7', actual: '192.0.2.9' } });
+  });
+
+  it('never takes a hash for a token outside a pushed request', async () => {
+    const { token } = await mintToken(idp.app);
+    const forged = `pushed:${hashToken(token)}`;
+    expect((await authorize(request.agent(idp.app), idp.provider, { token: forged, prompt: 'none' })).kind).toBe('error');
+    expect(await redis.exists(`par:{${hashToken(token)}}`)).toBe(1);
+  });
+
+  it('refuses a token inside a signed request object, which would be stored as it is', async () => {
+    const jar = testIdentityProvider({ redis, keyPrefix: 'par:' }, { features: { requestObjects: { enabled: true }, devInteractions: { enabled: false } } });
+    const requestObject = await new SignJWT({
+      client_id: 'example-web', response_type: 'code', redirect_uri: 'http://localhost:3001/callback', scope: 'openid', session_transfer_token: 'raw-token-value',
+    }).setProtectedHeader({ alg: 'HS256' }).setIssuer('example-web').setAudience('http://localhost:3000').setIssuedAt().setExpirationTime('1m')
+      .sign(new TextEncoder().encode('example-web-secret'));
+    const pushed = await request(jar.app).post('/request').auth('example-web', 'example-web-secret').type('form')
+      .send({ client_id: 'example-web', request: requestObject });
     expect(pushed.status).toBe(400);
-    expect(pushed.body.error).toBe('invalid_request');
+    expect(pushed.body).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('must not be inside a request object') });
+    expect(await stored()).not.toContain('raw-token-value');
   });
 });
 

@@ -13,10 +13,9 @@ import { TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { endSession } from '../revocation/end-session.js';
 import type { TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
-import { hashToken } from '../token.js';
 import { runRedeemHook } from './hook.js';
 import { forceLogin, recordTransferredLogin, rememberTransferredSession } from './request-state.js';
-import { clearTokenCookie, ignoredMessage, presentedToken, type PresentedToken } from './transport.js';
+import { clearTokenCookie, ignoredMessage, presentedToken, pushedValue, type PresentedToken } from './transport.js';
 
 export interface RedeemDependencies {
   hooks: ProviderHooks;
@@ -93,7 +92,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
   ): Promise<TransferRecord> {
     let record: TransferRecord | undefined;
     try {
-      record = await store.consume(hashToken(presented.token));
+      record = await store.consume(presented.hash);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       throw new Rejection('store_unavailable');
@@ -119,10 +118,19 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
   }
 
   return async function redeemSessionTransferToken(ctx: KoaContextWithOIDC, value: unknown, client?: Client): Promise<void> {
+    if (ctx.oidc.route === 'pushed_authorization_request' && typeof value === 'string') {
+      // Kept as its hash; consumed at the front-channel request, from the browser's address.
+      if (ctx.oidc.body?.request !== undefined) {
+        // A signed request object is stored as it is, token and all.
+        throw new errors.InvalidRequest(`${TOKEN_PARAM} must not be inside a request object; push it as a parameter, or send it beside request_uri`);
+      }
+      ctx.oidc.params![TOKEN_PARAM] = pushedValue(value);
+      return;
+    }
     if (ctx.oidc.route !== 'authorization') {
-      // A pushed or back-channel request would keep the raw token in the provider's storage.
+      // Any other back-channel request would keep the raw token in the provider's storage.
       if (value !== undefined) {
-        throw new errors.InvalidRequest(`${TOKEN_PARAM} is only accepted at the authorization endpoint`);
+        throw new errors.InvalidRequest(`${TOKEN_PARAM} is only accepted at the authorization endpoint and in pushed authorization requests`);
       }
       return;
     }

@@ -3,10 +3,23 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AuthenticationMethod, ClientSessionTransfer } from '../client-metadata.js';
 import type { IgnoredReason } from '../events.js';
 import { TOKEN_PARAM } from '../options.js';
+import { hashToken } from '../token.js';
 
+/** A token as the store knows it (its hash), and how it arrived. */
 export interface PresentedToken {
-  token: string;
+  hash: string;
   transport: AuthenticationMethod;
+}
+
+/**
+ * What a pushed authorization request keeps in place of a token: its hash, marked. A raw token is
+ * base64url and never contains the marker's colon, and a marked value is read as a hash only
+ * from a pushed request, where the library wrote it: knowing a hash never stands in for the token.
+ */
+const PUSHED = 'pushed:';
+
+export function pushedValue(token: string): string {
+  return `${PUSHED}${hashToken(token)}`;
 }
 
 /** A token that arrived by a transport the web client does not allow; it is left as it is. */
@@ -16,10 +29,11 @@ export interface UnusableToken {
 }
 
 /**
- * The token a request presents by a transport the web client allows: the query parameter first,
- * then the cookie (read unsigned: the native app sets it). Otherwise the first token that arrived
- * by another transport, with why it cannot be used. With pushed authorization requests the pushed
- * parameters replace the query, so the front-channel query is read as well.
+ * The token a request presents by a transport the web client allows: the query parameter first
+ * (or the one a pushed request carried), then the cookie (read unsigned: the native app sets it).
+ * Otherwise the first token that arrived by another transport, with why it cannot be used. With
+ * pushed authorization requests the pushed parameters replace the query, so the front-channel
+ * query is read as well.
  */
 export function presentedToken(
   ctx: KoaContextWithOIDC,
@@ -28,10 +42,12 @@ export function presentedToken(
   cookieName: string,
 ): PresentedToken | UnusableToken | undefined {
   const offered: PresentedToken[] = [];
+  const pushed = 'PushedAuthorizationRequest' in ctx.oidc.entities && typeof param === 'string' && param.startsWith(PUSHED);
   const fromQuery = typeof param === 'string' ? param : ctx.query[TOKEN_PARAM];
-  if (typeof fromQuery === 'string' && fromQuery) offered.push({ token: fromQuery, transport: 'query' });
+  if (pushed) offered.push({ hash: param.slice(PUSHED.length), transport: 'query' });
+  else if (typeof fromQuery === 'string' && fromQuery) offered.push({ hash: hashToken(fromQuery), transport: 'query' });
   const fromCookie = ctx.cookies.get(cookieName, { signed: false });
-  if (fromCookie) offered.push({ token: fromCookie, transport: 'cookie' });
+  if (fromCookie) offered.push({ hash: hashToken(fromCookie), transport: 'cookie' });
 
   const allowed = settings.allowed_authentication_methods;
   const usable = offered.find(({ transport }) => allowed.includes(transport));
