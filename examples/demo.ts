@@ -4,11 +4,13 @@
  */
 import { MemoryStore } from '../lib/index.js';
 import { Browser } from './browser.js';
-import { mint } from './native/mint.js';
-import { signIn } from './native/sign-in.js';
+import { NativeApp } from './native/app.js';
 import { startExampleServers } from './servers.js';
 
-const example = await startExampleServers({ port: 0, webPort: 0, transfer: { store: new MemoryStore() } });
+// As `npm start` runs it: answering the Auth0 SDKs, whose requests the native app sends.
+const example = await startExampleServers({
+  port: 0, webPort: 0, issuer: (port) => `http://localhost:${port}/`, transfer: { store: new MemoryStore(), auth0Compatible: true },
+});
 const { issuer, webUrl } = example;
 const log = (text: string) => console.log(text);
 const step = (n: number, text: string) => log(`\n${n}. ${text}`);
@@ -17,14 +19,13 @@ const masked = (token: string) => `${token.slice(0, 6)}…(${token.length} chars
 log(`identity provider ${issuer}, web app ${webUrl}`);
 
 try {
-  step(1, 'The native app signs demo@example.com in (authorization code + PKCE) and receives a refresh token.');
-  const tokens = await signIn({
-    issuer, clientId: 'example-native', redirectUri: 'com.example.native:/callback', login: 'demo@example.com', password: 'demo',
-  });
-  log(`   refresh token ${masked(tokens.refresh_token)}`);
+  step(1, 'The native app signs demo@example.com in (authorization code + PKCE, JSON to /oauth/token with a DPoP proof, as the Auth0 SDKs do) and receives a refresh token bound to its key.');
+  const app = new NativeApp({ issuer });
+  const tokens = await app.signIn('demo@example.com', 'demo');
+  log(`   refresh token ${masked(tokens.refresh_token)} (token type ${tokens.token_type})`);
 
-  step(2, 'It exchanges the refresh token for a Session Transfer Token at the token endpoint (Auth0 form).');
-  const minted = await mint(issuer, 'example-native', tokens.refresh_token, 'auth0');
+  step(2, 'It exchanges the refresh token for a Session Transfer Token at the token endpoint (Auth0 form, with a proof for its key).');
+  const minted = await app.mint(tokens.refresh_token);
   log(`   session transfer token ${masked(minted.token)}, valid ${minted.expiresIn} s, single use, bound to this IP`);
   log(`   the refresh token was rotated: ${minted.refreshToken ? 'yes, the app keeps the new one' : 'no'}`);
 

@@ -1,6 +1,7 @@
 /**
- * `npm start`: the example identity provider (http://localhost:3000) and web app
- * (http://localhost:3001), listening on every interface (IPv4 and IPv6). In-process stores unless
+ * `npm start`: the example identity provider (http://localhost:3000/) and web app
+ * (http://localhost:3001), listening on every interface (IPv4 and IPv6). The provider answers the
+ * Auth0 SDKs as they are (`auth0Compatible`; its issuer ends with "/" as theirs expect). In-process stores unless
  * REDIS_URL is set. PORT and WEB_PORT change the ports (0: any free port), ISSUER and WEB_URL the
  * addresses; ACCESS_LOG=1 logs requests (tokens redacted). Several processes serving one issuer
  * (REDIS_URL, same ISSUER) also need the same JWKS (a JSON array of private JWKs) and COOKIE_KEYS
@@ -22,9 +23,10 @@ redis?.on('error', (err) => console.error('redis:', err.message));
 const example = await startExampleServers({
   port,
   webPort,
-  issuer: process.env.ISSUER || undefined,
+  // Auth0's issuers end with "/"; Auth0.swift and Auth0.Android compare the ID token's iss with that.
+  issuer: process.env.ISSUER || ((listening) => `http://localhost:${listening}/`),
   webUrl: process.env.WEB_URL || undefined,
-  transfer: redis ? { redis } : { store: new MemoryStore() },
+  transfer: { ...(redis ? { redis } : { store: new MemoryStore() }), auth0Compatible: true },
   // With Redis, oidc-provider's sessions, grants and tokens live there too (several processes, restarts).
   configuration: redis ? { adapter: redisAdapter({ client: redis }) } : undefined,
   accessLog: process.env.ACCESS_LOG ? console.log : undefined,
@@ -45,7 +47,7 @@ transfer.on('ignored', (event) => console.log('session transfer token ignored', 
 transfer.on('session_revoked', (event) => console.log('session ended by a transfer', event));
 transfer.on('cascade_revoked', (event) => console.log('cascade revocation', event));
 
-console.log(`identity provider: ${issuer} (listening on port ${ports.idp}; discovery: ${issuer}/.well-known/openid-configuration, your session: ${issuer}/account)`);
+console.log(`identity provider: ${issuer} (listening on port ${ports.idp}; discovery: ${new URL('.well-known/openid-configuration', issuer).href}, your session: ${new URL('/account', issuer).href})`);
 console.log(`storage: ${redis ? `Redis at ${redisUrl}` : 'in-process memory (set REDIS_URL for Redis)'}`);
 console.log(`web app: ${webUrl} (listening on port ${ports.web})`);
 console.log(`native app simulator: npm run native${port === 3000 && webPort === 3001 ? '' : ` (with PORT=${ports.idp} WEB_PORT=${ports.web})`} -- --help`);

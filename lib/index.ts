@@ -1,5 +1,6 @@
 export { sessionTransfer, SessionTransfer, type ExpressLike } from './session-transfer.js';
 export {
+  AUTH0_ROUTES,
   defaults,
   REFRESH_TOKEN_TYPE,
   TOKEN_EXCHANGE_GRANT,

@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
-import { mint } from '../../examples/native/mint.js';
-import { signIn } from '../../examples/native/sign-in.js';
+import { NativeApp } from '../../examples/native/app.js';
 import { startExampleServers, type ExampleServers } from '../../examples/servers.js';
 import { MemoryStore } from '../../lib/index.js';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
@@ -34,8 +33,9 @@ const OUTPUT = 'test-output/e2e';
 
   /** What the native app does: sign in, then mint (both over HTTP from this machine). */
   async function nativeToken(login = 'demo@example.com', password = login.split('@')[0]!): Promise<string> {
-    const tokens = await signIn({ issuer, clientId: 'example-native', redirectUri: 'com.example.native:/callback', login, password });
-    return (await mint(issuer, 'example-native', tokens.refresh_token, 'auth0')).token;
+    // This provider keeps the standard paths and form bodies; the app still proves its DPoP key.
+    const app = new NativeApp({ issuer, auth0Paths: false, json: false });
+    return (await app.mint((await app.signIn(login, password)).refresh_token)).token;
   }
 
   /** A fresh browser profile that records every page it visits. */
@@ -90,7 +90,7 @@ const OUTPUT = 'test-output/e2e';
     await page.goto(`${webUrl}/login?session_transfer_token=${await nativeToken()}`);
     await page.waitForSelector('input[name="password"]');
     expect(page.url()).toContain('/interaction/');
-    await page.goto(`${issuer}/account`);
+    await page.goto(new URL('/account', issuer).href);
     expect(await page.textContent('main')).toContain('not signed in');
     await context.close();
   }, 30_000);

@@ -45,6 +45,8 @@ async function runNative(env: Record<string, string>, ...args: string[]): Promis
   it('query delivery: the printed localhost link signs the browser in', async () => {
     const native = await runNative(env, '--form', 'auth0');
     expect(native.code).toBe(0);
+    // As the Auth0 SDKs do by default: JSON, Auth0's paths, a DPoP-bound refresh token.
+    expect(native.stdout).toContain('the app now holds a DPoP-bound refresh token');
     const link = /a\) Query delivery[^\n]*\n\s+(\S+)/.exec(native.stdout)![1]!;
     expect(link).toMatch(new RegExp(`^http://localhost:${idp.ports.web}/login\\?session_transfer_token=`));
 
@@ -62,7 +64,7 @@ async function runNative(env: Record<string, string>, ...args: string[]): Promis
     expect(native.code).toBe(0);
     const [, issuer, login] = /set this cookie for (\S+), then open (\S+)/.exec(native.stdout)!;
     const [, name, value] = /\n\s+([\w]+)=([\w-]+); Path=\/; HttpOnly; SameSite=Lax/.exec(native.stdout)!;
-    expect(issuer).toBe(`http://localhost:${idp.ports.idp}`);
+    expect(issuer).toBe(`http://localhost:${idp.ports.idp}/`);
 
     const context = await browser.newContext();
     await context.addCookies([{ name: name!, value: value!, url: issuer!, httpOnly: true, sameSite: 'Lax' }]);
@@ -80,7 +82,7 @@ describe('npm run native without a provider', () => {
     const native = await runNative({ PORT: String(port) });
     expect(native.code).toBe(1);
     expect(native.stderr.trim().split('\n')).toEqual([
-      `npm run native: could not reach the identity provider at http://localhost:${port} (ECONNREFUSED): `
+      `npm run native: could not reach the identity provider at http://localhost:${port}/ (ECONNREFUSED): `
         + 'start it with `npm start` (with the same PORT), or name it with --issuer URL',
     ]);
   }, 30_000);

@@ -1,4 +1,4 @@
-import { mint } from '../../examples/native/mint.js';
+import type { NativeApp } from '../../examples/native/app.js';
 
 export const WEB_REDIRECT = 'http://localhost:3001/callback';
 /** The issuer the processes share (ISSUER=http://localhost:3000), whatever port each listens on. */
@@ -8,25 +8,28 @@ export const ISSUER_HOST = 'localhost:3000';
  * One authorization request carrying a token, without cookies (a fresh browser), from a process
  * of the provider: 'code', or the error it ended in (`login_required` with prompt=none).
  */
-export async function redeemAt(base: string, token: string, clientId = 'example-web', redirectUri = WEB_REDIRECT): Promise<string> {
+export async function redeemAt(
+  base: string, token: string, clientId = 'example-web', redirectUri = WEB_REDIRECT, authorizationPath = '/auth',
+): Promise<string> {
   const query = new URLSearchParams({
     client_id: clientId, response_type: 'code', redirect_uri: redirectUri, scope: 'openid', prompt: 'none', session_transfer_token: token,
   });
-  const response = await fetch(`${base}/auth?${query}`, { redirect: 'manual' });
+  const response = await fetch(`${base}${authorizationPath}?${query}`, { redirect: 'manual' });
   await response.body?.cancel();
   const location = new URL(response.headers.get('location') ?? '', base);
   return location.searchParams.has('code') ? 'code' : location.searchParams.get('error') ?? `status ${response.status}`;
 }
 
 /**
- * Mints `count` tokens from one native login, spreading the mints over `bases` in turn. Each mint
- * rotates the refresh token; the next one uses the new token, as the app would.
+ * Mints `count` tokens from one native login, spreading the mints over `apps` (one app's view of
+ * each provider process) in turn. Each mint may rotate the refresh token; the next one uses the
+ * new token, as the app would.
  */
-export async function mintMany(bases: string[], refreshToken: string, count: number): Promise<string[]> {
+export async function mintMany(apps: NativeApp[], refreshToken: string, count: number): Promise<string[]> {
   const tokens: string[] = [];
   let current = refreshToken;
   for (let i = 0; i < count; i += 1) {
-    const minted = await mint(bases[i % bases.length]!, 'example-native', current, 'auth0', ISSUER_HOST);
+    const minted = await apps[i % apps.length]!.mint(current);
     tokens.push(minted.token);
     current = minted.refreshToken ?? current;
   }

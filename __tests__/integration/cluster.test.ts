@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 
-import { signIn } from '../../examples/native/sign-in.js';
+import { NativeApp } from '../../examples/native/app.js';
 import { testIdentityProvider } from '../helpers/idp.js';
-import { inBatches, mintMany, redeemAt, WEB_REDIRECT } from '../helpers/http-flow.js';
+import { inBatches, ISSUER_HOST, mintMany, redeemAt, WEB_REDIRECT } from '../helpers/http-flow.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-server.js';
 
 let cluster: RedisCluster;
@@ -35,12 +35,13 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const nativeLogin = () => signIn({
-  issuer: base, clientId: 'example-native', redirectUri: 'com.example.native:/callback', login: 'demo@example.com', password: 'demo',
-});
+/** The native app against a provider with the standard paths and form bodies. */
+const nativeApp = () => new NativeApp({ issuer: base, auth0Paths: false, json: false, audienceHost: ISSUER_HOST });
+const nativeLogin = (app: NativeApp) => app.signIn('demo@example.com', 'demo');
 
 it('runs the whole flow on a three-master cluster', async () => {
-  const [token] = await mintMany([base], (await nativeLogin()).refresh_token, 1);
+  const app = nativeApp();
+  const [token] = await mintMany([app], (await nativeLogin(app)).refresh_token, 1);
   const response = await fetch(`${base}/auth?${new URLSearchParams({
     client_id: 'example-web', response_type: 'code', redirect_uri: WEB_REDIRECT, scope: 'openid', session_transfer_token: token!,
   })}`, { redirect: 'manual' });
@@ -58,7 +59,8 @@ it('runs the whole flow on a three-master cluster', async () => {
 }, 30_000);
 
 it('redeems each of 500 tokens exactly once under concurrent presentation', async () => {
-  const tokens = await mintMany([base], (await nativeLogin()).refresh_token, 500);
+  const app = nativeApp();
+  const tokens = await mintMany([app], (await nativeLogin(app)).refresh_token, 500);
   const outcomes = await inBatches(tokens.map((token) => async () => {
     const attempts = await Promise.all(Array.from({ length: 4 }, () => redeemAt(base, token)));
     expect(attempts.every((outcome) => outcome === 'code' || outcome === 'login_required')).toBe(true);

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import request from 'supertest';
 
 import { startIdpProcess, type IdpProcess } from '../helpers/idp-process.js';
+import { AUTH0_ROUTES } from '../../lib/index.js';
 import { nativeLogin } from '../helpers/native-login.js';
 
 let idp: IdpProcess;
@@ -29,18 +30,19 @@ it('serves the web app beside the provider', async () => {
   expect(home.text).toContain('href="/login"');
 });
 
-it('serves discovery without Redis, warning that the store is in memory', async () => {
+it('serves discovery without Redis with Auth0\'s paths, warning that the store is in memory', async () => {
   const res = await request(url).get('/.well-known/openid-configuration');
   expect(res.status).toBe(200);
-  expect(res.body.issuer).toBe(`http://localhost:${new URL(url).port}`);
+  expect(res.body.issuer).toBe(`http://localhost:${new URL(url).port}/`);
+  expect(res.body.token_endpoint).toBe(`http://127.0.0.1:${new URL(url).port}/oauth/token`);
   expect(res.body.grant_types_supported).toContain('urn:ietf:params:oauth:grant-type:token-exchange');
   expect(output()).toContain('MemoryStore keeps tokens in this process only');
 });
 
 it('signs the native client in and mints a session transfer token end to end', async () => {
-  const tokens = await nativeLogin(url);
+  const tokens = await nativeLogin(url, { paths: AUTH0_ROUTES, json: true });
   const port = new URL(url).port;
-  const res = await request(url).post('/token').set('content-type', 'application/json').send(JSON.stringify({
+  const res = await request(url).post('/oauth/token').set('content-type', 'application/json').send(JSON.stringify({
     grant_type: 'refresh_token',
     client_id: 'example-native',
     refresh_token: tokens.refresh_token,
@@ -58,8 +60,8 @@ it('signs the native client in and mints a session transfer token end to end', a
 });
 
 it('signs demo@example.com into example-web from a token minted for example-native, with no login form', async () => {
-  const tokens = await nativeLogin(url);
-  const minted = await request(url).post('/token').type('form').send({
+  const tokens = await nativeLogin(url, { paths: AUTH0_ROUTES, json: true });
+  const minted = await request(url).post('/oauth/token').type('form').send({
     grant_type: 'refresh_token',
     client_id: 'example-native',
     refresh_token: tokens.refresh_token,
@@ -67,7 +69,7 @@ it('signs demo@example.com into example-web from a token minted for example-nati
   });
   const token: string = minted.body.access_token;
 
-  const authorization = await request(url).get(`/auth?${new URLSearchParams({
+  const authorization = await request(url).get(`/authorize?${new URLSearchParams({
     client_id: 'example-web',
     response_type: 'code',
     redirect_uri: `${webUrl}/callback`,
@@ -79,7 +81,7 @@ it('signs demo@example.com into example-web from a token minted for example-nati
   expect(callback.origin + callback.pathname).toBe(`${webUrl}/callback`);
   const code = callback.searchParams.get('code')!;
 
-  const web = await request(url).post('/token').auth('example-web', 'example-web-secret').type('form')
+  const web = await request(url).post('/oauth/token').auth('example-web', 'example-web-secret').type('form')
     .send({ grant_type: 'authorization_code', code, redirect_uri: `${webUrl}/callback` });
   expect(web.status).toBe(200);
   const claims = JSON.parse(Buffer.from(web.body.id_token.split('.')[1], 'base64url').toString());

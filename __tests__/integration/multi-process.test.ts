@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
-import { signIn } from '../../examples/native/sign-in.js';
+import { NativeApp } from '../../examples/native/app.js';
+import { DpopKey } from '../../examples/native/dpop.js';
 import { startIdpProcess, type IdpProcess } from '../helpers/idp-process.js';
-import { inBatches, mintMany, redeemAt, WEB_REDIRECT } from '../helpers/http-flow.js';
+import { inBatches, ISSUER_HOST, mintMany, redeemAt, WEB_REDIRECT } from '../helpers/http-flow.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 let redis: RedisServer;
@@ -28,21 +29,24 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const nativeLogin = (base: string) => signIn({
-  issuer: base, clientId: 'example-native', redirectUri: 'com.example.native:/callback', login: 'demo@example.com', password: 'demo',
-});
+/** One native app (one DPoP key) talking to either process, as the Auth0 SDKs talk to `npm start`. */
+function nativeApps(): [NativeApp, NativeApp] {
+  const dpop = new DpopKey();
+  return [a.url, b.url].map((issuer) => new NativeApp({ issuer, dpop, audienceHost: ISSUER_HOST })) as [NativeApp, NativeApp];
+}
 
 it('runs the flow with requests alternating between the two processes', async () => {
-  const native = await nativeLogin(a.url);
-  const [token] = await mintMany([b.url], native.refresh_token, 1);
+  const [atA, atB] = nativeApps();
+  const native = await atA.signIn('demo@example.com', 'demo');
+  const [token] = await mintMany([atB], native.refresh_token, 1);
   const query = new URLSearchParams({
     client_id: 'example-web', response_type: 'code', redirect_uri: WEB_REDIRECT, scope: 'openid', session_transfer_token: token!,
   });
-  const redeemed = await fetch(`${a.url}/auth?${query}`, { redirect: 'manual' });
+  const redeemed = await fetch(`${a.url}/authorize?${query}`, { redirect: 'manual' });
   const code = new URL(redeemed.headers.get('location')!).searchParams.get('code')!;
   const cookies = redeemed.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
 
-  const exchanged = await fetch(`${b.url}/token`, {
+  const exchanged = await fetch(`${b.url}/oauth/token`, {
     method: 'POST',
     headers: { authorization: `Basic ${Buffer.from('example-web:example-web-secret').toString('base64')}` },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: WEB_REDIRECT }),
@@ -50,17 +54,18 @@ it('runs the flow with requests alternating between the two processes', async ()
   expect(exchanged.status).toBe(200);
 
   // The browser's session, made on one process, is known to the other.
-  const silent = await fetch(`${b.url}/auth?${new URLSearchParams({
+  const silent = await fetch(`${b.url}/authorize?${new URLSearchParams({
     client_id: 'example-web', response_type: 'code', redirect_uri: WEB_REDIRECT, scope: 'openid', prompt: 'none',
   })}`, { redirect: 'manual', headers: { cookie: cookies } });
   expect(new URL(silent.headers.get('location')!).searchParams.get('code')).toEqual(expect.any(String));
 }, 30_000);
 
 it('redeems each of 500 tokens exactly once, though each is presented to both processes three times at once', async () => {
-  const native = await nativeLogin(b.url);
-  const tokens = await mintMany([a.url, b.url], native.refresh_token, 500);
+  const apps = nativeApps();
+  const native = await apps[1].signIn('demo@example.com', 'demo');
+  const tokens = await mintMany(apps, native.refresh_token, 500);
   const outcomes = await inBatches(tokens.map((token) => async () => {
-    const attempts = await Promise.all([a.url, b.url, a.url, b.url, a.url, b.url].map((base) => redeemAt(base, token)));
+    const attempts = await Promise.all([a.url, b.url, a.url, b.url, a.url, b.url].map((base) => redeemAt(base, token, undefined, undefined, '/authorize')));
     return attempts.filter((outcome) => outcome === 'code').length;
   }), 25);
   expect(outcomes.filter((codes) => codes === 1)).toHaveLength(500);

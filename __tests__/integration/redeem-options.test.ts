@@ -217,7 +217,7 @@ describe('pushed authorization requests', () => {
     const read = async (key: string): Promise<unknown> => {
       const type = await redis.type(key);
       if (type === 'string') return redis.get(key);
-      if (type === 'zset') return redis.zrange(key, 0, -1);
+      if (type === 'zset') return redis.zrange(key, '0', '-1');
       if (type === 'set') return redis.smembers(key);
       if (type === 'hash') return redis.hgetall(key);
       return redis.lrange(key, 0, -1);

@@ -36,9 +36,16 @@ export function webClient(webAppUrl = 'http://localhost:3001'): ClientMetadata {
 }
 
 let signingKey: JWK | undefined;
-/** An RSA key made once per process. A real provider loads its keys from a secret store. */
+/**
+ * An RSA key made once per process. A real provider loads its keys from a secret store. `alg` and
+ * `use` are published: Auth0.Android keeps only JWKS keys with `alg: "RS256"` and `use: "sig"`.
+ */
 function exampleSigningKey(): JWK {
-  signingKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as JWK;
+  signingKey ??= {
+    ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
+    alg: 'RS256',
+    use: 'sig',
+  } as JWK;
   return signingKey;
 }
 

@@ -6,11 +6,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 
-import { mint, type MintForm } from './mint.js';
-import { signIn } from './sign-in.js';
+import { NativeApp, type MintForm } from './app.js';
 
 // The same defaults as `npm start`, so `PORT=… WEB_PORT=… npm run native` finds what it started.
-const issuerDefault = process.env.ISSUER || `http://localhost:${process.env.PORT || 3000}`;
+const issuerDefault = process.env.ISSUER || `http://localhost:${process.env.PORT || 3000}/`;
 const webDefault = process.env.WEB_URL || `http://localhost:${process.env.WEB_PORT || 3001}`;
 
 const { values } = parseArgs({
@@ -21,16 +20,24 @@ const { values } = parseArgs({
     issuer: { type: 'string', default: issuerDefault },
     web: { type: 'string', default: webDefault },
     open: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: true },
+    dpop: { type: 'boolean', default: true },
+    'auth0-paths': { type: 'boolean', default: true },
     help: { type: 'boolean', default: false },
   },
+  allowNegative: true,
 });
 
 if (values.help) {
   console.log(`npm run native -- [--form auth0|rfc8693] [--user EMAIL --password PASSWORD] [--issuer URL] [--web URL] [--open]
+                         [--no-json] [--no-dpop] [--no-auth0-paths]
 
 Signs in to the identity provider as the example native app (authorization code + PKCE),
 mints a Session Transfer Token (60 s, single use, bound to this machine's IP) and prints the two
 ways to deliver it to the web app. --open opens the query-parameter link in your browser.
+By default it sends what the Auth0 SDKs send: JSON bodies, a DPoP proof (the refresh token is
+bound to the app's key), Auth0's paths (/authorize, /oauth/token). --no-json posts forms,
+--no-dpop sends no proof, --no-auth0-paths takes the paths from the provider's discovery.
 Defaults: --issuer ${issuerDefault}, --web ${webDefault} (from ISSUER / PORT and WEB_URL / WEB_PORT,
 as npm start uses them).`);
   process.exit(0);
@@ -53,11 +60,10 @@ function explain(err: unknown): string {
 let token: string;
 let expiresIn: number;
 try {
-  const tokens = await signIn({
-    issuer: values.issuer, clientId: 'example-native', redirectUri: 'com.example.native:/callback', login: values.user, password: values.password,
-  });
-  console.log(`signed in as ${values.user} (the app now holds a refresh token)`);
-  ({ token, expiresIn } = await mint(values.issuer, 'example-native', tokens.refresh_token, values.form as MintForm));
+  const app = new NativeApp({ issuer: values.issuer, auth0Paths: values['auth0-paths'], json: values.json, dpop: values.dpop });
+  const tokens = await app.signIn(values.user, values.password);
+  console.log(`signed in as ${values.user} (the app now holds a ${tokens.token_type === 'DPoP' ? 'DPoP-bound ' : ''}refresh token)`);
+  ({ token, expiresIn } = await app.mint(tokens.refresh_token, values.form as MintForm));
 } catch (err) {
   console.error(`npm run native: ${explain(err)}`);
   process.exit(1);
