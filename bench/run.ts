@@ -59,9 +59,10 @@ const base = `http://127.0.0.1:${/listening (\d+)/.exec(String(line))![1]}`;
 try {
   // A native login for bench-native, and a browser session for example-web.
   const nativeBrowser = new Browser();
-  const code = await authorizeInteractively(nativeBrowser, `${base}/auth?${new URLSearchParams({
+  const callback = await authorizeInteractively(nativeBrowser, `${base}/auth?${new URLSearchParams({
     client_id: 'bench-native', response_type: 'code', redirect_uri: 'https://bench.example/cb', scope: 'openid offline_access',
   })}`, { login: 'demo@example.com', password: 'demo', redirectUri: 'https://bench.example/cb' });
+  const code = callback.searchParams.get('code')!;
   const basic = `Basic ${Buffer.from('bench-native:bench-secret').toString('base64')}`;
   const exchanged = await (await fetch(`${base}/token`, {
     method: 'POST', headers: { authorization: basic },

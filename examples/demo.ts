@@ -5,11 +5,11 @@
 import { MemoryStore } from '../lib/index.js';
 import { Browser } from './browser.js';
 import { NativeApp } from './native/app.js';
-import { startExampleServers } from './servers.js';
+import { AUTH0_SDK_READY, startExampleServers } from './servers.js';
 
 // As `npm start` runs it: answering the Auth0 SDKs, whose requests the native app sends.
 const example = await startExampleServers({
-  port: 0, webPort: 0, issuer: (port) => `http://localhost:${port}/`, transfer: { store: new MemoryStore(), auth0Compatible: true },
+  port: 0, webPort: 0, issuer: AUTH0_SDK_READY.issuer, transfer: { store: new MemoryStore(), auth0Compatible: AUTH0_SDK_READY.auth0Compatible },
 });
 const { issuer, webUrl } = example;
 const log = (text: string) => console.log(text);

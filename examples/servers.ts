@@ -40,6 +40,16 @@ async function listen(port: number, host: string | undefined): Promise<Server> {
   return server;
 }
 
+/**
+ * How `npm start` runs the provider: it answers the Auth0 SDKs as they are (`auth0Compatible`),
+ * and its issuer ends with "/", as Auth0's do: Auth0.swift, Auth0.Android and auth0-spa-js compare
+ * the ID token's `iss` with `https://<domain>/`.
+ */
+export const AUTH0_SDK_READY = {
+  issuer: (port: number) => `http://localhost:${port}/`,
+  auth0Compatible: true,
+} as const;
+
 const resolve = (address: Address | undefined, port: number) =>
   typeof address === 'function' ? address(port) : address ?? `http://localhost:${port}`;
 

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import type { JWK } from 'oidc-provider';
 
 import { MemoryStore, redisAdapter } from '../lib/index.js';
-import { startExampleServers } from './servers.js';
+import { AUTH0_SDK_READY, startExampleServers } from './servers.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const webPort = Number(process.env.WEB_PORT ?? 3001);
@@ -23,10 +23,9 @@ redis?.on('error', (err) => console.error('redis:', err.message));
 const example = await startExampleServers({
   port,
   webPort,
-  // Auth0's issuers end with "/"; Auth0.swift and Auth0.Android compare the ID token's iss with that.
-  issuer: process.env.ISSUER || ((listening) => `http://localhost:${listening}/`),
+  issuer: process.env.ISSUER || AUTH0_SDK_READY.issuer,
   webUrl: process.env.WEB_URL || undefined,
-  transfer: { ...(redis ? { redis } : { store: new MemoryStore() }), auth0Compatible: true },
+  transfer: { ...(redis ? { redis } : { store: new MemoryStore() }), auth0Compatible: AUTH0_SDK_READY.auth0Compatible },
   // With Redis, oidc-provider's sessions, grants and tokens live there too (several processes, restarts).
   configuration: redis ? { adapter: redisAdapter({ client: redis }) } : undefined,
   accessLog: process.env.ACCESS_LOG ? console.log : undefined,

@@ -121,7 +121,8 @@ export class NativeApp {
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
     }).toString();
-    const code = await authorizeInteractively(new Browser(), authorization.href, { login, password, redirectUri: this.redirectUri });
+    const callback = await authorizeInteractively(new Browser(), authorization.href, { login, password, redirectUri: this.redirectUri });
+    const code = callback.searchParams.get('code')!;
     const { status, body } = await this.#post({
       grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: this.redirectUri, client_id: this.clientId,
     });

@@ -8,20 +8,20 @@ export interface Credentials {
 
 /**
  * Opens an authorization URL in `browser` and answers whatever pages the provider shows (login
- * form, consent form) until it redirects to `redirectUri`; returns the code.
+ * form, consent form) until it redirects to `redirectUri`; returns that redirect, with its code.
  */
 export async function authorizeInteractively(
   browser: Browser,
   authorization: string,
   { login, password, redirectUri }: Credentials,
-): Promise<string> {
+): Promise<URL> {
   let page: Page = await browser.open(authorization, undefined, redirectUri);
   for (let step = 0; step < 5; step += 1) {
     if (page.url.startsWith(redirectUri)) {
       const url = new URL(page.url);
       const code = url.searchParams.get('code');
       if (!code) throw new Error(`sign-in failed: ${url.searchParams.get('error')} ${url.searchParams.get('error_description') ?? ''}`);
-      return code;
+      return url;
     }
     const action = /<form method="post" action="([^"]+)"/.exec(page.text)?.[1];
     if (!action) throw new Error(`unexpected page at ${page.url} (${page.status})`);
