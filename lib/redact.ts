@@ -1,11 +1,22 @@
 import { TOKEN_PARAM } from './options.js';
 
-const TOKEN_IN_QUERY = new RegExp(`([?&]${TOKEN_PARAM}=)[^&#]*`, 'g');
+/** A query parameter's name as the provider's query parser (Koa's, `URLSearchParams`) reads it. */
+const paramName = (pair: string) => new URLSearchParams(pair).keys().next().value;
 
 /**
- * A URL (or path with query) fit for an access log: the `session_transfer_token` value is
- * replaced by `[redacted]`. Query-delivered tokens are single-use, but a log outlives them.
+ * A URL (or path with query) fit for an access log: every `session_transfer_token` value is
+ * replaced by `[redacted]`, however its name is percent-encoded (`session%5Ftransfer%5Ftoken`),
+ * since the provider decodes the name before it reads the token. Query-delivered tokens are
+ * single-use, but a log outlives them. Everything else is left as it was written.
  */
 export function redactUrl(url: string): string {
-  return url.replace(TOKEN_IN_QUERY, '$1[redacted]');
+  const start = url.indexOf('?');
+  if (start === -1) return url;
+  const hashAt = url.indexOf('#', start);
+  const end = hashAt === -1 ? url.length : hashAt;
+  const query = url.slice(start + 1, end).split('&').map((pair) => {
+    if (paramName(pair) !== TOKEN_PARAM || !pair.includes('=')) return pair;
+    return `${pair.slice(0, pair.indexOf('='))}=[redacted]`;
+  });
+  return `${url.slice(0, start + 1)}${query.join('&')}${url.slice(end)}`;
 }

@@ -10,3 +10,22 @@ it('redacts the token wherever it stands in the query, and nothing else', () => 
     .toBe('/auth?a=1&session_transfer_token=[redacted]&session_transfer_token=[redacted]');
   expect(redactUrl('/auth?my_session_transfer_token=keep')).toBe('/auth?my_session_transfer_token=keep');
 });
+
+it('redacts a token whose parameter name is percent- or plus-encoded, as the provider decodes it', () => {
+  expect(redactUrl('/auth?session%5Ftransfer%5Ftoken=abc&x=1')).toBe('/auth?session%5Ftransfer%5Ftoken=[redacted]&x=1');
+  expect(redactUrl('/auth?%73ession_transfer_token=abc')).toBe('/auth?%73ession_transfer_token=[redacted]');
+  expect(redactUrl('/auth?x=%zz&session_transfer_token=abc')).toBe('/auth?x=%zz&session_transfer_token=[redacted]');
+  expect(redactUrl('/auth?session_transfer_token')).toBe('/auth?session_transfer_token');
+  expect(redactUrl('/no-query#session_transfer_token=abc')).toBe('/no-query#session_transfer_token=abc');
+});
+
+it('agrees with the query parser the provider uses (Koa\'s URLSearchParams) on what is the token', () => {
+  const parse = (query: string) => Object.fromEntries(new URLSearchParams(query));
+  for (const url of ['/auth?session%5Ftransfer%5Ftoken=secret', '/auth?a=1&session_transfer_token=secret&b=2', '/auth?%73ession_transfer_token=secret', '/auth?session_transfer_tok%65n=secret']) {
+    const parsed = parse(url.slice(url.indexOf('?') + 1));
+    const redacted = redactUrl(url);
+    expect(redacted).not.toContain('secret');
+    // Nothing else changed: the same parameters, the token's value aside.
+    expect(Object.keys(parse(redacted.slice(redacted.indexOf('?') + 1)))).toEqual(Object.keys(parsed));
+  }
+});
