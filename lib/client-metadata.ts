@@ -142,6 +142,19 @@ export function resolveIpHeaderTrusted(clientId: string, value: unknown, authMet
     ? 'cannot be true for a public client (anyone could claim any IP)' : undefined);
 }
 
+/**
+ * The first setting that grants a client trust beyond the defaults — any `session_transfer` value
+ * other than the default, `is_first_party` or `is_token_endpoint_ip_header_trusted` — as its
+ * metadata path; undefined when there is none.
+ */
+export function trustGranted(settings: ClientSessionTransfer, firstParty: boolean, ipHeaderTrusted: boolean): string | undefined {
+  const changed = (Object.keys(clientDefaults) as (keyof ClientSessionTransfer)[])
+    .find((field) => JSON.stringify(settings[field]) !== JSON.stringify(clientDefaults[field]));
+  if (changed) return `${METADATA_KEY}.${changed}`;
+  if (firstParty) return FIRST_PARTY_KEY;
+  return ipHeaderTrusted ? IP_HEADER_TRUSTED_KEY : undefined;
+}
+
 const loaded = new WeakMap<object, ClientSessionTransfer>();
 
 /**

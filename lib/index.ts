@@ -6,6 +6,7 @@ export {
   TOKEN_EXCHANGE_GRANT,
   TOKEN_PARAM,
   TRANSFER_AMR,
+  type RegistrationPolicy,
   type ResolvedOptions,
   type SessionTransferOptions,
 } from './options.js';

@@ -1,3 +1,5 @@
+import type { ClientMetadata, KoaContextWithOIDC } from 'oidc-provider';
+
 import type { AsnResolver } from './binding/asn.js';
 import { proxyTrust, type ProxyTrust, type TrustProxy } from './binding/trust-proxy.js';
 import type { RedeemHook } from './redeem/hook.js';
@@ -76,7 +78,18 @@ export interface SessionTransferOptions {
    * (validated exactly like form bodies), and the logout endpoint takes Auth0's `returnTo`.
    */
   auth0Compatible?: boolean;
+  /**
+   * Whether a client may give itself trust through dynamic registration or its update (RFC
+   * 7591/7592): a non-default `session_transfer`, `is_first_party` or
+   * `is_token_endpoint_ip_header_trusted`. Called with the request and the metadata; only `true`
+   * lets it through. Default: none, so such metadata is refused with `invalid_client_metadata` —
+   * these settings are the operator's, as in Auth0.
+   */
+  registrationPolicy?: RegistrationPolicy;
 }
+
+/** Decides whether a self-registering client may carry trust-granting metadata; see `registrationPolicy`. */
+export type RegistrationPolicy = (ctx: KoaContextWithOIDC, metadata: ClientMetadata) => boolean;
 
 export interface ResolvedOptions {
   redis: RedisClient | undefined;
@@ -95,6 +108,7 @@ export interface ResolvedOptions {
   onRedeem: RedeemHook | undefined;
   redeemHookTimeout: number;
   auth0Compatible: boolean;
+  registrationPolicy: RegistrationPolicy | undefined;
 }
 
 export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
@@ -138,7 +152,7 @@ export const AUTH0_ROUTES = {
 export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
   'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
   'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
-  'auth0Compatible',
+  'auth0Compatible', 'registrationPolicy',
 ];
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -238,5 +252,6 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     onRedeem: input.onRedeem === undefined ? undefined : fn('onRedeem', input.onRedeem),
     redeemHookTimeout: integer('redeemHookTimeout', input.redeemHookTimeout ?? defaults.redeemHookTimeout, 10, 30_000),
     auth0Compatible: bool('auth0Compatible', input.auth0Compatible ?? defaults.auth0Compatible),
+    registrationPolicy: input.registrationPolicy === undefined ? undefined : fn('registrationPolicy', input.registrationPolicy),
   };
 }

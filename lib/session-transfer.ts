@@ -2,7 +2,7 @@ import { errors, type ClientMetadata, type Configuration, type Provider } from '
 
 import {
   FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY, METADATA_KEY, resolveClientSettings, resolveFirstParty, resolveIpHeaderTrusted,
-  type ClientSessionTransfer,
+  trustGranted, type ClientSessionTransfer,
 } from './client-metadata.js';
 import { debug } from './debug.js';
 import { ClientMetadataError, OptionsError, UsageError } from './errors.js';
@@ -11,7 +11,7 @@ import { normalizeIp } from './binding/ip.js';
 import { auth0RequestTranslator } from './mint/auth0-request.js';
 import { createMintHandler, GRANT_DUPLICATES, GRANT_PARAMETERS } from './mint/grant.js';
 import {
-  AUTH0_ROUTES, resolveOptions, TOKEN_EXCHANGE_GRANT, type ResolvedOptions, type SessionTransferOptions,
+  AUTH0_ROUTES, resolveOptions, TOKEN_EXCHANGE_GRANT, type RegistrationPolicy, type ResolvedOptions, type SessionTransferOptions,
 } from './options.js';
 import { captureHooks, type ProviderHooks } from './provider-hooks.js';
 import { redeemConfiguration } from './redeem/configuration.js';
@@ -69,7 +69,14 @@ function clientSummary(clients: { clientId: string; settings: ClientSessionTrans
  * request: a provider that serves requests without `attach()` (its mint grant unregistered) is
  * told so there, instead of failing on `grant_types`.
  */
-function withClientMetadata(extra: ExtraClientMetadata | undefined, requireAttached: () => void): ExtraClientMetadata {
+/** oidc-provider's routes where a client writes its own metadata (RFC 7591, RFC 7592). */
+const SELF_REGISTRATION = new Set(['registration', 'client_update']);
+
+function withClientMetadata(
+  extra: ExtraClientMetadata | undefined,
+  requireAttached: () => void,
+  registrationPolicy: RegistrationPolicy | undefined,
+): ExtraClientMetadata {
   const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY, FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY])];
   return {
     ...extra,
@@ -80,7 +87,15 @@ function withClientMetadata(extra: ExtraClientMetadata | undefined, requireAttac
       if (key !== METADATA_KEY) return extra?.validator?.(ctx, key, value, metadata);
       requireAttached();
       try {
-        resolveClientMetadata(metadata);
+        const settings = resolveClientMetadata(metadata);
+        if (ctx && SELF_REGISTRATION.has(ctx.oidc.route)) {
+          // Trust is the operator's to give, as in Auth0 (only its Management API sets these).
+          const granted = trustGranted(settings, metadata[FIRST_PARTY_KEY] === true, metadata[IP_HEADER_TRUSTED_KEY] === true);
+          if (granted && registrationPolicy?.(ctx, metadata) !== true) {
+            throw new ClientMetadataError(String(metadata.client_id), granted,
+              'is the operator\'s to set: a client cannot register it (options.registrationPolicy decides otherwise)');
+          }
+        }
       } catch (err) {
         if (err instanceof ClientMetadataError) throw new errors.InvalidClientMetadata(err.message);
         throw err;
@@ -135,7 +150,7 @@ export class SessionTransfer extends SessionTransferEmitter {
     const redeem = createRedeem({ hooks, options: this.options, store: this.store, events: this });
     return {
       ...configuration,
-      extraClientMetadata: withClientMetadata(configuration.extraClientMetadata, () => this.#requireAttached()),
+      extraClientMetadata: withClientMetadata(configuration.extraClientMetadata, () => this.#requireAttached(), this.options.registrationPolicy),
       ...redeemConfiguration(configuration, hooks, this.store, redeem),
       ...(configuration.adapter
         ? { adapter: cascadingAdapter(configuration.adapter, (grantId) => this.#cascadeFrom(grantId)) }
