@@ -7,6 +7,7 @@ import {
 import { debug } from './debug.js';
 import { ClientMetadataError, OptionsError, UsageError } from './errors.js';
 import { SessionTransferEmitter } from './events.js';
+import { forwardedHeadersGuard } from './binding/forwarded-headers.js';
 import { normalizeIp } from './binding/ip.js';
 import { auth0RequestTranslator } from './mint/auth0-request.js';
 import { createMintHandler, GRANT_DUPLICATES, GRANT_PARAMETERS } from './mint/grant.js';
@@ -199,6 +200,7 @@ export class SessionTransfer extends SessionTransferEmitter {
       // computes the client IP itself, from the same rule.
       provider.proxy = true;
       provider.maxIpsCount = trust.hops ?? 0;
+      provider.use(forwardedHeadersGuard(trust));
       app?.set('trust proxy', (address: string, hop: number) => trust.trusts(normalizeIp(address), hop));
     } else if (provider.proxy || app?.get?.('trust proxy')) {
       this.warnOnce('trust_proxy_mismatch', `${provider.proxy ? 'provider.proxy is true' : 'the Express app\'s "trust proxy" is set'}, `

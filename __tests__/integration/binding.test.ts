@@ -159,3 +159,20 @@ describe('the trusted forwarded-for header of a backend minting for a device', (
     expect(await recordIp(token)).toBe('127.0.0.1');
   });
 });
+
+describe('forwarded host and protocol (threat: a client names the host in discovery)', () => {
+  const discovery = (app: Express) => request(app).get('/.well-known/openid-configuration')
+    .set('x-forwarded-host', 'evil.example').set('x-forwarded-proto', 'https');
+
+  it('are ignored from a peer that is not a trusted proxy', async () => {
+    const idp = testIdentityProvider({ redis, keyPrefix: 'fwd-untrusted:', trustProxy: { ranges: ['10.0.0.0/8'] } });
+    const res = await discovery(idp.app);
+    expect(res.body.authorization_endpoint).not.toContain('evil.example');
+    expect(res.body.authorization_endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth$/);
+  });
+
+  it('are believed from a trusted proxy', async () => {
+    const idp = testIdentityProvider({ redis, keyPrefix: 'fwd-trusted:', trustProxy: { ranges: ['127.0.0.1'] } });
+    expect((await discovery(idp.app)).body.authorization_endpoint).toBe('https://evil.example/auth');
+  });
+});
