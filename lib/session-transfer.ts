@@ -218,7 +218,7 @@ export class SessionTransfer extends SessionTransferEmitter {
 
   #requireAttached(): void {
     if (this.#provider) return;
-    const message = 'the provider serves requests, but transfer.attach(provider, { app }) was not called: call it after new Provider() and before the provider serves its first request';
+    const message = 'the provider loaded a client before transfer.attach(provider, { app }) was called: call attach() right after new Provider(), before the provider serves requests or loads clients';
     this.warnOnce('not_attached', message);
     throw new errors.InvalidClientMetadata(message);
   }

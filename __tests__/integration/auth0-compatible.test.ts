@@ -64,6 +64,20 @@ describe('auth0Compatible', () => {
     }
   });
 
+  it('reads an array as a repeated parameter, which oidc-provider refuses as it refuses a repeated form field', async () => {
+    const res = await json('/oauth/token', { grant_type: ['refresh_token', 'refresh_token'], client_id: 'example-native', refresh_token: 'x' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: "'grant_type' parameter must not be provided twice" });
+    expect((await json('/oauth/token', { grant_type: 'refresh_token', client_id: 'example-native', refresh_token: [] })).body)
+      .toEqual({ error: 'invalid_request', error_description: 'parameter refresh_token must be a string' });
+  });
+
+  it('answers invalid_request for a JSON body over the size limit', async () => {
+    const res = await json('/oauth/token', { grant_type: 'refresh_token', client_id: 'example-native', refresh_token: 'x'.repeat(60 * 1024) });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'request body is too large' });
+  });
+
   it('still takes form bodies', async () => {
     const native = await nativeLogin(app, { paths: AUTH0_ROUTES });
     const res = await request(app).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: native.refresh_token });

@@ -82,9 +82,9 @@ describe('a provider serving requests without attach()', () => {
     });
     for (const res of responses) {
       expect(res.status).toBe(400);
-      expect(res.text).toContain('transfer.attach(provider, { app }) was not called');
+      expect(res.text).toContain('before transfer.attach(provider, { app }) was called');
     }
-    expect(warnings).toEqual([{ type: 'warning', code: 'not_attached', message: expect.stringContaining('call it after new Provider()') }]);
+    expect(warnings).toEqual([{ type: 'warning', code: 'not_attached', message: expect.stringContaining('call attach() right after new Provider()') }]);
     expect(printed).toEqual(['OIDC_SESSION_TRANSFER_NOT_ATTACHED']);
   });
 });

@@ -122,7 +122,8 @@ describe('mint: the Auth0 request form', () => {
   it.each([
     ['a refresh_token that is not a string', { refresh_token: 42 }, 'parameter refresh_token must be a string'],
     ['no refresh_token', { refresh_token: undefined }, 'missing required parameter refresh_token'],
-    ['another parameter that is not a string', { scope: ['openid'] }, 'parameter scope must be a string'],
+    ['another parameter that is not a string', { scope: { openid: true } }, 'parameter scope must be a string'],
+    ['a parameter repeated as an array', { scope: ['openid', 'email'] }, 'parameter scope must not be provided twice'],
   ])('answers invalid_request for %s', async (_name, extra, description) => {
     const res = await auth0Json('x', extra);
     expect(res.status).toBe(400);

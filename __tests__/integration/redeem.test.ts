@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { RedeemedEvent, RejectedEvent, SessionRevokedEvent } from '../../lib/index.js';
 import { hashToken } from '../../lib/token.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { nativeLogin } from '../helpers/native-login.js';
 import {
   authorize, browserLogin, exchangeCode, idTokenClaims, mintToken,
 } from '../helpers/web-login.js';
@@ -71,6 +72,23 @@ describe('redeem: the four session cases', () => {
     const { token } = await mintToken(app);
     const result = await authorize(browser(), provider, { clientId: 'consenting-web', token });
     expect(result).toMatchObject({ kind: 'interaction', prompt: 'consent' });
+  });
+
+  it('1 (threat: scope widened at redeem): a first-party client gets without consent only the scope the token carries', async () => {
+    const native = await nativeLogin(app);
+    const narrow = await request(app).post('/token').type('form').send({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', client_id: 'example-native', subject_token: native.refresh_token,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token', requested_token_type: 'urn:auth0:params:oauth:token-type:session_transfer_token',
+      scope: 'openid',
+    });
+    const wider = await authorize(browser(), provider, { token: narrow.body.access_token, scope: 'openid email profile', prompt: 'none' });
+    expect(wider).toMatchObject({ kind: 'error', error: 'consent_required' });
+
+    // Within the token's scope, no consent; the access token carries that scope and no more.
+    const within = await authorize(browser(), provider, { token: (await mintToken(app)).token, scope: 'openid email', prompt: 'none' });
+    if (within.kind !== 'code') throw new Error(within.kind);
+    const tokens = await exchangeCode(app, within.code);
+    expect(tokens.body.scope).toBe('openid email');
   });
 
   it('1: no session + valid token → code, ID token sub of the native user, transfer in amr', async () => {

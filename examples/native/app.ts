@@ -110,7 +110,7 @@ export class NativeApp {
   }
 
   /** Authorization code + PKCE in a scripted browser (login and consent forms), then the exchange. */
-  async signIn(login: string, password: string, scope = 'openid offline_access email'): Promise<NativeTokens> {
+  async signIn(login: string, password: string, scope = 'openid profile email offline_access'): Promise<NativeTokens> {
     const verifier = randomBytes(32).toString('base64url');
     const authorization = new URL((await this.endpoints()).authorization);
     authorization.search = new URLSearchParams({

@@ -12,9 +12,9 @@ import { clientAddress, type ProxyTrust } from './trust-proxy.js';
 export function clientIp(ctx: KoaContextWithOIDC, trust: ProxyTrust | undefined, diagnostics: Diagnostics): string {
   const forwardedFor = ctx.get('x-forwarded-for') || undefined;
   if (!trust && (forwardedFor || ctx.get('forwarded'))) {
-    diagnostics.warnOnce('forwarded_header_ignored', 'a request carried X-Forwarded-For or Forwarded, but options.trustProxy is false: '
-      + 'device binding compares the socket address, which behind a reverse proxy is the proxy\'s for every device. '
-      + 'Set trustProxy to the proxies you run (e.g. trustProxy: 1), or have the proxy stop sending the header.');
+    diagnostics.warnOnce('forwarded_header_ignored', 'a request carried X-Forwarded-For or Forwarded, but options.trustProxy is false, so it was ignored: '
+      + 'device binding compares the socket address. If a reverse proxy sits in front of the provider, that is the proxy\'s address for every device: '
+      + 'set trustProxy to the proxies you run (e.g. trustProxy: 1). If none does, a client sent the header and nothing needs changing.');
   }
   return clientAddress(ctx.req.socket.remoteAddress ?? '', forwardedFor, trust);
 }

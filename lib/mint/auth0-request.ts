@@ -44,7 +44,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks, size);
 }
 
-/** A JSON object body as parameters; anything but an object of strings is a bad request. */
+/** A JSON object body as parameters (an array is a repeated parameter); anything but an object is undefined. */
 function fromJson(raw: string): Body | undefined {
   let parsed: unknown;
   try {
@@ -56,7 +56,7 @@ function fromJson(raw: string): Body | undefined {
   const body: Body = new Map();
   for (const [key, value] of Object.entries(parsed)) {
     if (value === undefined || value === null) continue;
-    body.set(key, [value as string]);
+    body.set(key, Array.isArray(value) ? value : [value]);
   }
   return body;
 }
@@ -85,17 +85,20 @@ function transferKind(body: Body, audiences: ReadonlySet<string>): 'mint' | 'for
   return audience.some((value) => typeof value === 'string' && TRANSFER_AUDIENCE.test(value)) ? 'foreign' : undefined;
 }
 
-/** Every parameter once and a string, as a form body can carry it. */
-function checkStrings(body: Body): void {
+/**
+ * Every value a string, as a form body can carry it; each parameter once unless `repeats` (then
+ * oidc-provider decides which may repeat, as for a form).
+ */
+function checkStrings(body: Body, repeats: boolean): void {
   for (const [key, values] of body) {
-    if (values.length > 1) throw new BadRequest(`parameter ${key} must not be provided twice`);
-    if (typeof values[0] !== 'string') throw new BadRequest(`parameter ${key} must be a string`);
+    if (values.length > 1 && !repeats) throw new BadRequest(`parameter ${key} must not be provided twice`);
+    if (values.length === 0 || values.some((value) => typeof value !== 'string')) throw new BadRequest(`parameter ${key} must be a string`);
   }
 }
 
 /** The Auth0 form's parameters as the token-exchange grant's. */
 function translate(body: Body, tokenType: string): URLSearchParams {
-  checkStrings(body);
+  checkStrings(body, false);
   const refreshToken = body.get('refresh_token')?.[0];
   if (!refreshToken) throw new BadRequest('missing required parameter refresh_token');
 
@@ -113,8 +116,8 @@ function translate(body: Body, tokenType: string): URLSearchParams {
 
 /** A JSON body's parameters as the form oidc-provider reads. */
 function asForm(body: Body): URLSearchParams {
-  checkStrings(body);
-  return new URLSearchParams([...body].map(([key, [value]]): [string, string] => [key, value!]));
+  checkStrings(body, true);
+  return new URLSearchParams([...body].flatMap(([key, values]) => values.map((value): [string, string] => [key, value])));
 }
 
 /** Hands oidc-provider a request whose body stream yields `body` (ours was read already). */
@@ -181,8 +184,12 @@ export function auth0RequestTranslator({ tokenPath, jsonPaths, endSessionPath, a
     const acceptJson = jsonPaths.has(ctx.path);
     if (ctx.method !== 'POST' || (!atToken && !acceptJson)) return next();
     const kind = ctx.is('application/json', FORM);
+    if (!kind || (kind === FORM && !atToken)) return next();
     const declared = ctx.request.length;
-    if (!kind || (kind === FORM && !atToken) || (declared !== undefined && declared > BODY_LIMIT)) return next();
+    if (declared !== undefined && declared > BODY_LIMIT) {
+      // A form is oidc-provider's to refuse; JSON it could not read at all.
+      return acceptJson && kind !== FORM ? badRequest(ctx, 'request body is too large') : next();
+    }
 
     // An upstream body parser may have consumed the stream; oidc-provider then reads req.body.
     const parsedUpstream = !ctx.req.readable;

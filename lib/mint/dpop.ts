@@ -86,6 +86,7 @@ export async function verifyDpopProof(ctx: KoaContextWithOIDC, settings: DpopSet
   if (!proof) return undefined;
   const challenge = settings.nonceSecret && nonces(settings.nonceSecret, now);
   const requireNonce = settings.requireNonce(ctx);
+  if (typeof requireNonce !== 'boolean') throw new TypeError('features.dPoP.requireNonce must return a boolean');
   if (requireNonce && !challenge) throw new TypeError('features.dPoP.nonceSecret configuration is missing');
 
   let payload: JWTPayload;

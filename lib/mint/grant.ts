@@ -116,7 +116,8 @@ export function createMintHandler(deps: MintDependencies) {
   /** The request's DPoP proof, checked before anything is looked up, as the refresh grant does. */
   async function proofOf(ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<DpopProof | undefined> {
     try {
-      return await verifyDpopProof(ctx, hooks.dpop, ctx.oidc.urlFor('token'), Math.floor(options.clock() / 1000));
+      // Real time, as oidc-provider judges proofs and nonces at its other endpoints.
+      return await verifyDpopProof(ctx, hooks.dpop, ctx.oidc.urlFor('token'), Math.floor(Date.now() / 1000));
     } catch (err) {
       if (err instanceof errors.UseDpopNonce) throw refuse('dpop_nonce_required', err);
       if (err instanceof errors.InvalidDpopProof) throw refuse('dpop_proof_invalid', err);
@@ -142,6 +143,8 @@ export function createMintHandler(deps: MintDependencies) {
       const audience = await resolveAudience(deps, ctx.oidc.params);
       request.asn = await asnOf(options.asnResolver, request.ip);
 
+      // Before anything is stored or rotated: a failure here costs the app nothing.
+      const idToken = await issueIdToken(provider, hooks, ctx, loaded);
       const token = generateToken();
       const tokenHash = hashToken(token);
       const iat = Math.floor(options.clock() / 1000);
@@ -170,10 +173,8 @@ export function createMintHandler(deps: MintDependencies) {
       }
 
       let newRefreshToken: string | undefined;
-      let idToken: string | undefined;
       try {
         newRefreshToken = await rotateRefreshToken(provider, hooks, ctx, refreshToken);
-        idToken = await issueIdToken(provider, hooks, ctx, loaded);
       } catch (err) {
         // Nothing half-done: a token whose response never left is withdrawn.
         await store.consume(tokenHash).catch(() => undefined);

@@ -40,16 +40,19 @@ function policy(existing: interactionPolicy.DefaultPolicy | undefined): interact
 }
 
 /**
- * A first-party web client signed in from a transfer gets the requested scopes and claims
- * recorded as consented, instead of a consent screen (the user consented in the native app).
+ * A first-party web client signed in from a transfer gets the requested scopes recorded as
+ * consented, instead of a consent screen (the user consented in the native app) — but only those
+ * the token carries: a transfer never delegates more than the native app held. Anything else the
+ * web client asks for, and any `claims` request, follows the normal consent path.
  */
-async function firstPartyGrant(ctx: KoaContextWithOIDC, existing: Grant | undefined): Promise<Grant> {
+async function firstPartyGrant(ctx: KoaContextWithOIDC, existing: Grant | undefined, delegated: Set<string>): Promise<Grant> {
   const { oidc } = ctx;
   const grant = existing ?? new oidc.provider.Grant({ accountId: oidc.session!.accountId, clientId: oidc.client!.clientId });
-  grant.addOIDCScope(oidc.requestParamOIDCScopes);
-  grant.addOIDCClaims(oidc.requestParamClaims);
+  const scopes = [...oidc.requestParamOIDCScopes].filter((scope) => delegated.has(scope));
+  if (scopes.length) grant.addOIDCScope(scopes);
   for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
-    grant.addResourceScope(indicator, [...oidc.requestParamScopes].filter((scope) => server.scopes.has(scope)));
+    const resourceScopes = [...oidc.requestParamScopes].filter((scope) => server.scopes.has(scope) && delegated.has(scope));
+    if (resourceScopes.length) grant.addResourceScope(indicator, resourceScopes);
   }
   await grant.save();
   return grant;
@@ -83,7 +86,8 @@ export function redeemConfiguration(
       const existing = await hooks.loadExistingGrant(ctx);
       const client = ctx.oidc.client!;
       const firstParty = (client as unknown as Record<string, unknown>)[FIRST_PARTY_KEY] === true && client.applicationType !== 'native';
-      const grant = transferredLogin(ctx) && firstParty ? await firstPartyGrant(ctx, existing) : existing;
+      const login = transferredLogin(ctx);
+      const grant = login && firstParty ? await firstPartyGrant(ctx, existing, new Set(login.record.scope.split(' '))) : existing;
       if (grant?.jti && fromTransfer(ctx.oidc.session!)) await recordWebGrant(ctx, store, grant);
       return grant;
     },
