@@ -184,8 +184,8 @@ try {
   const goals = [
     `| mint throughput / built-in refresh throughput | ${median(ratios.mint).toFixed(2)} | ≥ 0.90 |`,
     `| redeem p50 / session authorization p50 | ${median(ratios.redeem).toFixed(2)} (mean latency: ${median(ratios.redeemMean).toFixed(2)}) | ≤ 1.20 |`,
-    `| Redis commands per mint (library) | ${JSON.stringify(mintCommands)} | one write |`,
-    `| Redis commands per redeem (library) | ${JSON.stringify(redeemCommands)} | one consuming read (+ lineage) |`,
+    `| Redis commands per mint (library) | ${JSON.stringify(mintCommands)} | one write (+ the grant's mint count, in parallel) |`,
+    `| Redis commands per redeem (library) | ${JSON.stringify(redeemCommands)} | one consuming script (+ lineage) |`,
     ...memory.map((m) => `| memory per outstanding token at ${m.count.toLocaleString('en')} | ${m.perToken} B (MEMORY USAGE of one key: ${m.sample} B) | ≤ 400 B |`),
   ].join('\n');
   const report = `# Benchmarks
@@ -209,11 +209,14 @@ ${goals}
 
 Notes:
 - Commands are counted on the library's own Redis (\`INFO commandstats\` deltas over 50 operations);
-  commands run inside a Lua script are counted too. A mint is one \`SET … EX … NX\`. A redeem is one
-  consuming read (\`GETDEL\`) plus what cascade revocation needs, written in parallel: the session's
-  record (\`SET\`) and its place among the native grant's children (one \`EVALSHA\`: \`SADD\` + \`TTL\`,
-  \`EXPIRE\` only when the set's TTL grows). A web client with \`enforce_online_refresh_tokens: false\`
-  adds one more \`EVALSHA\` (its grant, whose tokens can outlive the session).
+  commands run inside a Lua script are counted too. A mint is one \`SET … EX … NX\` and, in
+  parallel, the grant's mint count (one \`EVALSHA\`: \`INCR\`, \`EXPIRE\` on the window's first).
+  A redeem is one consuming script (\`EVALSHA\`: \`GET\`, \`PTTL\`, and the replay marker's \`SET\`)
+  plus what cascade revocation needs, written in parallel: the session's record (\`SET\`) and its
+  place in the native grant's lineage (one \`EVALSHA\`: \`TIME\`, \`ZREMRANGEBYSCORE\`, \`ZSCORE\`,
+  \`ZCARD\`, \`ZADD\`, \`TTL\`, \`EXPIRE\` when the key's TTL grows). A web client with
+  \`enforce_online_refresh_tokens: false\` adds one more \`EVALSHA\` (its grant, whose tokens can
+  outlive the session).
 - The redeem's baseline reuses a session and a grant; the redeem creates both (oidc-provider writes
   a session, a grant and the code), and the library adds three sequential round trips (the consuming
   read, the parent grant's lookup, the lineage writes). That is where its extra latency goes.

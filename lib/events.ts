@@ -52,6 +52,8 @@ export type IssueFailureReason =
   | 'invalid_scope'
   /** `invalid_target`: `audience` / `resource` names no client that accepts transfers. */
   | 'invalid_target'
+  /** `too_many_requests` (429): the grant minted `maxTokensPerGrant` tokens within one token lifetime. */
+  | 'too_many_tokens'
   /** `server_error` (503): the token store is unavailable; nothing was issued. */
   | 'store_unavailable'
   /** `server_error`: anything unexpected; nothing was issued. */
@@ -71,8 +73,10 @@ export interface IssueFailedEvent extends RequestContext {
 
 /** Why a presented token did not sign the browser in (Auth0's `w` log warnings). */
 export type RejectionReason =
-  /** Unknown, already used or expired. */
+  /** Unknown, or expired. */
   | 'not_found_or_expired'
+  /** Used already, and presented again within its lifetime: it leaked, or was sent twice. */
+  | 'replayed'
   /** The native refresh token's grant was revoked between mint and redeem. */
   | 'parent_revoked'
   /** The redeeming device is not the minting one under the web client's binding rule. */
@@ -83,6 +87,8 @@ export type RejectionReason =
   | 'user_mismatch'
   /** The redeem hook denied, threw or timed out. */
   | 'denied'
+  /** The native grant has `maxLineagePerGrant` live sessions and web grants already. */
+  | 'lineage_full'
   /** The token store is unavailable; the token could not be checked. */
   | 'store_unavailable'
   /** Something unexpected failed while checking (e.g. the provider's adapter); fail closed. */
@@ -184,6 +190,8 @@ export type CascadeTrigger =
   | 'logout'
   /** `transfer.revokeGrant()`. */
   | 'api'
+  /** One of its tokens was replayed, with `onReplay: "revoke_grant"`. */
+  | 'token_replayed'
   /** The grant was destroyed some other way (expiry, the host's own code). */
   | 'grant_destroyed';
 

@@ -86,6 +86,25 @@ export interface SessionTransferOptions {
    * these settings are the operator's, as in Auth0.
    */
   registrationPolicy?: RegistrationPolicy;
+  /**
+   * Most tokens one native grant may mint within one token lifetime (default 20, 1–1000000); past it
+   * the mint answers 429 `too_many_requests` and stores nothing more. Bounds what a leaked or
+   * misbehaving refresh token can fill Redis with.
+   */
+  maxTokensPerGrant?: number;
+  /**
+   * Most live sessions and web grants recorded under one native grant for the cascade (default
+   * 1000, 1–100000). A transfer that would exceed it is refused (`lineage_full`): nothing is
+   * signed in that a cascade could not reach.
+   */
+  maxLineagePerGrant?: number;
+  /**
+   * What a replayed token (one presented again after it was used, within its lifetime) does
+   * besides being refused with reason `replayed`: `"report"` (default) nothing more;
+   * `"revoke_grant"` also revokes its parent grant, with the cascade, since a replay means the
+   * token leaked. Beyond Auth0.
+   */
+  onReplay?: 'report' | 'revoke_grant';
 }
 
 /** Decides whether a self-registering client may carry trust-granting metadata; see `registrationPolicy`. */
@@ -109,6 +128,9 @@ export interface ResolvedOptions {
   redeemHookTimeout: number;
   auth0Compatible: boolean;
   registrationPolicy: RegistrationPolicy | undefined;
+  maxTokensPerGrant: number;
+  maxLineagePerGrant: number;
+  onReplay: 'report' | 'revoke_grant';
 }
 
 export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
@@ -135,6 +157,9 @@ export const defaults = {
   clock: Date.now,
   redeemHookTimeout: 2000,
   auth0Compatible: false,
+  maxTokensPerGrant: 20,
+  maxLineagePerGrant: 1000,
+  onReplay: 'report',
 } as const;
 
 /** The endpoint paths the Auth0 SDKs call, as oidc-provider `routes`; set by `auth0Compatible`. */
@@ -152,7 +177,7 @@ export const AUTH0_ROUTES = {
 export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
   'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
   'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
-  'auth0Compatible', 'registrationPolicy',
+  'auth0Compatible', 'registrationPolicy', 'maxTokensPerGrant', 'maxLineagePerGrant', 'onReplay',
 ];
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -171,6 +196,11 @@ function text(path: string, value: unknown, pattern?: RegExp): string {
     throw new OptionsError(path, pattern ? `must be a string matching ${pattern}` : 'must be a non-empty string');
   }
   return value;
+}
+
+function oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new OptionsError(path, `must be one of ${allowed.map((v) => `"${v}"`).join(', ')}`);
+  return value as T;
 }
 
 function bool(path: string, value: unknown): boolean {
@@ -253,5 +283,8 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     redeemHookTimeout: integer('redeemHookTimeout', input.redeemHookTimeout ?? defaults.redeemHookTimeout, 10, 30_000),
     auth0Compatible: bool('auth0Compatible', input.auth0Compatible ?? defaults.auth0Compatible),
     registrationPolicy: input.registrationPolicy === undefined ? undefined : fn('registrationPolicy', input.registrationPolicy),
+    maxTokensPerGrant: integer('maxTokensPerGrant', input.maxTokensPerGrant ?? defaults.maxTokensPerGrant, 1, 1_000_000),
+    maxLineagePerGrant: integer('maxLineagePerGrant', input.maxLineagePerGrant ?? defaults.maxLineagePerGrant, 1, 100_000),
+    onReplay: oneOf('onReplay', input.onReplay ?? defaults.onReplay, ['report', 'revoke_grant'] as const),
   };
 }

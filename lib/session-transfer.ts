@@ -152,7 +152,7 @@ export class SessionTransfer extends SessionTransferEmitter {
     return {
       ...configuration,
       extraClientMetadata: withClientMetadata(configuration.extraClientMetadata, () => this.#requireAttached(), this.options.registrationPolicy),
-      ...redeemConfiguration(configuration, hooks, this.store, redeem),
+      ...redeemConfiguration(configuration, hooks, this.store, redeem, this.options.maxLineagePerGrant),
       ...(configuration.adapter
         ? { adapter: cascadingAdapter(configuration.adapter, (grantId) => this.#cascadeFrom(grantId)) }
         : {}),

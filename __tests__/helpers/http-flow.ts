@@ -20,16 +20,21 @@ export async function redeemAt(
   return location.searchParams.has('code') ? 'code' : location.searchParams.get('error') ?? `status ${response.status}`;
 }
 
+/** Tokens one native grant may mint within a token lifetime (the `maxTokensPerGrant` default). */
+const PER_GRANT = 20;
+
 /**
- * Mints `count` tokens from one native login, spreading the mints over `apps` (one app's view of
- * each provider process) in turn. Each mint may rotate the refresh token; the next one uses the
- * new token, as the app would.
+ * Mints `count` tokens, spreading the mints over `apps` (one app's view of each provider
+ * process) in turn, from a new native login every `PER_GRANT` tokens. Each mint may rotate the
+ * refresh token; the next one uses the new token, as the app would.
  */
-export async function mintMany(apps: NativeApp[], refreshToken: string, count: number): Promise<string[]> {
+export async function mintMany(apps: NativeApp[], count: number): Promise<string[]> {
   const tokens: string[] = [];
-  let current = refreshToken;
+  let current = '';
   for (let i = 0; i < count; i += 1) {
-    const minted = await apps[i % apps.length]!.mint(current);
+    const app = apps[i % apps.length]!;
+    if (i % PER_GRANT === 0) current = (await app.signIn('demo@example.com', 'demo')).refresh_token;
+    const minted = await app.mint(current);
     tokens.push(minted.token);
     current = minted.refreshToken ?? current;
   }

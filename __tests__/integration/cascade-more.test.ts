@@ -76,6 +76,7 @@ describe('a cascade that fails', () => {
     const flaky: TransferStore = {
       save: (...args) => store.save(...args),
       consume: (...args) => store.consume(...args),
+      countIssued: (...args) => store.countIssued(...args),
       saveSession: (...args) => store.saveSession(...args),
       touchSession: (...args) => store.touchSession(...args),
       addChild: (...args) => store.addChild(...args),

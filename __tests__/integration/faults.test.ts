@@ -26,7 +26,8 @@ beforeAll(async () => {
   redis = redisClient(server.url);
   checker = redisClient(server.url);
   // The provider's own storage stays in memory: this is about the library's Redis paths.
-  const { app } = testIdentityProvider({ redis, keyPrefix: 'faults:' }, { adapter: undefined });
+  // Mints that time out while Redis is paused still count once it resumes: room for all of them.
+  const { app } = testIdentityProvider({ redis, keyPrefix: 'faults:', maxTokensPerGrant: 1000 }, { adapter: undefined });
   http = app.listen(0, '127.0.0.1');
   await once(http, 'listening');
   base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
@@ -143,7 +144,7 @@ describe('with the provider itself on the Redis adapter', () => {
     const own = await startRedisServer();
     const client = redisClient(own.url);
     try {
-      const { app } = testIdentityProvider({ redis: client, keyPrefix: 'adapter-faults:' });
+      const { app } = testIdentityProvider({ redis: client, keyPrefix: 'adapter-faults:', maxTokensPerGrant: 1000 });
       const listening = app.listen(0, '127.0.0.1');
       await once(listening, 'listening');
       const url = `http://127.0.0.1:${(listening.address() as { port: number }).port}`;

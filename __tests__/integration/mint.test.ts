@@ -301,13 +301,18 @@ describe('mint: what reaches Redis and the events', () => {
     const stt: string = res.body.access_token;
 
     // The library's keys (oidc-provider's own, under <prefix>oidc:, are the adapter's).
-    const keys = (await redis.keys(`${PREFIX}*`)).filter((key) => !key.startsWith(`${PREFIX}oidc:`));
-    expect(keys).toEqual([`${PREFIX}{${hashToken(stt)}}`]);
-    const ttl = await redis.ttl(keys[0]!);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(60);
+    const keys = (await redis.keys(`${PREFIX}*`)).filter((key) => !key.startsWith(`${PREFIX}oidc:`)).sort();
+    const grantId = decodeRecord(await redis.get(`${PREFIX}{${hashToken(stt)}}`))!.grantId;
+    // The token, and the count of tokens its grant minted in this window (maxTokensPerGrant).
+    expect(keys).toEqual([`${PREFIX}issued:{${grantId}}`, `${PREFIX}{${hashToken(stt)}}`].sort());
+    for (const key of keys) {
+      const ttl = await redis.ttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60);
+    }
+    expect(await redis.get(`${PREFIX}issued:{${grantId}}`)).toBe('1');
 
-    const stored = (await redis.get(keys[0]!))!;
+    const stored = (await redis.get(`${PREFIX}{${hashToken(stt)}}`))!;
     for (const secret of [tokens.refresh_token, res.body.refresh_token]) expect(stored).not.toContain(secret);
     expect(decodeRecord(stored)).toMatchObject({
       accountId: 'demo',

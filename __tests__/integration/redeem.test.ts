@@ -152,12 +152,13 @@ describe('redeem: the four session cases', () => {
 });
 
 describe('redeem: checks, each with its reason', () => {
-  it('refuses a replayed token: not_found_or_expired, login prompt, login_required with prompt=none', async () => {
+  it('refuses a replayed token, reported as replayed (with its grant): login prompt, login_required with prompt=none', async () => {
     const { token } = await mintToken(app);
     expect((await authorize(browser(), provider, { token })).kind).toBe('code');
+    const grantId = redeemed.at(-1)!.grantId;
     const replay = await authorize(browser(), provider, { token });
     expect(replay).toMatchObject({ kind: 'interaction', prompt: 'login' });
-    expect(rejected.at(-1)).toMatchObject({ reason: 'not_found_or_expired', transport: 'query', clientId: 'example-web' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'replayed', grantId, transport: 'query', clientId: 'example-web' });
     expect(await authorize(browser(), provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
   });
 
@@ -194,7 +195,7 @@ describe('redeem: checks, each with its reason', () => {
     });
     await authorize(browser(), provider, { token: minted.body.access_token });
     expect((await authorize(browser(), provider, { clientId: 'query-web', token: minted.body.access_token })).kind).toBe('interaction');
-    expect(rejected.at(-1)).toMatchObject({ reason: 'not_found_or_expired' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'replayed' });
   });
 
   it('leaves the token unused with prompt=login or max_age=0 (a transfer is not a fresh login)', async () => {

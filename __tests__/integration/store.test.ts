@@ -27,12 +27,29 @@ const stores: [string, () => TransferStore][] = [
 ];
 
 describe.each(stores)('%s', (_name, makeStore) => {
-  it('gives the record to exactly one of 100 concurrent consumes', async () => {
+  it('gives the record to exactly one of 100 concurrent consumes; the others learn it was replayed', async () => {
     const store = makeStore();
     const hash = hashToken(generateToken());
     await store.save(hash, record(), 60);
     const results = await Promise.all(Array.from({ length: 100 }, () => store.consume(hash)));
-    expect(results.filter(Boolean)).toEqual([record()]);
+    expect(results.filter((result) => result && !('replayed' in result))).toEqual([record()]);
+    expect(results.filter((result) => result && 'replayed' in result)).toEqual(Array(99).fill({ replayed: 'grant-1' }));
+  });
+
+  it('counts the tokens a grant mints within a window', async () => {
+    const store = makeStore();
+    expect([await store.countIssued('g-count', 60), await store.countIssued('g-count', 60), await store.countIssued('g-other', 60)]).toEqual([1, 2, 1]);
+  });
+
+  it('keeps at most `max` live children under a grant, and a child added again counts once', async () => {
+    const store = makeStore();
+    expect(await store.addChild('g-cap', 'session:a', 60, 2)).toBe(true);
+    expect(await store.addChild('g-cap', 'session:b', 60, 2)).toBe(true);
+    expect(await store.addChild('g-cap', 'session:a', 120, 2)).toBe(true);
+    expect(await store.addChild('g-cap', 'session:c', 60, 2)).toBe(false);
+    expect((await store.children('g-cap')).sort()).toEqual(['session:a', 'session:b']);
+    await store.removeChildren('g-cap', ['session:a']);
+    expect(await store.addChild('g-cap', 'session:c', 60, 2)).toBe(true);
   });
 
   it('finds nothing for an unknown hash', async () => {
@@ -59,7 +76,9 @@ describe('RedisStore', () => {
     expect(ttl).toBeGreaterThan(40);
     expect(ttl).toBeLessThanOrEqual(42);
     await store.consume(hash);
-    expect(await redis.keys('store-ttl:*')).toEqual([]);
+    // What stays, for the rest of the token's lifetime, is a marker naming its grant.
+    expect(await redis.get(`store-ttl:{${hash}}`)).toBe('!grant-1');
+    expect(await redis.ttl(`store-ttl:{${hash}}`)).toBeLessThanOrEqual(42);
   });
 
   it('fails with StoreUnavailableError within the command timeout when Redis is stopped', async () => {
@@ -124,7 +143,9 @@ describe('MemoryStore', () => {
     await store.save('b', record(), 60);
     now += 59_999;
     expect(await store.consume('a')).toEqual(record());
+    expect(await store.consume('a')).toEqual({ replayed: 'grant-1' });
     now += 1;
+    expect(await store.consume('a')).toBeUndefined();
     expect(await store.consume('b')).toBeUndefined();
   });
 

@@ -18,3 +18,11 @@ export function clientIp(ctx: KoaContextWithOIDC, trust: ProxyTrust | undefined,
   }
   return clientAddress(ctx.req.socket.remoteAddress ?? '', forwardedFor, trust);
 }
+
+/** Longest user agent kept: it is stored with every token, whatever a client sends. */
+export const MAX_USER_AGENT = 256;
+
+/** The request's user agent, cut to `MAX_USER_AGENT` characters; undefined when absent. */
+export function userAgentOf(ctx: KoaContextWithOIDC): string | undefined {
+  return ctx.get('user-agent').slice(0, MAX_USER_AGENT) || undefined;
+}

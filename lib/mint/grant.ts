@@ -3,7 +3,7 @@ import { errors, type Provider, type TokenEndpointGrantContext } from 'oidc-prov
 import { isIP } from 'node:net';
 
 import { asnOf } from '../binding/asn.js';
-import { clientIp } from '../binding/client-ip.js';
+import { clientIp, userAgentOf } from '../binding/client-ip.js';
 import { normalizeIp } from '../binding/ip.js';
 import { clientSettings, IP_HEADER_TRUSTED_KEY } from '../client-metadata.js';
 import { debug } from '../debug.js';
@@ -47,6 +47,9 @@ export interface MintDependencies {
   transferAudiences: ReadonlySet<string>;
 }
 
+/** Most web clients one token may name: they are stored with it. */
+const MAX_AUDIENCE = 10;
+
 function list(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
@@ -72,6 +75,9 @@ async function resolveAudience(deps: MintDependencies, params: ExchangeParams): 
     .filter((value) => !deps.transferAudiences.has(value));
   if (named.length === 0) return undefined;
   const audience = [...new Set(named)];
+  if (audience.length > MAX_AUDIENCE) {
+    throw refuse('invalid_target', new errors.InvalidTarget(`at most ${MAX_AUDIENCE} web clients may be named`));
+  }
   for (const clientId of audience) {
     const client = await deps.provider.Client.find(clientId);
     if (!client || clientSettings(client).allowed_authentication_methods.length === 0) {
@@ -126,7 +132,7 @@ export function createMintHandler(deps: MintDependencies) {
   }
 
   return async function mintSessionTransferToken(ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<void> {
-    const request: RequestContext = { ip: clientIp(ctx, options.trustProxy, events), userAgent: ctx.get('user-agent') || undefined };
+    const request: RequestContext = { ip: clientIp(ctx, options.trustProxy, events), userAgent: userAgentOf(ctx) };
     const clientId = ctx.oidc.client.clientId;
     let found: { accountId: string; grantId: string } | undefined;
     try {
@@ -162,14 +168,22 @@ export function createMintHandler(deps: MintDependencies) {
         iat,
         exp: iat + options.ttl,
       };
+      let count: number;
       try {
-        await store.save(tokenHash, record, options.ttl);
+        // Counted and stored at once (one round trip's time); a token past the cap is withdrawn.
+        [count] = await Promise.all([store.countIssued(record.grantId, options.ttl), store.save(tokenHash, record, options.ttl)]);
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
         debug('mint refused, store unavailable: %s', err.message);
         const unavailable = new errors.CustomOIDCProviderError('server_error', 'session transfer is temporarily unavailable');
         Object.assign(unavailable, { status: 503, statusCode: 503 });
         throw refuse('store_unavailable', unavailable);
+      }
+      if (count > options.maxTokensPerGrant) {
+        await store.consume(tokenHash).catch(() => undefined);
+        const tooMany = new errors.CustomOIDCProviderError('too_many_requests', 'too many session transfer tokens for this grant; use the ones issued, or wait for them to expire');
+        Object.assign(tooMany, { status: 429, statusCode: 429 });
+        throw refuse('too_many_tokens', tooMany);
       }
 
       let newRefreshToken: string | undefined;

@@ -74,6 +74,7 @@ export function redeemConfiguration(
   hooks: ProviderHooks,
   store: TransferStore,
   redeem: ExtraParamValidator,
+  maxLineage: number,
 ): Configuration {
   return {
     claims: claims(configuration.claims),
@@ -88,7 +89,7 @@ export function redeemConfiguration(
       const firstParty = (client as unknown as Record<string, unknown>)[FIRST_PARTY_KEY] === true && client.applicationType !== 'native';
       const login = transferredLogin(ctx);
       const grant = login && firstParty ? await firstPartyGrant(ctx, existing, new Set(login.record.scope.split(' '))) : existing;
-      if (grant?.jti && fromTransfer(ctx.oidc.session!)) await recordWebGrant(ctx, store, grant);
+      if (grant?.jti && fromTransfer(ctx.oidc.session!)) await recordWebGrant(ctx, store, grant, maxLineage);
       return grant;
     },
     async issueRefreshToken(ctx, client, source) {

@@ -1,7 +1,7 @@
 import { errors, type Client, type KoaContextWithOIDC, type Provider, type Session } from 'oidc-provider';
 
 import { asnOf } from '../binding/asn.js';
-import { clientIp } from '../binding/client-ip.js';
+import { clientIp, userAgentOf } from '../binding/client-ip.js';
 import { compareDevice } from '../binding/device-binding.js';
 import { clientSettings } from '../client-metadata.js';
 import { debug } from '../debug.js';
@@ -12,9 +12,10 @@ import type {
 import { TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { endSession } from '../revocation/end-session.js';
-import type { TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
+import { revokeGrant } from '../revocation/revoke-grant.js';
+import type { Consumed, TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
 import { runRedeemHook } from './hook.js';
-import { forceLogin, recordTransferredLogin, rememberTransferredSession } from './request-state.js';
+import { forceLogin, markReplay, recordTransferredLogin, rememberTransferredSession } from './request-state.js';
 import { clearTokenCookie, ignoredMessage, presentedToken, pushedValue, type PresentedToken } from './transport.js';
 
 export interface RedeemDependencies {
@@ -53,7 +54,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
   async function requestContext(ctx: KoaContextWithOIDC): Promise<RequestContext> {
     const ip = clientIp(ctx, options.trustProxy, events);
     const asn = await asnOf(options.asnResolver, ip);
-    return { ip, ...(asn !== undefined ? { asn } : {}), userAgent: ctx.get('user-agent') || undefined };
+    return { ip, ...(asn !== undefined ? { asn } : {}), userAgent: userAgentOf(ctx) };
   }
 
   /**
@@ -84,18 +85,28 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
   }
 
   async function check(
+    ctx: KoaContextWithOIDC,
     provider: Provider,
     client: Client,
     presented: PresentedToken,
     request: RequestContext,
     web: RedeemContext,
   ): Promise<TransferRecord> {
-    let record: TransferRecord | undefined;
+    let record: Consumed;
     try {
       record = await store.consume(presented.hash);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       throw new Rejection('store_unavailable');
+    }
+    if (record && 'replayed' in record) {
+      // A token seen twice leaked (or was sent twice): with onReplay "revoke_grant" its parent
+      // grant ends, with everything it spawned.
+      if (options.onReplay === 'revoke_grant') {
+        markReplay(ctx);
+        await revokeGrant(provider, ctx, record.replayed);
+      }
+      throw new Rejection('replayed', { grantId: record.replayed });
     }
     if (!record || record.exp * 1000 <= options.clock()) throw new Rejection('not_found_or_expired');
 
@@ -155,7 +166,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     }
     if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName, options.cookieDomain);
     try {
-      const record = await check(provider, client!, presented, request, web);
+      const record = await check(ctx, provider, client!, presented, request, web);
 
       if (session.accountId && session.accountId !== record.accountId) {
         // Case 3: never a silent user swap. The other user's session ends; the login prompt follows.
@@ -194,16 +205,18 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
           ...(decision.sessionIdleLifetime ? { idle: decision.sessionIdleLifetime } : {}),
           ...(cascade ? { cascade: true as const } : {}),
         };
+        let recorded: [boolean | undefined, void];
         try {
           // Both before the login: a session that exists is always found by the cascade.
-          await Promise.all([
-            cascade ? store.addChild(record.grantId, `session:${session.uid}`, lifetime) : undefined,
+          recorded = await Promise.all([
+            cascade ? store.addChild(record.grantId, `session:${session.uid}`, lifetime, options.maxLineagePerGrant) : undefined,
             store.saveSession(session.uid, transferred, lifetime),
           ]);
         } catch (err) {
           if (!(err instanceof StoreUnavailableError)) throw err;
           throw new Rejection('store_unavailable', known(record));
         }
+        if (recorded[0] === false) throw new Rejection('lineage_full', known(record));
         // Case 1: the login the rest of the pipeline sees. auth_time stays the native login's,
         // so max_age cannot be satisfied by a transfer of an old login.
         const isNew = (session as Session & { new?: boolean }).new === true;

@@ -25,6 +25,11 @@ export const knownTransferredSession = (ctx: object): TransferredSession | undef
   logins.get(ctx)?.session ?? sessions.get(ctx);
 export const rememberTransferredSession = (ctx: object, session: TransferredSession): void => void sessions.set(ctx, session);
 
+/** This request revokes a grant because one of its tokens was replayed (the cascade's trigger). */
+const replays = new WeakSet<object>();
+export const markReplay = (ctx: object): void => void replays.add(ctx);
+export const replayRevoked = (ctx: object): boolean => replays.has(ctx);
+
 /** The login prompt must be shown (or `login_required` answered) although a session exists. */
 export const forceLogin = (ctx: object): void => void forced.add(ctx);
 export const loginForced = (ctx: object): boolean => forced.has(ctx);

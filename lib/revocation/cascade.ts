@@ -2,8 +2,12 @@ import Provider, { type Client, type KoaContextWithOIDC } from 'oidc-provider';
 
 import { debug } from '../debug.js';
 import type { CascadeTrigger, SessionTransferEmitter } from '../events.js';
-import type { TransferStore } from '../store/store.js';
+import type { Child, TransferStore } from '../store/store.js';
+import { replayRevoked } from '../redeem/request-state.js';
 import { revokeGrant } from './revoke-grant.js';
+
+/** Children ended at once in a cascade: a large lineage ends in batches, not one by one. */
+const CASCADE_BATCH = 50;
 
 /** Waits before the retries of a failed cascade, in milliseconds. */
 export const CASCADE_RETRY_DELAYS = [1_000, 5_000, 30_000];
@@ -12,6 +16,7 @@ type WithBackchannel = Client & { backchannelLogoutUri?: string; backchannelLogo
 
 /** The trigger, read from the request in which the parent grant was destroyed. */
 function triggerOf(ctx: KoaContextWithOIDC | undefined): CascadeTrigger {
+  if (ctx && replayRevoked(ctx)) return 'token_replayed';
   switch (ctx?.oidc?.route) {
     case 'revocation':
       return 'revocation';
@@ -60,7 +65,7 @@ export function createCascade(store: TransferStore, events: SessionTransferEmitt
     const ctx = Provider.ctx;
     const revoked = new Set<string>();
     let sessions = 0;
-    for (const child of children) {
+    const end = async (child: Child): Promise<void> => {
       const id = child.slice(child.indexOf(':') + 1);
       if (child.startsWith('session:')) {
         if (await endChildSession(provider, ctx, id, revoked)) sessions += 1;
@@ -68,6 +73,9 @@ export function createCascade(store: TransferStore, events: SessionTransferEmitt
         revoked.add(id);
         await revokeGrant(provider, ctx, id);
       }
+    };
+    for (let i = 0; i < children.length; i += CASCADE_BATCH) {
+      await Promise.all(children.slice(i, i + CASCADE_BATCH).map(end));
     }
     await store.removeChildren(grantId, children);
     events.emit('cascade_revoked', { type: 'cascade_revoked', grantId, trigger, sessions, grants: revoked.size });

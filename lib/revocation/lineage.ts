@@ -15,13 +15,13 @@ const DEFAULT_GRANT_TTL = 14 * 24 * 60 * 60;
  * otherwise they all end with the session, which the cascade already reaches. If it cannot be
  * recorded the login prompt is forced: nothing is issued that a cascade could miss.
  */
-export async function recordWebGrant(ctx: KoaContextWithOIDC, store: TransferStore, grant: Grant): Promise<void> {
+export async function recordWebGrant(ctx: KoaContextWithOIDC, store: TransferStore, grant: Grant, maxLineage: number): Promise<void> {
   if (clientSettings(ctx.oidc.client!).enforce_online_refresh_tokens) return;
   try {
     const transferred = knownTransferredSession(ctx) ?? await store.touchSession(ctx.oidc.session!.uid);
     if (!transferred?.cascade) return;
     const remaining = grant.exp ? grant.exp - Math.floor(Date.now() / 1000) : DEFAULT_GRANT_TTL;
-    await store.addChild(transferred.grantId, `grant:${grant.jti}`, Math.max(1, remaining));
+    if (!await store.addChild(transferred.grantId, `grant:${grant.jti}`, Math.max(1, remaining), maxLineage)) forceLogin(ctx);
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     forceLogin(ctx);

@@ -1,6 +1,9 @@
 import {
-  decodeRecord, encodeRecord, sessionRecordTtl, type Child, type TransferredSession, type TransferRecord, type TransferStore,
+  decodeRecord, encodeRecord, sessionRecordTtl,
+  type Child, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
+
+type Expiring<T> = T & { expiresAt: number };
 
 let warned = false;
 
@@ -9,9 +12,12 @@ let warned = false;
  * processes and loses every token on restart, so it warns once when first created.
  */
 export class MemoryStore implements TransferStore {
-  readonly #entries = new Map<string, { json: string; expiresAt: number }>();
-  readonly #sessions = new Map<string, { json: string; expiresAt: number }>();
-  readonly #children = new Map<string, { members: Set<Child>; expiresAt: number }>();
+  /** A record as JSON, or after its consumption the parent grant it was minted under. */
+  readonly #entries = new Map<string, Expiring<{ json: string } | { replayed: string }>>();
+  readonly #sessions = new Map<string, Expiring<{ json: string }>>();
+  readonly #issued = new Map<string, Expiring<{ count: number }>>();
+  /** Each child with its expiry (ms). */
+  readonly #children = new Map<string, Map<Child, number>>();
   readonly #now: () => number;
 
   /** @param now clock in milliseconds, for tests; defaults to `Date.now`. */
@@ -32,11 +38,23 @@ export class MemoryStore implements TransferStore {
     this.#entries.set(tokenHash, { json: encodeRecord(record), expiresAt: this.#now() + ttlSeconds * 1000 });
   }
 
-  async consume(tokenHash: string): Promise<TransferRecord | undefined> {
+  async consume(tokenHash: string): Promise<Consumed> {
     const entry = this.#entries.get(tokenHash);
-    this.#entries.delete(tokenHash);
-    if (!entry || entry.expiresAt <= this.#now()) return undefined;
-    return decodeRecord(entry.json);
+    if (!entry || entry.expiresAt <= this.#now()) {
+      this.#entries.delete(tokenHash);
+      return undefined;
+    }
+    if ('replayed' in entry) return { replayed: entry.replayed };
+    const record = decodeRecord(entry.json)!;
+    this.#entries.set(tokenHash, { replayed: record.grantId, expiresAt: entry.expiresAt });
+    return record;
+  }
+
+  async countIssued(parentGrantId: string, windowSeconds: number): Promise<number> {
+    const entry = this.#issued.get(parentGrantId);
+    if (entry && entry.expiresAt > this.#now()) return ++entry.count;
+    this.#issued.set(parentGrantId, { count: 1, expiresAt: this.#now() + windowSeconds * 1000 });
+    return 1;
   }
 
   async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {
@@ -55,36 +73,42 @@ export class MemoryStore implements TransferStore {
     return session;
   }
 
-  async addChild(parentGrantId: string, child: Child, ttlSeconds: number): Promise<void> {
-    const expiresAt = this.#now() + ttlSeconds * 1000;
-    const entry = this.#live(parentGrantId) ?? { members: new Set<Child>(), expiresAt };
-    entry.members.add(child);
-    entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
-    this.#children.set(parentGrantId, entry);
+  async addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number): Promise<boolean> {
+    const lineage = this.#live(parentGrantId);
+    if (!lineage.has(child) && lineage.size >= max) return false;
+    lineage.set(child, Math.max(lineage.get(child) ?? 0, this.#now() + ttlSeconds * 1000));
+    this.#children.set(parentGrantId, lineage);
+    return true;
   }
 
   async children(parentGrantId: string): Promise<Child[]> {
-    return [...(this.#live(parentGrantId)?.members ?? [])];
+    return [...this.#live(parentGrantId).keys()];
   }
 
   async removeChildren(parentGrantId: string, children: Child[]): Promise<void> {
-    const entry = this.#live(parentGrantId);
-    for (const child of children) entry?.members.delete(child);
-    if (entry?.members.size === 0) this.#children.delete(parentGrantId);
+    const lineage = this.#live(parentGrantId);
+    for (const child of children) lineage.delete(child);
+    if (lineage.size === 0) this.#children.delete(parentGrantId);
   }
 
-  #live(parentGrantId: string) {
-    const entry = this.#children.get(parentGrantId);
-    if (entry && entry.expiresAt <= this.#now()) this.#children.delete(parentGrantId);
-    return entry && entry.expiresAt > this.#now() ? entry : undefined;
+  /** A grant's children that have not expired. */
+  #live(parentGrantId: string): Map<Child, number> {
+    const lineage = this.#children.get(parentGrantId) ?? new Map<Child, number>();
+    for (const [child, expiresAt] of lineage) {
+      if (expiresAt <= this.#now()) lineage.delete(child);
+    }
+    return lineage;
   }
 
   #prune(): void {
     const now = this.#now();
-    for (const entries of [this.#entries, this.#sessions, this.#children]) {
+    for (const entries of [this.#entries, this.#sessions, this.#issued]) {
       for (const [key, { expiresAt }] of entries) {
         if (expiresAt <= now) entries.delete(key);
       }
+    }
+    for (const parentGrantId of this.#children.keys()) {
+      if (this.#live(parentGrantId).size === 0) this.#children.delete(parentGrantId);
     }
   }
 }

@@ -5,7 +5,7 @@ import { Script } from './script.js';
 import { withDeadline } from './deadline.js';
 import {
   decodeRecord, encodeRecord, parseJson, sessionRecordTtl,
-  type Child, type TransferredSession, type TransferRecord, type TransferStore,
+  type Child, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 export type RedisClient = Redis | Cluster;
@@ -31,16 +31,47 @@ local idle = cjson.decode(json).idle
 if idle then redis.call('EXPIRE', KEYS[1], idle) end
 return json`);
 
-/** Adds a member to a set and raises (never lowers) the set's TTL, in one round trip. */
+/**
+ * Consumes a token in one atomic round trip: returns its record and leaves in its place, for the
+ * rest of its lifetime, a marker `!<parent grant>`, so a second presentation is told apart from
+ * garbage. A marker is returned as it is.
+ */
+const CONSUME = new Script(`
+local value = redis.call('GET', KEYS[1])
+if not value or string.sub(value, 1, 1) == '!' then return value end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then
+  redis.call('SET', KEYS[1], '!' .. cjson.decode(value).g, 'PX', ttl)
+else
+  redis.call('DEL', KEYS[1])
+end
+return value`);
+
+/** Counts a mint under a grant in a window that starts with the first one. */
+const COUNT_ISSUED = new Script(`
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count`);
+
+/**
+ * Adds a child to a grant's lineage, a sorted set scored by expiry: drops the expired, refuses
+ * (0) past ARGV[3] live members, keeps the later expiry of a member added twice, and raises
+ * (never lowers) the key's TTL. One round trip; time is Redis's, the same for every process.
+ */
 const ADD_CHILD = new Script(`
-redis.call('SADD', KEYS[1], ARGV[1])
+local now = tonumber(redis.call('TIME')[1])
+local expires = now + tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not current and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+if not current or tonumber(current) < expires then redis.call('ZADD', KEYS[1], expires, ARGV[1]) end
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 1`);
 
 /**
- * Tokens in Redis: `SET <prefix>{<hash>} <json> EX <ttl> NX` to store, `GETDEL` to consume (one
- * atomic round trip, Redis >= 6.2). The braces make the hash a Cluster hash tag, so every key
- * of one transfer lands in one slot.
+ * Tokens in Redis: `SET <prefix>{<hash>} <json> EX <ttl> NX` to store, a script to consume (one
+ * atomic round trip that leaves a replay marker). The braces make the hash a Cluster hash tag,
+ * and no command touches two keys, so nothing fails with CROSSSLOT.
  */
 export class RedisStore implements TransferStore {
   readonly #client: RedisClient;
@@ -61,8 +92,17 @@ export class RedisStore implements TransferStore {
     return `${this.#prefix}session:{${uid}}`;
   }
 
-  childrenKey(grantId: string): string {
+  lineageKey(grantId: string): string {
+    return `${this.#prefix}lineage:{${grantId}}`;
+  }
+
+  /** Version 0.1 kept lineage as a plain set under this key; still read until it expires. */
+  legacyChildrenKey(grantId: string): string {
     return `${this.#prefix}children:{${grantId}}`;
+  }
+
+  issuedKey(grantId: string): string {
+    return `${this.#prefix}issued:{${grantId}}`;
   }
 
   async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
@@ -74,8 +114,13 @@ export class RedisStore implements TransferStore {
     }
   }
 
-  async consume(tokenHash: string): Promise<TransferRecord | undefined> {
-    return decodeRecord(await this.#run('GETDEL', () => this.#client.getdel(this.key(tokenHash))));
+  async consume(tokenHash: string): Promise<Consumed> {
+    const value = await this.#run('EVAL', () => CONSUME.run(this.#client, this.key(tokenHash))) as string | null;
+    return value?.startsWith('!') ? { replayed: value.slice(1) } : decodeRecord(value);
+  }
+
+  async countIssued(parentGrantId: string, windowSeconds: number): Promise<number> {
+    return Number(await this.#run('EVAL', () => COUNT_ISSUED.run(this.#client, this.issuedKey(parentGrantId), windowSeconds)));
   }
 
   async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {
@@ -88,16 +133,24 @@ export class RedisStore implements TransferStore {
     return parseJson(json as string | null);
   }
 
-  async addChild(parentGrantId: string, child: Child, ttlSeconds: number): Promise<void> {
-    await this.#run('EVAL', () => ADD_CHILD.run(this.#client, this.childrenKey(parentGrantId), child, ttlSeconds));
+  async addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number): Promise<boolean> {
+    return await this.#run('EVAL', () => ADD_CHILD.run(this.#client, this.lineageKey(parentGrantId), child, ttlSeconds, max)) === 1;
   }
 
   async children(parentGrantId: string): Promise<Child[]> {
-    return await this.#run('SMEMBERS', () => this.#client.smembers(this.childrenKey(parentGrantId))) as Child[];
+    const [current, legacy] = await Promise.all([
+      this.#run('ZRANGE', () => this.#client.zrange(this.lineageKey(parentGrantId), '0', '-1')),
+      this.#run('SMEMBERS', () => this.#client.smembers(this.legacyChildrenKey(parentGrantId))),
+    ]);
+    return [...new Set([...current, ...legacy])] as Child[];
   }
 
   async removeChildren(parentGrantId: string, children: Child[]): Promise<void> {
-    if (children.length) await this.#run('SREM', () => this.#client.srem(this.childrenKey(parentGrantId), ...children));
+    if (!children.length) return;
+    await Promise.all([
+      this.#run('ZREM', () => this.#client.zrem(this.lineageKey(parentGrantId), ...children)),
+      this.#run('SREM', () => this.#client.srem(this.legacyChildrenKey(parentGrantId), ...children)),
+    ]);
   }
 
   /** Runs one command with the store's deadline. */

@@ -44,14 +44,24 @@ export interface TransferredSession {
 export type Child = `session:${string}` | `grant:${string}`;
 
 /**
+ * What consuming a token found: its record (the first presentation), `{ replayed }` with the
+ * parent grant (a token already consumed, within its lifetime), or undefined (never issued, or
+ * expired).
+ */
+export type Consumed = TransferRecord | { replayed: string } | undefined;
+
+/**
  * Storage for Session Transfer Tokens, keyed by token hash. Implementations must expire entries
  * after `ttlSeconds` and consume atomically: of any number of concurrent `consume` calls for one
- * hash, exactly one gets the record. Failures to reach the backing store reject with
- * `StoreUnavailableError` within a bounded time.
+ * hash, exactly one gets the record, and the others, until the token would have expired, learn
+ * that it was replayed. Failures to reach the backing store reject with `StoreUnavailableError`
+ * within a bounded time.
  */
 export interface TransferStore {
   save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void>;
-  consume(tokenHash: string): Promise<TransferRecord | undefined>;
+  consume(tokenHash: string): Promise<Consumed>;
+  /** Counts a token minted under a parent grant; the count of the window of `windowSeconds` it falls in. */
+  countIssued(parentGrantId: string, windowSeconds: number): Promise<number>;
   /**
    * Records a session created from a transfer, kept for `ttlSeconds`, or for its `idle`
    * lifetime from the last `touchSession` when it has one.
@@ -59,8 +69,11 @@ export interface TransferStore {
   saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void>;
   /** The session's record, restarting its idle lifetime; undefined once it expired. */
   touchSession(uid: string): Promise<TransferredSession | undefined>;
-  /** Records a child of a parent grant, kept at least `ttlSeconds`. */
-  addChild(parentGrantId: string, child: Child, ttlSeconds: number): Promise<void>;
+  /**
+   * Records a child of a parent grant, kept at least `ttlSeconds`; false, recording nothing, when
+   * the grant already has `max` children that have not expired.
+   */
+  addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number): Promise<boolean>;
   /** The children recorded for a parent grant. */
   children(parentGrantId: string): Promise<Child[]>;
   /** Forgets a parent grant's children (after they were revoked). */

@@ -1,0 +1,56 @@
+/**
+ * Beyond Auth0 — replay detection. A token presented again after it was used is reported as
+ * `replayed` (not as garbage) for its lifetime, with no extra round trip on the successful redeem;
+ * opt-in, a replay revokes the parent grant, since the token leaked.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+
+import type { CascadeRevokedEvent, RejectedEvent } from '../../lib/index.js';
+import { redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { authorize, mintToken } from '../helpers/web-login.js';
+
+const redis = redisClient();
+afterAll(async () => {
+  await redis.quit();
+});
+
+describe('a replayed token', () => {
+  it('is reported as replayed, and with onReplay "revoke_grant" its parent grant ends with what it spawned', async () => {
+    const idp = testIdentityProvider({ redis, keyPrefix: 'replay-revoke:', onReplay: 'revoke_grant' });
+    const rejected: RejectedEvent[] = [];
+    const cascades: CascadeRevokedEvent[] = [];
+    idp.transfer.on('rejected', (event) => rejected.push(event));
+    idp.transfer.on('cascade_revoked', (event) => cascades.push(event));
+    const { token, native } = await mintToken(idp.app);
+    const victim = request.agent(idp.app);
+    expect((await authorize(victim, idp.provider, { token })).kind).toBe('code');
+
+    // The same token again, from another browser: refused, and the native grant is revoked.
+    expect(await authorize(request.agent(idp.app), idp.provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'replayed', grantId: expect.any(String) });
+    expect(cascades.at(-1)).toMatchObject({ grantId: rejected.at(-1)!.grantId, trigger: 'token_replayed', sessions: 1 });
+    const refresh = await request(idp.app).post('/token').type('form')
+      .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: native.refresh_token });
+    expect(refresh.body.error).toBe('invalid_grant');
+    expect(await authorize(victim, idp.provider, { prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+  });
+
+  it('by default is only reported: the native grant lives on', async () => {
+    const idp = testIdentityProvider({ redis, keyPrefix: 'replay-report:' });
+    const { token, native } = await mintToken(idp.app);
+    expect((await authorize(request.agent(idp.app), idp.provider, { token })).kind).toBe('code');
+    expect((await authorize(request.agent(idp.app), idp.provider, { token, prompt: 'none' })).kind).toBe('error');
+    const refresh = await request(idp.app).post('/token').type('form')
+      .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: native.refresh_token });
+    expect(refresh.status).toBe(200);
+  });
+
+  it('an unknown token is still not_found_or_expired', async () => {
+    const idp = testIdentityProvider({ redis, keyPrefix: 'replay-unknown:', onReplay: 'revoke_grant' });
+    const rejected: RejectedEvent[] = [];
+    idp.transfer.on('rejected', (event) => rejected.push(event));
+    await authorize(request.agent(idp.app), idp.provider, { token: 'A'.repeat(43), prompt: 'none' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'not_found_or_expired' });
+  });
+});
