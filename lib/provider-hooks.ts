@@ -27,6 +27,7 @@ export interface ProviderHooks {
   loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined>;
   issueRefreshToken: IssueRefreshToken;
   expiresWithSession: ExpiresWithSession;
+  revokeGrantPolicy(ctx: KoaContextWithOIDC): Promise<boolean>;
   dpop: DpopSettings;
 }
 
@@ -55,6 +56,9 @@ async function defaultLoadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant 
 const defaultIssueRefreshToken = async (_ctx: KoaContextWithOIDC, client: Client, source: GrantSource) =>
   client.grantTypeAllowed('refresh_token') && source.scopes.has('offline_access');
 
+/** oidc-provider's default: revoking an access token keeps the grant; anything else revokes it. */
+const defaultRevokeGrantPolicy = (ctx: KoaContextWithOIDC) => !(ctx.oidc.route === 'revocation' && ctx.oidc.entities.AccessToken);
+
 const defaultExpiresWithSession = async (_ctx: KoaContextWithOIDC, source: Parameters<ExpiresWithSession>[1]) =>
   !source.scopes.has('offline_access');
 
@@ -77,6 +81,11 @@ export function captureHooks(configuration: Configuration): ProviderHooks {
     loadExistingGrant: async (ctx) => (await (configuration.loadExistingGrant ?? defaultLoadExistingGrant)(ctx)) ?? undefined,
     issueRefreshToken: configuration.issueRefreshToken ?? defaultIssueRefreshToken,
     expiresWithSession: configuration.expiresWithSession ?? defaultExpiresWithSession,
+    async revokeGrantPolicy(ctx) {
+      const answer = await (configuration.revokeGrantPolicy ?? defaultRevokeGrantPolicy)(ctx);
+      if (typeof answer !== 'boolean') throw new TypeError('revokeGrantPolicy must return a boolean');
+      return answer;
+    },
     dpop: dpopSettings(configuration),
   };
 }

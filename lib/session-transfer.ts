@@ -1,4 +1,4 @@
-import { errors, type ClientMetadata, type Configuration, type Provider } from 'oidc-provider';
+import { errors, type ClientMetadata, type Configuration, type Provider, type RefreshToken } from 'oidc-provider';
 
 import {
   FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY, METADATA_KEY, resolveClientSettings, resolveFirstParty, resolveIpHeaderTrusted,
@@ -153,6 +153,12 @@ export class SessionTransfer extends SessionTransferEmitter {
       ...configuration,
       extraClientMetadata: withClientMetadata(configuration.extraClientMetadata, () => this.#requireAttached(), this.options.registrationPolicy),
       ...redeemConfiguration(configuration, hooks, this.store, redeem, this.options.maxLineagePerGrant),
+      revokeGrantPolicy: async (ctx) => {
+        const revokes = await hooks.revokeGrantPolicy(ctx);
+        const refreshToken = ctx.oidc.entities.RefreshToken as RefreshToken | undefined;
+        if (!revokes && ctx.oidc.route === 'revocation' && refreshToken?.grantId) await this.#refreshTokenRevoked(refreshToken.grantId);
+        return revokes;
+      },
       ...(configuration.adapter
         ? { adapter: cascadingAdapter(configuration.adapter, (grantId) => this.#cascadeFrom(grantId)) }
         : {}),
@@ -243,6 +249,21 @@ export class SessionTransfer extends SessionTransferEmitter {
   #attached(method: string): Provider {
     if (!this.#provider) throw new UsageError(method, 'call attach(provider) first');
     return this.#provider;
+  }
+
+  /**
+   * A native refresh token was revoked but the host's `revokeGrantPolicy` keeps its grant: its
+   * outstanding transfer tokens are void and what they spawned ends, as if the grant had ended.
+   */
+  async #refreshTokenRevoked(grantId: string): Promise<void> {
+    try {
+      await this.store.revokeTransfers(grantId, Math.floor(this.options.clock() / 1000), this.options.ttl);
+    } catch (err) {
+      this.emit('cascade_failed', {
+        type: 'cascade_failed', grantId, trigger: 'revocation', attempt: 1, willRetry: false, error: err instanceof Error ? err.message : String(err),
+      });
+    }
+    await this.#cascadeFrom(grantId);
   }
 
   async #cascadeFrom(grantId: string): Promise<void> {

@@ -84,6 +84,15 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     return true;
   }
 
+  /**
+   * The token's parent still stands: its grant exists, and its refresh token was not revoked
+   * after the token was minted (a `revokeGrantPolicy` may keep the grant).
+   */
+  async function parentAlive(provider: Provider, record: TransferRecord): Promise<boolean> {
+    const [grant, revokedAt] = await Promise.all([provider.Grant.find(record.grantId), store.transfersRevokedAt(record.grantId)]);
+    return grant !== undefined && (revokedAt === undefined || record.iat > revokedAt);
+  }
+
   async function check(
     ctx: KoaContextWithOIDC,
     provider: Provider,
@@ -112,11 +121,11 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
 
     const settings = clientSettings(client);
     // Looked up together, judged in order.
-    const [parent, { ok, rule, ...sides }] = await Promise.all([
-      provider.Grant.find(record.grantId),
+    const [alive, { ok, rule, ...sides }] = await Promise.all([
+      parentAlive(provider, record),
       compareDevice(settings, record, request.ip, options.asnResolver),
     ]);
-    if (!parent) throw new Rejection('parent_revoked', known(record));
+    if (!alive) throw new Rejection('parent_revoked', known(record));
 
     if (!ok) {
       const mismatch = new Rejection('device_mismatch', { ...known(record), binding: { rule: rule as 'ip' | 'asn', ...sides } });
@@ -217,6 +226,9 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
           throw new Rejection('store_unavailable', known(record));
         }
         if (recorded[0] === false) throw new Rejection('lineage_full', known(record));
+        // The parent may have been revoked while this redeem ran (a slow hook, say), its cascade
+        // not yet seeing this session: look again, now that the lineage holds it.
+        if (cascade && !await parentAlive(provider, record)) throw new Rejection('parent_revoked', known(record));
         // Case 1: the login the rest of the pipeline sees. auth_time stays the native login's,
         // so max_age cannot be satisfied by a transfer of an old login.
         const isNew = (session as Session & { new?: boolean }).new === true;

@@ -16,6 +16,7 @@ export class MemoryStore implements TransferStore {
   readonly #entries = new Map<string, Expiring<{ json: string } | { replayed: string }>>();
   readonly #sessions = new Map<string, Expiring<{ json: string }>>();
   readonly #issued = new Map<string, Expiring<{ count: number }>>();
+  readonly #revoked = new Map<string, Expiring<{ at: number }>>();
   /** Each child with its expiry (ms). */
   readonly #children = new Map<string, Map<Child, number>>();
   readonly #now: () => number;
@@ -55,6 +56,15 @@ export class MemoryStore implements TransferStore {
     if (entry && entry.expiresAt > this.#now()) return ++entry.count;
     this.#issued.set(parentGrantId, { count: 1, expiresAt: this.#now() + windowSeconds * 1000 });
     return 1;
+  }
+
+  async revokeTransfers(parentGrantId: string, at: number, ttlSeconds: number): Promise<void> {
+    this.#revoked.set(parentGrantId, { at, expiresAt: this.#now() + ttlSeconds * 1000 });
+  }
+
+  async transfersRevokedAt(parentGrantId: string): Promise<number | undefined> {
+    const entry = this.#revoked.get(parentGrantId);
+    return entry && entry.expiresAt > this.#now() ? entry.at : undefined;
   }
 
   async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {
@@ -102,7 +112,7 @@ export class MemoryStore implements TransferStore {
 
   #prune(): void {
     const now = this.#now();
-    for (const entries of [this.#entries, this.#sessions, this.#issued]) {
+    for (const entries of [this.#entries, this.#sessions, this.#issued, this.#revoked]) {
       for (const [key, { expiresAt }] of entries) {
         if (expiresAt <= now) entries.delete(key);
       }

@@ -105,6 +105,10 @@ export class RedisStore implements TransferStore {
     return `${this.#prefix}issued:{${grantId}}`;
   }
 
+  revokedKey(grantId: string): string {
+    return `${this.#prefix}revoked:{${grantId}}`;
+  }
+
   async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
     const reply = await this.#run('SET', () =>
       this.#client.set(this.key(tokenHash), encodeRecord(record), 'EX', ttlSeconds, 'NX'));
@@ -121,6 +125,15 @@ export class RedisStore implements TransferStore {
 
   async countIssued(parentGrantId: string, windowSeconds: number): Promise<number> {
     return Number(await this.#run('EVAL', () => COUNT_ISSUED.run(this.#client, this.issuedKey(parentGrantId), windowSeconds)));
+  }
+
+  async revokeTransfers(parentGrantId: string, at: number, ttlSeconds: number): Promise<void> {
+    await this.#run('SET', () => this.#client.set(this.revokedKey(parentGrantId), String(at), 'EX', ttlSeconds));
+  }
+
+  async transfersRevokedAt(parentGrantId: string): Promise<number | undefined> {
+    const at = await this.#run('GET', () => this.#client.get(this.revokedKey(parentGrantId)));
+    return at === null ? undefined : Number(at);
   }
 
   async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {

@@ -63,6 +63,13 @@ export interface TransferStore {
   /** Counts a token minted under a parent grant; the count of the window of `windowSeconds` it falls in. */
   countIssued(parentGrantId: string, windowSeconds: number): Promise<number>;
   /**
+   * Records that the parent grant's tokens minted at or before `at` (seconds) are void — its
+   * refresh token was revoked though the grant was kept — for `ttlSeconds`, the longest a token lives.
+   */
+  revokeTransfers(parentGrantId: string, at: number, ttlSeconds: number): Promise<void>;
+  /** When the parent grant's tokens were last made void, if within a token lifetime. */
+  transfersRevokedAt(parentGrantId: string): Promise<number | undefined>;
+  /**
    * Records a session created from a transfer, kept for `ttlSeconds`, or for its `idle`
    * lifetime from the last `touchSession` when it has one.
    */
