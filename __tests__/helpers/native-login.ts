@@ -32,6 +32,8 @@ export interface NativeLogin {
   paths?: { authorization: string; token: string };
   /** Sends the code exchange as JSON, as the Auth0 SDKs do. */
   json?: boolean;
+  /** `prompt` of the authorization request (`consent` grants `offline_access`). */
+  prompt?: string;
 }
 
 function location(res: request.Response): string {
@@ -62,6 +64,7 @@ export async function nativeLogin(app: App, {
   dpop,
   paths = { authorization: '/auth', token: '/token' },
   json = false,
+  prompt,
 }: NativeLogin = {}): Promise<NativeTokens> {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -72,6 +75,7 @@ export async function nativeLogin(app: App, {
     scope,
     code_challenge: challenge,
     code_challenge_method: 'S256',
+    ...(prompt ? { prompt } : {}),
   });
 
   let next = location(await agent.get(`${paths.authorization}?${auth}`));

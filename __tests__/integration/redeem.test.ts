@@ -140,6 +140,24 @@ describe('redeem: the four session cases', () => {
     expect(refreshed.body.error).toBe('invalid_grant');
   });
 
+  it("3 (threat: an attacker's link ends the victim's offline grants): the session ends as a logout would, offline grants kept", async () => {
+    const agent = browser();
+    // The victim's browser holds an offline grant (a native sign-in through it) and an online one.
+    const online = await exchangeCode(app, await browserLogin(agent, provider, 'other@example.com', 'other', 'refresh-web'), 'refresh-web');
+    // prompt=consent: oidc-provider grants offline_access only then.
+    const offline = await nativeLogin(app, { agent, login: 'other@example.com', password: 'other', prompt: 'consent' });
+
+    const { token } = await mintToken(app);
+    expect(await authorize(agent, provider, { token, clientId: 'refresh-web' })).toMatchObject({ kind: 'interaction', prompt: 'login' });
+
+    const refresh = (clientId: string, refreshToken: string) => request(app).post('/token').type('form')
+      .send({ grant_type: 'refresh_token', client_id: clientId, refresh_token: refreshToken });
+    expect(offline.scope).toContain('offline_access');
+    expect((await refresh('example-native', offline.refresh_token)).status).toBe(200);
+    expect((await request(app).post('/token').auth('refresh-web', 'refresh-web-secret').type('form')
+      .send({ grant_type: 'refresh_token', refresh_token: online.body.refresh_token })).body.error).toBe('invalid_grant');
+  });
+
   it('4: an invalid token forces the login prompt over an existing session', async () => {
     const agent = browser();
     await browserLogin(agent, provider, 'demo@example.com', 'demo');
