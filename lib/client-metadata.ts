@@ -13,6 +13,12 @@ export interface ClientSessionTransfer {
   can_create_session_transfer_token: boolean;
   /** Native side: revoking the parent refresh token or grant ends the web sessions it spawned. */
   enforce_cascade_revocation: boolean;
+  /**
+   * Native side, beyond Auth0: the weakest device binding under which its tokens may be redeemed,
+   * whatever the web client's `enforce_device_binding` (or `log_only`) says. `none` (default): the
+   * web client's setting alone, as in Auth0.
+   */
+  minimum_device_binding: DeviceBinding;
   /** Web side: how a token may arrive at the authorization endpoint. */
   allowed_authentication_methods: AuthenticationMethod[];
   /** Web side: what must match between the minting and the redeeming request. */
@@ -46,6 +52,7 @@ export type ClientSessionTransferInput = {
 export const clientDefaults: Readonly<ClientSessionTransfer> = Object.freeze({
   can_create_session_transfer_token: false,
   enforce_cascade_revocation: true,
+  minimum_device_binding: 'none',
   allowed_authentication_methods: [],
   enforce_device_binding: 'ip',
   device_binding_mode: 'enforce',
@@ -87,11 +94,11 @@ export function resolveClientSettings(clientId: string, value: unknown): ClientS
         throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be an array of ${quoted(METHODS)}`);
       }
       settings.allowed_authentication_methods = [...new Set(given as AuthenticationMethod[])];
-    } else if (field === 'enforce_device_binding') {
+    } else if (field === 'enforce_device_binding' || field === 'minimum_device_binding') {
       if (!BINDINGS.includes(given as DeviceBinding)) {
         throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be one of ${quoted(BINDINGS)}`);
       }
-      settings.enforce_device_binding = given as DeviceBinding;
+      settings[field] = given as DeviceBinding;
     } else if (field === 'device_binding_mode') {
       if (!MODES.includes(given as DeviceBindingMode)) {
         throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be one of ${quoted(MODES)}`);

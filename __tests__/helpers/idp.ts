@@ -56,6 +56,16 @@ export const testClients: ClientMetadata[] = [
     session_transfer: { can_create_session_transfer_token: true, enforce_cascade_revocation: false },
   },
   webTestClient('logonly-web', { allowed_authentication_methods: ['query'], device_binding_mode: 'log_only' }),
+  {
+    // A native app whose tokens are never redeemed under weaker binding than ip.
+    client_id: 'strict-native',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: ['com.example.strict:/callback'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    session_transfer: { can_create_session_transfer_token: true, minimum_device_binding: 'ip' },
+  },
   webTestClient('prefix-web', { allowed_authentication_methods: ['query'], ipv6_prefix_length: 64 }),
   {
     // A confidential backend that mints on behalf of devices and names their IP.

@@ -80,6 +80,19 @@ describe('over real loopback addresses', () => {
     });
   });
 
+  it("a native client's minimum_device_binding (threat: the weakest accepting client opens every token)", async () => {
+    const strict = () => mintToken(`http://127.0.0.1:${v4.port}`, { clientId: 'strict-native', redirectUri: 'com.example.strict:/callback' })
+      .then(({ token }) => token);
+    // Not at a web client that binds nothing, nor at one that only logs mismatches…
+    expect(await authorizeFrom('127.0.0.2', '127.0.0.1', v4.port, 'unbound-web', await strict())).toBe('login_required');
+    expect(rejected.at(-1)).toMatchObject({ reason: 'device_mismatch', clientId: 'unbound-web', binding: { rule: 'ip' } });
+    expect(await authorizeFrom('127.0.0.2', '127.0.0.1', v4.port, 'logonly-web', await strict())).toBe('login_required');
+    expect(rejected.at(-1)!.logOnly).toBeUndefined();
+    // …while from the same device it redeems there, and other apps' tokens keep the web client's rule.
+    expect(await authorizeFrom('127.0.0.1', '127.0.0.1', v4.port, 'unbound-web', await strict())).toBe('code');
+    expect(await authorizeFrom('127.0.0.2', '127.0.0.1', v4.port, 'unbound-web', await mintAt(v4.port))).toBe('code');
+  });
+
   it('localhost: minted over 127.0.0.1 and redeemed over ::1 (a browser may pick either) is one device', async () => {
     const before = rejected.length;
     expect(await authorizeFrom('::1', '::1', dual.port, 'example-web', await mintAt(v4.port))).toBe('code');

@@ -9,6 +9,7 @@ describe('client metadata session_transfer', () => {
     expect(resolveClientSettings('c', undefined)).toEqual({
       can_create_session_transfer_token: false,
       enforce_cascade_revocation: true,
+      minimum_device_binding: 'none', // beyond Auth0; "none" is Auth0's behaviour
       allowed_authentication_methods: [],
       enforce_device_binding: 'ip',
       device_binding_mode: 'enforce',

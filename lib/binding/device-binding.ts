@@ -17,6 +17,14 @@ export interface BindingOutcome {
   prefixLength?: number;
 }
 
+/** From weakest to strongest. */
+const STRENGTH: readonly DeviceBinding[] = ['none', 'asn', 'ip'];
+
+/** The stronger of two binding rules. */
+export function strongerBinding(a: DeviceBinding, b: DeviceBinding): DeviceBinding {
+  return STRENGTH.indexOf(a) >= STRENGTH.indexOf(b) ? a : b;
+}
+
 /**
  * Same address, or (IPv6 with a prefix length) the same leading bits. `127.0.0.1` and `::1` are
  * one device: `localhost` resolves to both, and a native app and a browser on the provider's own

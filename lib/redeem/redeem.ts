@@ -2,8 +2,8 @@ import { errors, type Client, type KoaContextWithOIDC, type Provider, type Sessi
 
 import { asnOf } from '../binding/asn.js';
 import { clientIp, userAgentOf } from '../binding/client-ip.js';
-import { compareDevice } from '../binding/device-binding.js';
-import { clientSettings } from '../client-metadata.js';
+import { compareDevice, strongerBinding } from '../binding/device-binding.js';
+import { clientSettings, type DeviceBinding } from '../client-metadata.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
 import type {
@@ -100,7 +100,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     presented: PresentedToken,
     request: RequestContext,
     web: RedeemContext,
-  ): Promise<TransferRecord> {
+  ): Promise<{ record: TransferRecord; native: Client | undefined }> {
     let record: Consumed;
     try {
       record = await store.consume(presented.hash);
@@ -120,21 +120,21 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     if (!record || record.exp * 1000 <= options.clock()) throw new Rejection('not_found_or_expired');
 
     const settings = clientSettings(client);
-    // Looked up together, judged in order.
-    const [alive, { ok, rule, ...sides }] = await Promise.all([
-      parentAlive(provider, record),
-      compareDevice(settings, record, request.ip, options.asnResolver),
-    ]);
+    const [alive, native] = await Promise.all([parentAlive(provider, record), provider.Client.find(record.clientId)]);
     if (!alive) throw new Rejection('parent_revoked', known(record));
 
+    // The web client's rule, never weaker than the issuing native client's floor.
+    const floor = native ? clientSettings(native).minimum_device_binding : 'none';
+    const binding = (rule: DeviceBinding) => compareDevice({ ...settings, enforce_device_binding: rule }, record, request.ip, options.asnResolver);
+    const { ok, rule, ...sides } = await binding(strongerBinding(settings.enforce_device_binding, floor));
     if (!ok) {
       const mismatch = new Rejection('device_mismatch', { ...known(record), binding: { rule: rule as 'ip' | 'asn', ...sides } });
-      if (settings.device_binding_mode === 'enforce') throw mismatch;
+      if (settings.device_binding_mode === 'enforce' || (floor !== 'none' && !(await binding(floor)).ok)) throw mismatch;
       // log_only: report what enforcing would have refused, and go ahead.
       events.emit('rejected', { type: 'rejected', reason: mismatch.reason, ...web, ...mismatch.known, logOnly: true });
     }
     if (record.audience && !record.audience.includes(client.clientId)) throw new Rejection('client_mismatch', known(record));
-    return record;
+    return { record, native };
   }
 
   return async function redeemSessionTransferToken(ctx: KoaContextWithOIDC, value: unknown, client?: Client): Promise<void> {
@@ -175,7 +175,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     }
     if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName, options.cookieDomain);
     try {
-      const record = await check(ctx, provider, client!, presented, request, web);
+      const { record, native } = await check(ctx, provider, client!, presented, request, web);
 
       if (session.accountId && session.accountId !== record.accountId) {
         // Case 3: never a silent user swap. The other user's session ends; the login prompt follows.
@@ -205,7 +205,6 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       const outcome = session.accountId ? 'same_user' : 'new_session';
       if (outcome === 'new_session') {
         const lifetime = Math.min(decision.sessionLifetime ?? Infinity, hooks.sessionTtl(ctx, session));
-        const native = await provider.Client.find(record.clientId);
         const cascade = native !== undefined && clientSettings(native).enforce_cascade_revocation;
         const transferred: TransferredSession = {
           grantId: record.grantId,
