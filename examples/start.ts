@@ -3,7 +3,8 @@
  * (http://localhost:3001), listening on every interface (IPv4 and IPv6). The provider answers the
  * Auth0 SDKs as they are (`auth0Compatible`; its issuer ends with "/" as theirs expect). In-process stores unless
  * REDIS_URL is set. PORT and WEB_PORT change the ports (0: any free port), ISSUER and WEB_URL the
- * addresses; ACCESS_LOG=1 logs requests (tokens redacted). Several processes serving one issuer
+ * addresses; ACCESS_LOG=1 logs requests (tokens redacted); CONFIRM_QUERY_TRANSFERS=1 has the user
+ * confirm a link-delivered transfer ("Continue as …?"). Several processes serving one issuer
  * (REDIS_URL, same ISSUER) also need the same JWKS (a JSON array of private JWKs) and COOKIE_KEYS
  * (comma-separated).
  */
@@ -29,6 +30,7 @@ const example = await startExampleServers({
   // With Redis, oidc-provider's sessions, grants and tokens live there too (several processes, restarts).
   configuration: redis ? { adapter: redisAdapter({ client: redis }) } : undefined,
   accessLog: process.env.ACCESS_LOG ? console.log : undefined,
+  confirmQueryTransfers: process.env.CONFIRM_QUERY_TRANSFERS === '1',
   ...(process.env.JWKS ? { signingKeys: JSON.parse(process.env.JWKS) as JWK[] } : {}),
   ...(process.env.COOKIE_KEYS ? { cookieKeys: process.env.COOKIE_KEYS.split(',') } : {}),
 }).catch((err: NodeJS.ErrnoException) => {

@@ -38,6 +38,12 @@ export interface ClientSessionTransfer {
   allow_refresh_token: boolean;
   /** Web side: those refresh tokens end with the session. */
   enforce_online_refresh_tokens: boolean;
+  /**
+   * Web side, beyond Auth0: a token that arrives by query into a browser with no session is not
+   * signed in silently; the login prompt asks the user to confirm who they become (login CSRF
+   * defence). `interaction_required` under `prompt=none`.
+   */
+  confirm_query_transfers: boolean;
 }
 
 /**
@@ -59,6 +65,7 @@ export const clientDefaults: Readonly<ClientSessionTransfer> = Object.freeze({
   ipv6_prefix_length: null,
   allow_refresh_token: false,
   enforce_online_refresh_tokens: true,
+  confirm_query_transfers: false,
 });
 
 const BOOLEAN_FIELDS = [
@@ -66,6 +73,7 @@ const BOOLEAN_FIELDS = [
   'enforce_cascade_revocation',
   'allow_refresh_token',
   'enforce_online_refresh_tokens',
+  'confirm_query_transfers',
 ] as const;
 const METHODS: readonly AuthenticationMethod[] = ['cookie', 'query'];
 const BINDINGS: readonly DeviceBinding[] = ['ip', 'asn', 'none'];

@@ -110,8 +110,12 @@ export interface RedeemedEvent extends RedeemContext {
   grantId: string;
   /** oidc-provider session uid of the browser session. */
   sessionUid: string;
-  /** `new_session` (no session before) or `same_user` (the session continues). */
-  outcome: 'new_session' | 'same_user';
+  /**
+   * `new_session` (no session before), `same_user` (the session continues), or
+   * `confirmation_required` (the web client's `confirm_query_transfers`: the browser is signed in
+   * once the user confirms, through `transfer.confirmTransfer()`).
+   */
+  outcome: 'new_session' | 'same_user' | 'confirmation_required';
 }
 
 /** A presented token was refused; the user gets the login prompt (`login_required` for `prompt=none`). */

@@ -1,4 +1,4 @@
-export { sessionTransfer, SessionTransfer, type ExpressLike } from './session-transfer.js';
+export { sessionTransfer, SessionTransfer, type ExpressLike, type TransferConfirmation } from './session-transfer.js';
 export {
   AUTH0_ROUTES,
   defaults,
@@ -52,6 +52,6 @@ export { redactUrl } from './redact.js';
 export * from './web/index.js';
 export { MemoryStore } from './store/memory-store.js';
 export { RedisAdapter, redisAdapter, type RedisAdapterOptions } from './adapter/redis-adapter.js';
-export { FORCED_LOGIN_REASON } from './redeem/configuration.js';
+export { CONFIRMATION_REASON, FORCED_LOGIN_REASON } from './redeem/configuration.js';
 export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';
 export type { Child, TransferredSession, TransferRecord, TransferStore } from './store/store.js';

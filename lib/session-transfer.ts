@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { errors, type ClientMetadata, type Configuration, type Provider, type RefreshToken } from 'oidc-provider';
 
 import {
@@ -16,6 +18,7 @@ import {
 } from './options.js';
 import { captureHooks, type ProviderHooks } from './provider-hooks.js';
 import { redeemConfiguration } from './redeem/configuration.js';
+import { confirmationIn } from './redeem/request-state.js';
 import { cascadingAdapter } from './revocation/adapter-hook.js';
 import { createCascade, type Cascade } from './revocation/cascade.js';
 import { revokeGrant } from './revocation/revoke-grant.js';
@@ -24,6 +27,15 @@ import { RedisStore } from './store/redis-store.js';
 import type { TransferStore } from './store/store.js';
 
 type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
+
+/** A transfer waiting for the user's confirmation (`confirm_query_transfers`). */
+export interface TransferConfirmation {
+  /** The account the browser would be signed in as: show the user who that is. */
+  accountId: string;
+  /** The web client the transfer is for, and the native one that minted the token. */
+  clientId: string;
+  issuingClientId: string;
+}
 /** What `attach()` needs of an Express application. */
 export type ExpressLike = { set(setting: string, value: unknown): unknown; get?(setting: string): unknown };
 
@@ -244,6 +256,29 @@ export class SessionTransfer extends SessionTransferEmitter {
     } finally {
       this.#apiRevocations.delete(grantId);
     }
+  }
+
+  /**
+   * The transfer an interaction asks the user to confirm (a web client with
+   * `confirm_query_transfers`): who would be signed in, for which client. Undefined when the
+   * interaction is not one. Pass what `provider.interactionDetails()` returned.
+   */
+  pendingConfirmation(interaction: { prompt: { details?: Record<string, unknown> } }): TransferConfirmation | undefined {
+    const pending = confirmationIn(interaction.prompt.details);
+    return pending && { accountId: pending.login.accountId, clientId: pending.clientId, issuingClientId: pending.session.clientId };
+  }
+
+  /**
+   * The user confirmed the transfer: signs the browser in as its account and resumes the
+   * authorization request. Call it from a POST route: oidc-provider's interaction cookie
+   * (SameSite=Lax) then keeps another site from confirming for the user. To decline, show the
+   * ordinary login form instead — the interaction is a login prompt.
+   */
+  async confirmTransfer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const provider = this.#attached('confirmTransfer()');
+    const pending = confirmationIn((await provider.interactionDetails(req, res)).prompt.details);
+    if (!pending) throw new UsageError('confirmTransfer()', 'this interaction is not a session transfer confirmation');
+    await provider.interactionFinished(req, res, { login: pending.login }, { mergeWithLastSubmission: false });
   }
 
   #attached(method: string): Provider {

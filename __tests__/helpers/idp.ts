@@ -56,6 +56,7 @@ export const testClients: ClientMetadata[] = [
     session_transfer: { can_create_session_transfer_token: true, enforce_cascade_revocation: false },
   },
   webTestClient('logonly-web', { allowed_authentication_methods: ['query'], device_binding_mode: 'log_only' }),
+  webTestClient('confirming-web', { allowed_authentication_methods: ['query', 'cookie'], confirm_query_transfers: true }),
   {
     // A native app whose tokens are never redeemed under weaker binding than ip.
     client_id: 'strict-native',

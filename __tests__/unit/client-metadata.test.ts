@@ -16,6 +16,7 @@ describe('client metadata session_transfer', () => {
       ipv6_prefix_length: null,
       allow_refresh_token: false,
       enforce_online_refresh_tokens: true,
+      confirm_query_transfers: false, // beyond Auth0
     });
     expect(resolveClientSettings('c', null)).toEqual(clientDefaults);
   });

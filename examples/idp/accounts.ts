@@ -18,6 +18,11 @@ export const findAccount: FindAccount = (_ctx, sub) => {
   return user ? toAccount(user) : undefined;
 };
 
+/** How an account is shown to its user: its email. */
+export function displayName(accountId: string): string {
+  return USERS.find((user) => user.id === accountId)?.email ?? accountId;
+}
+
 /** The account id for a login and password, or undefined when they do not match. */
 export function authenticate(login: string, password: string): string | undefined {
   return USERS.find((user) => user.email === login && user.password === password)?.id;

@@ -21,8 +21,11 @@ export const nativeClient: ClientMetadata = {
   session_transfer: { can_create_session_transfer_token: true },
 };
 
-/** The example's web app at `webAppUrl`: first-party, accepts transfer tokens by cookie or query. */
-export function webClient(webAppUrl = 'http://localhost:3001'): ClientMetadata {
+/**
+ * The example's web app at `webAppUrl`: first-party, accepts transfer tokens by cookie or query;
+ * with `confirmQueryTransfers`, a query-delivered one is signed in only once the user confirms.
+ */
+export function webClient(webAppUrl = 'http://localhost:3001', confirmQueryTransfers = false): ClientMetadata {
   return {
     client_id: 'example-web',
     client_secret: 'example-web-secret',
@@ -31,7 +34,7 @@ export function webClient(webAppUrl = 'http://localhost:3001'): ClientMetadata {
     post_logout_redirect_uris: [new URL('/', webAppUrl).href],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    session_transfer: { allowed_authentication_methods: ['cookie', 'query'], enforce_device_binding: 'ip' },
+    session_transfer: { allowed_authentication_methods: ['cookie', 'query'], enforce_device_binding: 'ip', confirm_query_transfers: confirmQueryTransfers },
   };
 }
 
@@ -65,6 +68,8 @@ export interface ExampleOptions {
   webAppUrl?: string;
   /** Signing keys; processes serving one issuer need the same. A key made at start by default. */
   signingKeys?: JWK[];
+  /** The web app confirms query-delivered transfers with the user (login CSRF defence). Default false. */
+  confirmQueryTransfers?: boolean;
 }
 
 export interface ExampleIdentityProvider {
@@ -76,13 +81,13 @@ export interface ExampleIdentityProvider {
 /** The example identity provider: oidc-provider in Express, with Native-to-Web SSO added. */
 export function createIdentityProvider({
   issuer, transfer: transferOptions, clients = [], configuration, accessLog,
-  cookieKeys = [randomBytes(32).toString('base64url')], webAppUrl, signingKeys = [exampleSigningKey()],
+  cookieKeys = [randomBytes(32).toString('base64url')], webAppUrl, signingKeys = [exampleSigningKey()], confirmQueryTransfers,
 }: ExampleOptions): ExampleIdentityProvider {
   const transfer = sessionTransfer(transferOptions);
 
   // 1. Pass the provider configuration through the library.
   const provider = new Provider(issuer, transfer.configure({
-    clients: [nativeClient, webClient(webAppUrl), ...clients],
+    clients: [nativeClient, webClient(webAppUrl, confirmQueryTransfers), ...clients],
     findAccount,
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
@@ -119,7 +124,7 @@ export function createIdentityProvider({
       next();
     });
   }
-  app.use(interactionRoutes(provider));
+  app.use(interactionRoutes(provider, transfer));
   app.use(accountRoutes(provider));
   app.use(provider.callback());
   return { app, provider, transfer };

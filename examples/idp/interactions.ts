@@ -1,24 +1,30 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Provider } from 'oidc-provider';
 
-import { authenticate } from './accounts.js';
-import { consentPage, loginPage } from './views.js';
+// Outside this repository: import type { SessionTransfer } from 'oidc-session-transfer';
+import type { SessionTransfer } from '../../lib/index.js';
+import { authenticate, displayName } from './accounts.js';
+import { confirmTransferPage, consentPage, loginPage } from './views.js';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) =>
   handler(req, res).catch(next);
 
-/** The login and consent pages oidc-provider sends users to (`interactions.url`). */
-export function interactionRoutes(provider: Provider): express.Router {
+/** The login, transfer confirmation and consent pages oidc-provider sends users to (`interactions.url`). */
+export function interactionRoutes(provider: Provider, transfer: SessionTransfer): express.Router {
   const router = express.Router();
   // Body parsing only on these routes: oidc-provider parses its own endpoints' bodies.
   const form = express.urlencoded({ extended: false });
 
   router.get('/interaction/:uid', route(async (req, res) => {
-    const { uid, prompt, params } = await provider.interactionDetails(req, res);
+    const interaction = await provider.interactionDetails(req, res);
+    const { uid, prompt, params } = interaction;
     const clientId = String(params.client_id);
     res.set('cache-control', 'no-store');
-    if (prompt.name === 'login') {
+    const confirmation = transfer.pendingConfirmation(interaction);
+    if (confirmation && req.query.signin === undefined) {
+      res.type('html').send(confirmTransferPage(uid, clientId, displayName(confirmation.accountId)));
+    } else if (prompt.name === 'login') {
       res.type('html').send(loginPage(uid, clientId));
     } else {
       const scopes = String(params.scope ?? '').split(' ').filter(Boolean);
@@ -36,6 +42,9 @@ export function interactionRoutes(provider: Provider): express.Router {
     }
     await provider.interactionFinished(req, res, { login: { accountId, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
   }));
+
+  // The user confirmed a session transfer: a POST, so no other site can confirm for them.
+  router.post('/interaction/:uid/transfer', route((req, res) => transfer.confirmTransfer(req, res)));
 
   router.post('/interaction/:uid/confirm', route(async (req, res) => {
     const { prompt, params, session, grantId } = await provider.interactionDetails(req, res);

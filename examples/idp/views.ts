@@ -56,6 +56,14 @@ ${error ? `<p class="error">${escape(error)}</p>` : ''}
 <button type="submit">Sign in</button></form>`);
 }
 
+/** The login CSRF defence (`confirm_query_transfers`): the user sees who they would become. */
+export function confirmTransferPage(uid: string, clientId: string, account: string): string {
+  return page('Continue', `<h1>Continue as ${escape(account)}?</h1>
+<p>Your app asks to sign you in to <b>${escape(clientId)}</b> as <b id="transfer-account">${escape(account)}</b>.</p>
+<form method="post" action="/interaction/${escape(uid)}/transfer"><button type="submit">Continue as ${escape(account)}</button></form>
+<p style="text-align:center"><a href="/interaction/${escape(uid)}?signin">Not you? Sign in</a></p>`);
+}
+
 export function consentPage(uid: string, clientId: string, scopes: string[]): string {
   return page('Authorize', `<h1>Authorize ${escape(clientId)}</h1>
 <p>This application asks for: ${scopes.map((s) => `<code>${escape(s)}</code>`).join(', ') || 'your sign-in'}</p>

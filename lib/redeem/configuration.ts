@@ -5,12 +5,14 @@ import { TOKEN_PARAM, TRANSFER_AMR } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { recordWebGrant } from '../revocation/lineage.js';
 import type { TransferStore } from '../store/store.js';
-import { loginForced, transferredLogin } from './request-state.js';
+import { CONFIRMATION_DETAILS, loginForced, pendingConfirmation, transferredLogin } from './request-state.js';
 
 type ExtraParamValidator = (ctx: KoaContextWithOIDC, value: string | undefined, client?: Client) => Promise<void>;
 
 /** The reason oidc-provider reports when the library forces the login prompt. */
 export const FORCED_LOGIN_REASON = 'session_transfer_rejected';
+/** The login prompt's reason when the user must confirm a transfer (`confirm_query_transfers`). */
+export const CONFIRMATION_REASON = 'session_transfer_confirm';
 
 /** `amr` of a token, code or session tells whether it descends from a transfer. */
 const fromTransfer = (source: object) => Boolean((source as { amr?: string[] }).amr?.includes(TRANSFER_AMR));
@@ -23,7 +25,11 @@ function extraParams(existing: Configuration['extraParams'], validator: ExtraPar
   return { ...map, [TOKEN_PARAM]: validator } as NonNullable<Configuration['extraParams']>;
 }
 
-/** Puts the library's forcing check first in the login prompt of the host's (or the default) policy. */
+/**
+ * Puts the library's checks first in the login prompt of the host's (or the default) policy: the
+ * login forced after a refused token, and the confirmation a web client may require of a
+ * query-delivered transfer (its details, under `sessionTransfer`, say who would be signed in).
+ */
 function policy(existing: interactionPolicy.DefaultPolicy | undefined): interactionPolicy.DefaultPolicy {
   const result = existing ?? interactionPolicy.base();
   const login = result.get('login');
@@ -34,6 +40,15 @@ function policy(existing: interactionPolicy.DefaultPolicy | undefined): interact
       'the session transfer token was not accepted',
       'login_required',
       (ctx) => loginForced(ctx),
+    ), 0);
+  }
+  if (!login.checks.get(CONFIRMATION_REASON)) {
+    login.checks.add(new interactionPolicy.Check(
+      CONFIRMATION_REASON,
+      'the session transfer must be confirmed by the user',
+      'interaction_required',
+      (ctx) => pendingConfirmation(ctx) !== undefined,
+      (ctx) => ({ [CONFIRMATION_DETAILS]: pendingConfirmation(ctx) }),
     ), 0);
   }
   return result;
@@ -88,7 +103,7 @@ export function redeemConfiguration(
       const client = ctx.oidc.client!;
       const firstParty = (client as unknown as Record<string, unknown>)[FIRST_PARTY_KEY] === true && client.applicationType !== 'native';
       const login = transferredLogin(ctx);
-      const grant = login && firstParty ? await firstPartyGrant(ctx, existing, new Set(login.record.scope.split(' '))) : existing;
+      const grant = login && firstParty ? await firstPartyGrant(ctx, existing, new Set(login.scope.split(' '))) : existing;
       if (grant?.jti && fromTransfer(ctx.oidc.session!)) await recordWebGrant(ctx, store, grant, maxLineage);
       return grant;
     },

@@ -7,7 +7,7 @@ import { clientSettings, type DeviceBinding } from '../client-metadata.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
 import type {
-  RedeemContext, RejectedEvent, RejectionReason, RequestContext, SessionTransferEmitter,
+  RedeemContext, RedeemedEvent, RejectedEvent, RejectionReason, RequestContext, SessionTransferEmitter,
 } from '../events.js';
 import { TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
@@ -15,7 +15,9 @@ import { endSession } from '../revocation/end-session.js';
 import { revokeGrant } from '../revocation/revoke-grant.js';
 import type { Consumed, TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
 import { runRedeemHook } from './hook.js';
-import { forceLogin, markReplay, recordTransferredLogin, rememberTransferredSession } from './request-state.js';
+import {
+  forceLogin, markReplay, recordTransferredLogin, rememberTransferredSession, requireConfirmation,
+} from './request-state.js';
 import { clearTokenCookie, ignoredMessage, presentedToken, pushedValue, type PresentedToken } from './transport.js';
 
 export interface RedeemDependencies {
@@ -202,7 +204,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       }, options.redeemHookTimeout);
       if (decision.deny) throw new Rejection('denied', known(record));
 
-      const outcome = session.accountId ? 'same_user' : 'new_session';
+      let outcome: RedeemedEvent['outcome'] = session.accountId ? 'same_user' : 'new_session';
       if (outcome === 'new_session') {
         const lifetime = Math.min(decision.sessionLifetime ?? Infinity, hooks.sessionTtl(ctx, session));
         const cascade = native !== undefined && clientSettings(native).enforce_cascade_revocation;
@@ -228,18 +230,27 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
         // The parent may have been revoked while this redeem ran (a slow hook, say), its cascade
         // not yet seeing this session: look again, now that the lineage holds it.
         if (cascade && !await parentAlive(provider, record)) throw new Rejection('parent_revoked', known(record));
-        // Case 1: the login the rest of the pipeline sees. auth_time stays the native login's,
-        // so max_age cannot be satisfied by a transfer of an old login.
-        const isNew = (session as Session & { new?: boolean }).new === true;
-        session.loginAccount({
+        // auth_time stays the native login's, so max_age cannot be satisfied by a transfer of an old login.
+        const login = {
           accountId: record.accountId,
-          loginTs: record.authTime ?? record.iat,
+          ts: record.authTime ?? record.iat,
           amr: [...(record.amr ?? []).filter((value) => value !== TRANSFER_AMR), TRANSFER_AMR],
-          acr: record.acr,
-        });
-        // Session fixation defence; an ended session was given a new identifier already.
-        if (!isNew && !ended) session.resetIdentifier();
-        recordTransferredLogin(ctx, { record, sessionLifetime: decision.sessionLifetime, session: transferred });
+          ...(record.acr ? { acr: record.acr } : {}),
+        };
+        const transferredLogin = { scope: record.scope, sessionLifetime: decision.sessionLifetime, session: transferred };
+        if (presented.transport === 'query' && settings.confirm_query_transfers) {
+          // Login CSRF defence: a link could carry someone else's token. The login prompt asks
+          // the user to confirm who they become; oidc-provider signs them in on confirmation.
+          requireConfirmation(ctx, { ...transferredLogin, clientId: client!.clientId, login });
+          outcome = 'confirmation_required';
+        } else {
+          // Case 1: the login the rest of the pipeline sees.
+          const isNew = (session as Session & { new?: boolean }).new === true;
+          session.loginAccount({ accountId: login.accountId, loginTs: login.ts, amr: login.amr, acr: login.acr });
+          // Session fixation defence; an ended session was given a new identifier already.
+          if (!isNew && !ended) session.resetIdentifier();
+          recordTransferredLogin(ctx, transferredLogin);
+        }
       }
       events.emit('redeemed', {
         type: 'redeemed', ...web, ...known(record) as Required<Omit<Known, 'binding'>>, sessionUid: session.uid, outcome,
