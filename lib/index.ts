@@ -54,4 +54,4 @@ export { MemoryStore } from './store/memory-store.js';
 export { RedisAdapter, redisAdapter, type RedisAdapterOptions } from './adapter/redis-adapter.js';
 export { CONFIRMATION_REASON, FORCED_LOGIN_REASON } from './redeem/configuration.js';
 export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';
-export type { Child, TransferredSession, TransferRecord, TransferStore } from './store/store.js';
+export type { Child, Consumed, TransferredSession, TransferRecord, TransferStore } from './store/store.js';
