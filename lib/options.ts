@@ -88,7 +88,7 @@ export interface SessionTransferOptions {
   registrationPolicy?: RegistrationPolicy;
   /**
    * Most tokens one native grant may mint within one token lifetime (default 20, 1–1000000); past it
-   * the mint answers 429 `too_many_requests` and stores nothing more. Bounds what a leaked or
+   * the mint answers 429 `too_many_requests` and the token is withdrawn. Bounds what a leaked or
    * misbehaving refresh token can fill Redis with.
    */
   maxTokensPerGrant?: number;

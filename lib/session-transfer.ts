@@ -89,6 +89,7 @@ function withClientMetadata(
   extra: ExtraClientMetadata | undefined,
   requireAttached: () => void,
   registrationPolicy: RegistrationPolicy | undefined,
+  staticClientIds: ReadonlySet<string>,
 ): ExtraClientMetadata {
   const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY, FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY])];
   return {
@@ -101,10 +102,13 @@ function withClientMetadata(
       requireAttached();
       try {
         const settings = resolveClientMetadata(metadata);
-        if (ctx && SELF_REGISTRATION.has(ctx.oidc.route)) {
+        // Self-published too: a client whose id is the URL of its own metadata document.
+        const clientId = String(metadata.client_id);
+        const selfPublished = (ctx && SELF_REGISTRATION.has(ctx.oidc.route)) || (!staticClientIds.has(clientId) && /^https?:\/\//.test(clientId));
+        if (selfPublished) {
           // Trust is the operator's to give, as in Auth0 (only its Management API sets these).
           const granted = trustGranted(settings, metadata[FIRST_PARTY_KEY] === true, metadata[IP_HEADER_TRUSTED_KEY] === true);
-          if (granted && registrationPolicy?.(ctx, metadata) !== true) {
+          if (granted && (!ctx || registrationPolicy?.(ctx, metadata) !== true)) {
             throw new ClientMetadataError(String(metadata.client_id), granted,
               'is the operator\'s to set: a client cannot register it (options.registrationPolicy decides otherwise)');
           }
@@ -163,12 +167,19 @@ export class SessionTransfer extends SessionTransferEmitter {
     const redeem = createRedeem({ hooks, options: this.options, store: this.store, events: this });
     return {
       ...configuration,
-      extraClientMetadata: withClientMetadata(configuration.extraClientMetadata, () => this.#requireAttached(), this.options.registrationPolicy),
+      extraClientMetadata: withClientMetadata(
+        configuration.extraClientMetadata,
+        () => this.#requireAttached(),
+        this.options.registrationPolicy,
+        new Set((configuration.clients ?? []).map((client) => String(client.client_id))),
+      ),
       ...redeemConfiguration(configuration, hooks, this.store, redeem, this.options.maxLineagePerGrant),
       revokeGrantPolicy: async (ctx) => {
         const revokes = await hooks.revokeGrantPolicy(ctx);
         const refreshToken = ctx.oidc.entities.RefreshToken as RefreshToken | undefined;
-        if (!revokes && ctx.oidc.route === 'revocation' && refreshToken?.grantId) await this.#refreshTokenRevoked(refreshToken.grantId);
+        // The revocation endpoint, or reuse detection at oidc-provider's own refresh grant.
+        const revoking = ctx.oidc.route === 'revocation' || ctx.oidc.route === 'token';
+        if (!revokes && revoking && refreshToken?.grantId) await this.#refreshTokenRevoked(refreshToken.grantId);
         return revokes;
       },
       ...(configuration.adapter

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 
-import { CONFIRMATION_REASON, type RedeemedEvent } from '../../lib/index.js';
+import { CONFIRMATION_REASON, type RedeemedEvent, type RejectedEvent } from '../../lib/index.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { authorize, exchangeCode, idTokenClaims, mintToken } from '../helpers/web-login.js';
 
@@ -24,7 +24,7 @@ describe('confirm_query_transfers', () => {
 
   it('asks the user to confirm, then signs in as the transfer\'s user on a same-browser POST', async () => {
     const browser = request.agent(idp.app);
-    const { token } = await mintToken(idp.app);
+    const { token, native } = await mintToken(idp.app);
     const asked = await authorize(browser, idp.provider, { clientId, token });
     expect(asked).toMatchObject({ kind: 'interaction', prompt: 'login', reasons: expect.arrayContaining([CONFIRMATION_REASON]) });
     expect(redeemed.at(-1)).toMatchObject({ clientId, outcome: 'confirmation_required' });
@@ -47,6 +47,27 @@ describe('confirm_query_transfers', () => {
     expect(idTokenClaims(tokens.body.id_token)).toMatchObject({ sub: 'demo', amr: ['pwd', 'session_transfer'] });
     // A first-party client: no consent screen after the confirmation either.
     expect(tokens.body.scope).toBe('openid email');
+
+    // The confirmed session is the one recorded: it lives on, and the cascade reaches it.
+    expect((await authorize(browser, idp.provider, { clientId, prompt: 'none' })).kind).toBe('code');
+    await request(idp.app).post('/token/revocation').type('form').send({ client_id: 'example-native', token: native.refresh_token });
+    expect(await authorize(browser, idp.provider, { clientId, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+  });
+
+  it('looks at the parent again on confirmation: revoked meanwhile, the browser is not signed in', async () => {
+    const rejected: RejectedEvent[] = [];
+    idp.transfer.on('rejected', (event) => rejected.push(event));
+    const browser = request.agent(idp.app);
+    const { token, native } = await mintToken(idp.app);
+    const asked = await authorize(browser, idp.provider, { clientId, token });
+    if (asked.kind !== 'interaction') throw new Error(asked.kind);
+    await request(idp.app).post('/token/revocation').type('form').send({ client_id: 'example-native', token: native.refresh_token });
+
+    const confirmed = await browser.post(`/interaction/${asked.uid}/transfer`);
+    const resumed = await browser.get(new URL(confirmed.headers.location!, 'http://localhost:3000').pathname);
+    expect(resumed.headers.location).toMatch(/^\/interaction\//);
+    expect(rejected.at(-1)).toMatchObject({ reason: 'parent_revoked', clientId });
+    expect(await authorize(browser, idp.provider, { clientId, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
   });
 
   it('answers interaction_required under prompt=none', async () => {

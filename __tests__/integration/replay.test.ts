@@ -16,18 +16,28 @@ afterAll(async () => {
 });
 
 describe('a replayed token', () => {
-  it('is reported as replayed, and with onReplay "revoke_grant" its parent grant ends with what it spawned', async () => {
-    const idp = testIdentityProvider({ redis, keyPrefix: 'replay-revoke:', onReplay: 'revoke_grant' });
+  // One proxy in front: each request says which address it came from.
+  const device = { 'x-forwarded-for': '203.0.113.7' };
+  const elsewhere = { 'x-forwarded-for': '198.51.100.9' };
+  const at = (app: Parameters<typeof request.agent>[0], from: Record<string, string>) => request.agent(app).set(from);
+
+  it('is reported as replayed, and with onReplay "revoke_grant", from another address, its parent grant ends with what it spawned', async () => {
+    const idp = testIdentityProvider({ redis, keyPrefix: 'replay-revoke:', onReplay: 'revoke_grant', trustProxy: 1 });
     const rejected: RejectedEvent[] = [];
     const cascades: CascadeRevokedEvent[] = [];
     idp.transfer.on('rejected', (event) => rejected.push(event));
     idp.transfer.on('cascade_revoked', (event) => cascades.push(event));
-    const { token, native } = await mintToken(idp.app);
-    const victim = request.agent(idp.app);
+    const { token, native } = await mintToken(idp.app, {}, device);
+    const victim = at(idp.app, device);
     expect((await authorize(victim, idp.provider, { token })).kind).toBe('code');
 
-    // The same token again, from another browser: refused, and the native grant is revoked.
-    expect(await authorize(request.agent(idp.app), idp.provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+    // A reload from the same address is only reported.
+    expect(await authorize(at(idp.app, device), idp.provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'replayed' });
+    expect(cascades).toEqual([]);
+
+    // The same token from another address leaked: refused, and the native grant is revoked.
+    expect(await authorize(at(idp.app, elsewhere), idp.provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
     expect(rejected.at(-1)).toMatchObject({ reason: 'replayed', grantId: expect.any(String) });
     expect(cascades.at(-1)).toMatchObject({ grantId: rejected.at(-1)!.grantId, trigger: 'token_replayed', sessions: 1 });
     const refresh = await request(idp.app).post('/token').type('form')

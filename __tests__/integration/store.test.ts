@@ -31,9 +31,9 @@ describe.each(stores)('%s', (_name, makeStore) => {
     const store = makeStore();
     const hash = hashToken(generateToken());
     await store.save(hash, record(), 60);
-    const results = await Promise.all(Array.from({ length: 100 }, () => store.consume(hash)));
+    const results = await Promise.all(Array.from({ length: 100 }, () => store.consume(hash, '192.0.2.1')));
     expect(results.filter((result) => result && !('replayed' in result))).toEqual([record()]);
-    expect(results.filter((result) => result && 'replayed' in result)).toEqual(Array(99).fill({ replayed: 'grant-1' }));
+    expect(results.filter((result) => result && 'replayed' in result)).toEqual(Array(99).fill({ replayed: 'grant-1', by: '192.0.2.1' }));
   });
 
   it('counts the tokens a grant mints within a window', async () => {
@@ -77,7 +77,7 @@ describe('RedisStore', () => {
     expect(ttl).toBeLessThanOrEqual(42);
     await store.consume(hash);
     // What stays, for the rest of the token's lifetime, is a marker naming its grant.
-    expect(await redis.get(`store-ttl:{${hash}}`)).toBe('!grant-1');
+    expect(await redis.get(`store-ttl:{${hash}}`)).toBe('!grant-1 ');
     expect(await redis.ttl(`store-ttl:{${hash}}`)).toBeLessThanOrEqual(42);
   });
 
@@ -143,7 +143,7 @@ describe('MemoryStore', () => {
     await store.save('b', record(), 60);
     now += 59_999;
     expect(await store.consume('a')).toEqual(record());
-    expect(await store.consume('a')).toEqual({ replayed: 'grant-1' });
+    expect(await store.consume('a')).toEqual({ replayed: 'grant-1', by: '' });
     now += 1;
     expect(await store.consume('a')).toBeUndefined();
     expect(await store.consume('b')).toBeUndefined();

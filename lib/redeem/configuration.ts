@@ -9,6 +9,12 @@ import { CONFIRMATION_DETAILS, loginForced, pendingConfirmation, transferredLogi
 
 type ExtraParamValidator = (ctx: KoaContextWithOIDC, value: string | undefined, client?: Client) => Promise<void>;
 
+/** The redeem's parts oidc-provider calls: the parameter's validator, and the completion of a confirmed transfer. */
+export interface RedeemHandlers {
+  redeem: ExtraParamValidator;
+  completeConfirmation(ctx: KoaContextWithOIDC): Promise<boolean>;
+}
+
 /** The reason oidc-provider reports when the library forces the login prompt. */
 export const FORCED_LOGIN_REASON = 'session_transfer_rejected';
 /** The login prompt's reason when the user must confirm a transfer (`confirm_query_transfers`). */
@@ -88,7 +94,7 @@ export function redeemConfiguration(
   configuration: Configuration,
   hooks: ProviderHooks,
   store: TransferStore,
-  redeem: ExtraParamValidator,
+  { redeem, completeConfirmation }: RedeemHandlers,
   maxLineage: number,
 ): Configuration {
   return {
@@ -99,6 +105,7 @@ export function redeemConfiguration(
       policy: policy(configuration.interactions?.policy as interactionPolicy.DefaultPolicy | undefined),
     },
     async loadExistingGrant(ctx) {
+      if (!await completeConfirmation(ctx)) return undefined;
       const existing = await hooks.loadExistingGrant(ctx);
       const client = ctx.oidc.client!;
       const firstParty = (client as unknown as Record<string, unknown>)[FIRST_PARTY_KEY] === true && client.applicationType !== 'native';

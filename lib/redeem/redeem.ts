@@ -2,6 +2,7 @@ import { errors, type Client, type KoaContextWithOIDC, type Provider, type Sessi
 
 import { asnOf } from '../binding/asn.js';
 import { clientIp, userAgentOf } from '../binding/client-ip.js';
+import { normalizeIp } from '../binding/ip.js';
 import { compareDevice, strongerBinding } from '../binding/device-binding.js';
 import { clientSettings, type DeviceBinding } from '../client-metadata.js';
 import { debug } from '../debug.js';
@@ -16,7 +17,7 @@ import { revokeGrant } from '../revocation/revoke-grant.js';
 import type { Consumed, TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
 import { runRedeemHook } from './hook.js';
 import {
-  forceLogin, markReplay, recordTransferredLogin, rememberTransferredSession, requireConfirmation,
+  confirmedTransfer, forceLogin, markReplay, recordTransferredLogin, rememberTransferredSession, requireConfirmation,
 } from './request-state.js';
 import { clearTokenCookie, ignoredMessage, presentedToken, pushedValue, type PresentedToken } from './transport.js';
 
@@ -52,6 +53,8 @@ const known = (record: TransferRecord): Known =>
  */
 export function createRedeem({ hooks, options, store, events }: RedeemDependencies) {
   const { cookieName } = options;
+  /** Requests in which a confirmed transfer was completed already. */
+  const completed = new WeakSet<object>();
 
   async function requestContext(ctx: KoaContextWithOIDC): Promise<RequestContext> {
     const ip = clientIp(ctx, options.trustProxy, events);
@@ -90,9 +93,68 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
    * The token's parent still stands: its grant exists, and its refresh token was not revoked
    * after the token was minted (a `revokeGrantPolicy` may keep the grant).
    */
-  async function parentAlive(provider: Provider, record: TransferRecord): Promise<boolean> {
+  async function parentAlive(provider: Provider, record: Pick<TransferRecord, 'grantId' | 'iat'>): Promise<boolean> {
     const [grant, revokedAt] = await Promise.all([provider.Grant.find(record.grantId), store.transfersRevokedAt(record.grantId)]);
     return grant !== undefined && (revokedAt === undefined || record.iat > revokedAt);
+  }
+
+  /**
+   * Records a session about to be signed in from a transfer: its record (idle lifetime, cascade)
+   * and its place in the parent grant's lineage, both before the login, so a session that exists is
+   * always found by the cascade. Then the parent is looked at again: it may have been revoked while
+   * the redeem ran (a slow hook, say), its cascade not yet seeing this session. Throws a Rejection,
+   * leaving no record behind.
+   */
+  async function recordSession(
+    provider: Provider,
+    uid: string,
+    parent: Pick<TransferRecord, 'grantId' | 'iat'>,
+    transferred: TransferredSession,
+    lifetime: number,
+    knownFields: Known,
+  ): Promise<void> {
+    let added: boolean | undefined;
+    try {
+      [added] = await Promise.all([
+        transferred.cascade ? store.addChild(parent.grantId, `session:${uid}`, lifetime, options.maxLineagePerGrant) : undefined,
+        store.saveSession(uid, transferred, lifetime),
+      ]);
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      throw new Rejection('store_unavailable', knownFields);
+    }
+    const refusal = added === false ? 'lineage_full' : transferred.cascade && !await parentAlive(provider, parent) ? 'parent_revoked' : undefined;
+    if (refusal) {
+      await store.deleteSession(uid).catch(() => undefined);
+      throw new Rejection(refusal, knownFields);
+    }
+  }
+
+  /**
+   * In the request that resumes a confirmed transfer (`confirm_query_transfers`): the user is
+   * signed in as the transfer's account now, so its session is recorded now, after looking again
+   * at the token's expiry and parent — the confirmation may come long after the redeem. If that
+   * fails, the session ends and the login prompt is shown. False then.
+   */
+  async function completeConfirmation(ctx: KoaContextWithOIDC): Promise<boolean> {
+    const pending = confirmedTransfer(ctx);
+    if (!pending || completed.has(ctx)) return true;
+    completed.add(ctx);
+    const { provider } = ctx.oidc;
+    const session = ctx.oidc.session!;
+    const knownFields = { issuingClientId: pending.session.clientId, accountId: pending.login.accountId, grantId: pending.parent.grantId };
+    try {
+      if (pending.parent.exp * 1000 <= options.clock()) throw new Rejection('not_found_or_expired', knownFields);
+      await recordSession(provider, session.uid, pending.parent, pending.session, pending.lifetime, knownFields);
+      return true;
+    } catch (caught) {
+      if (!(caught instanceof Rejection)) debug('confirming a session transfer failed: %O', caught);
+      const err = caught instanceof Rejection ? caught : new Rejection('server_error', knownFields);
+      events.emit('rejected', { type: 'rejected', reason: err.reason, clientId: pending.clientId, transport: 'query', ...(await requestContext(ctx)), ...err.known });
+      await endSession(provider, ctx, session);
+      forceLogin(ctx);
+      return false;
+    }
   }
 
   async function check(
@@ -102,18 +164,19 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     presented: PresentedToken,
     request: RequestContext,
     web: RedeemContext,
-  ): Promise<{ record: TransferRecord; native: Client | undefined }> {
+  ): Promise<{ record: TransferRecord; native: Client }> {
     let record: Consumed;
     try {
-      record = await store.consume(presented.hash);
+      record = await store.consume(presented.hash, request.ip);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       throw new Rejection('store_unavailable');
     }
     if (record && 'replayed' in record) {
-      // A token seen twice leaked (or was sent twice): with onReplay "revoke_grant" its parent
-      // grant ends, with everything it spawned.
-      if (options.onReplay === 'revoke_grant') {
+      // A token presented again from another address leaked: with onReplay "revoke_grant" its
+      // parent grant ends, with everything it spawned. From the address that used it first it is a
+      // reload, a back button or a cookie left behind, and only reported.
+      if (options.onReplay === 'revoke_grant' && normalizeIp(record.by) !== normalizeIp(request.ip)) {
         markReplay(ctx);
         await revokeGrant(provider, ctx, record.replayed);
       }
@@ -123,15 +186,18 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
 
     const settings = clientSettings(client);
     const [alive, native] = await Promise.all([parentAlive(provider, record), provider.Client.find(record.clientId)]);
-    if (!alive) throw new Rejection('parent_revoked', known(record));
+    // A native client that is gone takes its tokens with it.
+    if (!alive || !native) throw new Rejection('parent_revoked', known(record));
 
     // The web client's rule, never weaker than the issuing native client's floor.
-    const floor = native ? clientSettings(native).minimum_device_binding : 'none';
+    const floor = clientSettings(native).minimum_device_binding;
     const binding = (rule: DeviceBinding) => compareDevice({ ...settings, enforce_device_binding: rule }, record, request.ip, options.asnResolver);
     const { ok, rule, ...sides } = await binding(strongerBinding(settings.enforce_device_binding, floor));
     if (!ok) {
       const mismatch = new Rejection('device_mismatch', { ...known(record), binding: { rule: rule as 'ip' | 'asn', ...sides } });
-      if (settings.device_binding_mode === 'enforce' || (floor !== 'none' && !(await binding(floor)).ok)) throw mismatch;
+      // The floor is the native client's own, exact: the web client's IPv6 prefix does not loosen it.
+      const underFloor = floor !== 'none' && !(await compareDevice({ enforce_device_binding: floor, ipv6_prefix_length: null }, record, request.ip, options.asnResolver)).ok;
+      if (settings.device_binding_mode === 'enforce' || underFloor) throw mismatch;
       // log_only: report what enforcing would have refused, and go ahead.
       events.emit('rejected', { type: 'rejected', reason: mismatch.reason, ...web, ...mismatch.known, logOnly: true });
     }
@@ -139,7 +205,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     return { record, native };
   }
 
-  return async function redeemSessionTransferToken(ctx: KoaContextWithOIDC, value: unknown, client?: Client): Promise<void> {
+  async function redeemSessionTransferToken(ctx: KoaContextWithOIDC, value: unknown, client?: Client): Promise<void> {
     if (ctx.oidc.route === 'pushed_authorization_request' && typeof value === 'string') {
       // Kept as its hash; consumed at the front-channel request, from the browser's address.
       if (ctx.oidc.body?.request !== undefined) {
@@ -207,7 +273,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       let outcome: RedeemedEvent['outcome'] = session.accountId ? 'same_user' : 'new_session';
       if (outcome === 'new_session') {
         const lifetime = Math.min(decision.sessionLifetime ?? Infinity, hooks.sessionTtl(ctx, session));
-        const cascade = native !== undefined && clientSettings(native).enforce_cascade_revocation;
+        const cascade = clientSettings(native).enforce_cascade_revocation;
         const transferred: TransferredSession = {
           grantId: record.grantId,
           clientId: record.clientId,
@@ -215,21 +281,6 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
           ...(decision.sessionIdleLifetime ? { idle: decision.sessionIdleLifetime } : {}),
           ...(cascade ? { cascade: true as const } : {}),
         };
-        let recorded: [boolean | undefined, void];
-        try {
-          // Both before the login: a session that exists is always found by the cascade.
-          recorded = await Promise.all([
-            cascade ? store.addChild(record.grantId, `session:${session.uid}`, lifetime, options.maxLineagePerGrant) : undefined,
-            store.saveSession(session.uid, transferred, lifetime),
-          ]);
-        } catch (err) {
-          if (!(err instanceof StoreUnavailableError)) throw err;
-          throw new Rejection('store_unavailable', known(record));
-        }
-        if (recorded[0] === false) throw new Rejection('lineage_full', known(record));
-        // The parent may have been revoked while this redeem ran (a slow hook, say), its cascade
-        // not yet seeing this session: look again, now that the lineage holds it.
-        if (cascade && !await parentAlive(provider, record)) throw new Rejection('parent_revoked', known(record));
         // auth_time stays the native login's, so max_age cannot be satisfied by a transfer of an old login.
         const login = {
           accountId: record.accountId,
@@ -240,10 +291,14 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
         const transferredLogin = { scope: record.scope, sessionLifetime: decision.sessionLifetime, session: transferred };
         if (presented.transport === 'query' && settings.confirm_query_transfers) {
           // Login CSRF defence: a link could carry someone else's token. The login prompt asks
-          // the user to confirm who they become; oidc-provider signs them in on confirmation.
-          requireConfirmation(ctx, { ...transferredLogin, clientId: client!.clientId, login });
+          // the user to confirm who they become; oidc-provider signs them in on confirmation,
+          // and only then is the session recorded (completeConfirmation).
+          requireConfirmation(ctx, {
+            ...transferredLogin, clientId: client!.clientId, login, lifetime, parent: { grantId: record.grantId, iat: record.iat, exp: record.exp },
+          });
           outcome = 'confirmation_required';
         } else {
+          await recordSession(provider, session.uid, record, transferred, lifetime, known(record));
           // Case 1: the login the rest of the pipeline sees.
           const isNew = (session as Session & { new?: boolean }).new === true;
           session.loginAccount({ accountId: login.accountId, loginTs: login.ts, amr: login.amr, acr: login.acr });
@@ -263,5 +318,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       // Case 4: an existing session never silently continues past a refused token.
       if (session.accountId || err.reason === 'user_mismatch') forceLogin(ctx);
     }
-  };
+  }
+
+  return { redeem: redeemSessionTransferToken, completeConfirmation };
 }

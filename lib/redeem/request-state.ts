@@ -1,5 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
+import { TRANSFER_AMR } from '../options.js';
 import type { TransferredSession } from '../store/store.js';
 
 /** A login made from a token, for the configuration hooks that run after it. */
@@ -18,6 +19,10 @@ export interface PendingConfirmation extends TransferredLogin {
   clientId: string;
   /** The login oidc-provider makes on confirmation: the native user, its `auth_time`, `amr`, `acr`. */
   login: { accountId: string; ts: number; amr: string[]; acr?: string };
+  /** The token's parent grant, issue and expiry times (seconds): checked again on confirmation. */
+  parent: { grantId: string; iat: number; exp: number };
+  /** The new session's lifetime in seconds, for its record and its place in the lineage. */
+  lifetime: number;
 }
 
 /** The key of a pending confirmation in the login prompt's details (kept with the interaction). */
@@ -39,17 +44,18 @@ export function confirmationIn(details: Record<string, unknown> | undefined): Pe
 }
 
 /**
- * A confirmed transfer, in the request that resumes its interaction: the user signed in as the
- * transfer's account there.
+ * A confirmed transfer, in the request that resumes its interaction: the login there is the
+ * transfer's (its account, and the transfer's `amr` marker), not a password login after declining.
  */
-function confirmedLogin(ctx: KoaContextWithOIDC): TransferredLogin | undefined {
+export function confirmedTransfer(ctx: KoaContextWithOIDC): PendingConfirmation | undefined {
   const interaction = ctx.oidc?.entities?.Interaction as { prompt?: { details?: Record<string, unknown> } } | undefined;
   const pending = confirmationIn(interaction?.prompt?.details);
-  const result = ctx.oidc.result as { login?: { accountId?: string } } | undefined;
-  return pending && result?.login?.accountId === pending.login.accountId ? pending : undefined;
+  const result = ctx.oidc.result as { login?: { accountId?: string; amr?: string[] } } | undefined;
+  const matches = pending && result?.login?.accountId === pending.login.accountId && result.login.amr?.includes(TRANSFER_AMR);
+  return matches ? pending : undefined;
 }
 
-export const transferredLogin = (ctx: KoaContextWithOIDC): TransferredLogin | undefined => logins.get(ctx) ?? confirmedLogin(ctx);
+export const transferredLogin = (ctx: KoaContextWithOIDC): TransferredLogin | undefined => logins.get(ctx) ?? confirmedTransfer(ctx);
 export const recordTransferredLogin = (ctx: object, login: TransferredLogin): void => void logins.set(ctx, login);
 
 /** This request's transfer waits for the user's confirmation (the login prompt asks for it). */

@@ -1,6 +1,7 @@
 import Provider, { type Client, type KoaContextWithOIDC } from 'oidc-provider';
 
 import { debug } from '../debug.js';
+import { TRANSFER_AMR } from '../options.js';
 import type { CascadeTrigger, SessionTransferEmitter } from '../events.js';
 import type { Child, TransferStore } from '../store/store.js';
 import { replayRevoked } from '../redeem/request-state.js';
@@ -31,12 +32,16 @@ function triggerOf(ctx: KoaContextWithOIDC | undefined): CascadeTrigger {
 }
 
 /**
- * Ends a browser session created from a transfer: revokes its grants (each once), tells its web
- * clients through back-channel logout when they registered for it, and destroys it.
+ * Ends a browser session created from a transfer: forgets its record (so a session not saved yet,
+ * still in the request that created it, ends at its first use), and, when it is still a
+ * transferred session (a password login since does not count), revokes its grants (each once),
+ * tells its web clients through back-channel logout when they registered for it, and destroys it.
  */
-async function endChildSession(provider: Provider, ctx: KoaContextWithOIDC | undefined, uid: string, revoked: Set<string>): Promise<boolean> {
-  const session = await provider.Session.findByUid(uid);
-  if (!session) return false;
+async function endChildSession(
+  provider: Provider, store: TransferStore, ctx: KoaContextWithOIDC | undefined, uid: string, revoked: Set<string>,
+): Promise<boolean> {
+  const [session] = await Promise.all([provider.Session.findByUid(uid), store.deleteSession(uid)]);
+  if (!session?.amr?.includes(TRANSFER_AMR)) return false;
   for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
     if (authorization.grantId && !revoked.has(authorization.grantId)) {
       revoked.add(authorization.grantId);
@@ -68,7 +73,7 @@ export function createCascade(store: TransferStore, events: SessionTransferEmitt
     const end = async (child: Child): Promise<void> => {
       const id = child.slice(child.indexOf(':') + 1);
       if (child.startsWith('session:')) {
-        if (await endChildSession(provider, ctx, id, revoked)) sessions += 1;
+        if (await endChildSession(provider, store, ctx, id, revoked)) sessions += 1;
       } else if (!revoked.has(id)) {
         revoked.add(id);
         await revokeGrant(provider, ctx, id);

@@ -12,8 +12,8 @@ let warned = false;
  * processes and loses every token on restart, so it warns once when first created.
  */
 export class MemoryStore implements TransferStore {
-  /** A record as JSON, or after its consumption the parent grant it was minted under. */
-  readonly #entries = new Map<string, Expiring<{ json: string } | { replayed: string }>>();
+  /** A record as JSON, or after its consumption what a replay reports. */
+  readonly #entries = new Map<string, Expiring<{ json: string } | { replayed: string; by: string }>>();
   readonly #sessions = new Map<string, Expiring<{ json: string }>>();
   readonly #issued = new Map<string, Expiring<{ count: number }>>();
   readonly #revoked = new Map<string, Expiring<{ at: number }>>();
@@ -39,15 +39,15 @@ export class MemoryStore implements TransferStore {
     this.#entries.set(tokenHash, { json: encodeRecord(record), expiresAt: this.#now() + ttlSeconds * 1000 });
   }
 
-  async consume(tokenHash: string): Promise<Consumed> {
+  async consume(tokenHash: string, consumer = ''): Promise<Consumed> {
     const entry = this.#entries.get(tokenHash);
     if (!entry || entry.expiresAt <= this.#now()) {
       this.#entries.delete(tokenHash);
       return undefined;
     }
-    if ('replayed' in entry) return { replayed: entry.replayed };
+    if ('replayed' in entry) return { replayed: entry.replayed, by: entry.by };
     const record = decodeRecord(entry.json)!;
-    this.#entries.set(tokenHash, { replayed: record.grantId, expiresAt: entry.expiresAt });
+    this.#entries.set(tokenHash, { replayed: record.grantId, by: consumer, expiresAt: entry.expiresAt });
     return record;
   }
 
@@ -70,6 +70,10 @@ export class MemoryStore implements TransferStore {
   async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {
     this.#prune();
     this.#sessions.set(uid, { json: JSON.stringify(session), expiresAt: this.#now() + sessionRecordTtl(session, ttlSeconds) * 1000 });
+  }
+
+  async deleteSession(uid: string): Promise<void> {
+    this.#sessions.delete(uid);
   }
 
   async touchSession(uid: string): Promise<TransferredSession | undefined> {

@@ -4,7 +4,7 @@ import { StoreUnavailableError } from '../errors.js';
 import { Script } from './script.js';
 import { withDeadline } from './deadline.js';
 import {
-  decodeRecord, encodeRecord, parseJson, sessionRecordTtl,
+  decodeRecord, encodeRecord, parseJson, replayMarker, sessionRecordTtl,
   type Child, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
@@ -33,15 +33,15 @@ return json`);
 
 /**
  * Consumes a token in one atomic round trip: returns its record and leaves in its place, for the
- * rest of its lifetime, a marker `!<parent grant>`, so a second presentation is told apart from
- * garbage. A marker is returned as it is.
+ * rest of its lifetime, a marker `!<parent grant> <consumer>`, so a second presentation is told
+ * apart from garbage. A marker is returned as it is.
  */
 const CONSUME = new Script(`
 local value = redis.call('GET', KEYS[1])
 if not value or string.sub(value, 1, 1) == '!' then return value end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then
-  redis.call('SET', KEYS[1], '!' .. cjson.decode(value).g, 'PX', ttl)
+  redis.call('SET', KEYS[1], '!' .. cjson.decode(value).g .. ' ' .. ARGV[1], 'PX', ttl)
 else
   redis.call('DEL', KEYS[1])
 end
@@ -118,9 +118,9 @@ export class RedisStore implements TransferStore {
     }
   }
 
-  async consume(tokenHash: string): Promise<Consumed> {
-    const value = await this.#run('EVAL', () => CONSUME.run(this.#client, this.key(tokenHash))) as string | null;
-    return value?.startsWith('!') ? { replayed: value.slice(1) } : decodeRecord(value);
+  async consume(tokenHash: string, consumer = ''): Promise<Consumed> {
+    const value = await this.#run('EVAL', () => CONSUME.run(this.#client, this.key(tokenHash), consumer)) as string | null;
+    return value?.startsWith('!') ? replayMarker(value) : decodeRecord(value);
   }
 
   async countIssued(parentGrantId: string, windowSeconds: number): Promise<number> {
@@ -139,6 +139,10 @@ export class RedisStore implements TransferStore {
   async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {
     await this.#run('SET', () =>
       this.#client.set(this.sessionKey(uid), JSON.stringify(session), 'EX', sessionRecordTtl(session, ttlSeconds)));
+  }
+
+  async deleteSession(uid: string): Promise<void> {
+    await this.#run('DEL', () => this.#client.del(this.sessionKey(uid)));
   }
 
   async touchSession(uid: string): Promise<TransferredSession | undefined> {

@@ -44,11 +44,11 @@ export interface TransferredSession {
 export type Child = `session:${string}` | `grant:${string}`;
 
 /**
- * What consuming a token found: its record (the first presentation), `{ replayed }` with the
- * parent grant (a token already consumed, within its lifetime), or undefined (never issued, or
- * expired).
+ * What consuming a token found: its record (the first presentation), `{ replayed, by }` with the
+ * parent grant and the address that consumed it first (a token already consumed, within its
+ * lifetime), or undefined (never issued, or expired).
  */
-export type Consumed = TransferRecord | { replayed: string } | undefined;
+export type Consumed = TransferRecord | { replayed: string; by: string } | undefined;
 
 /**
  * Storage for Session Transfer Tokens, keyed by token hash. Implementations must expire entries
@@ -59,7 +59,8 @@ export type Consumed = TransferRecord | { replayed: string } | undefined;
  */
 export interface TransferStore {
   save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void>;
-  consume(tokenHash: string): Promise<Consumed>;
+  /** Consumes a token; `consumer` (the redeeming address) is kept for a replay to report. */
+  consume(tokenHash: string, consumer?: string): Promise<Consumed>;
   /** Counts a token minted under a parent grant; the count of the window of `windowSeconds` it falls in. */
   countIssued(parentGrantId: string, windowSeconds: number): Promise<number>;
   /**
@@ -76,6 +77,8 @@ export interface TransferStore {
   saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void>;
   /** The session's record, restarting its idle lifetime; undefined once it expired. */
   touchSession(uid: string): Promise<TransferredSession | undefined>;
+  /** Forgets a session's record: the session then ends at its next use. */
+  deleteSession(uid: string): Promise<void>;
   /**
    * Records a child of a parent grant, kept at least `ttlSeconds`; false, recording nothing, when
    * the grant already has `max` children that have not expired.
@@ -107,6 +110,12 @@ export function decodeRecord(json: string | null | undefined): TransferRecord | 
   if (json === null || json === undefined) return undefined;
   const stored = JSON.parse(json) as Record<string, unknown>;
   return Object.fromEntries(Object.entries(stored).map(([short, value]) => [RECORD_NAMES[short], value])) as unknown as TransferRecord;
+}
+
+/** A replay marker `!<parent grant> <consumer>` as `consume()` reports it. */
+export function replayMarker(marker: string): { replayed: string; by: string } {
+  const [grantId = '', by = ''] = marker.slice(1).split(' ');
+  return { replayed: grantId, by };
 }
 
 export function parseJson<T>(json: string | null | undefined): T | undefined {
