@@ -20,7 +20,7 @@ import { captureHooks, type ProviderHooks } from './provider-hooks.js';
 import { redeemConfiguration } from './redeem/configuration.js';
 import { confirmationIn } from './redeem/request-state.js';
 import { cascadingAdapter } from './revocation/adapter-hook.js';
-import { createCascade, type Cascade } from './revocation/cascade.js';
+import { CASCADE_RETRY_DELAYS, createCascade, type Cascade } from './revocation/cascade.js';
 import { revokeGrant } from './revocation/revoke-grant.js';
 import { createRedeem } from './redeem/redeem.js';
 import { RedisStore } from './store/redis-store.js';
@@ -302,13 +302,20 @@ export class SessionTransfer extends SessionTransferEmitter {
    * outstanding transfer tokens are void and what they spawned ends, as if the grant had ended.
    */
   async #refreshTokenRevoked(grantId: string): Promise<void> {
-    try {
-      await this.store.revokeTransfers(grantId, Math.floor(this.options.clock() / 1000), this.options.ttl);
-    } catch (err) {
-      this.emit('cascade_failed', {
-        type: 'cascade_failed', grantId, trigger: 'revocation', attempt: 1, willRetry: false, error: err instanceof Error ? err.message : String(err),
-      });
-    }
+    const at = Math.floor(this.options.clock() / 1000);
+    // The marker is retried like a cascade: tokens minted before `at` must not come back with Redis.
+    const mark = async (attempt: number): Promise<void> => {
+      try {
+        await this.store.revokeTransfers(grantId, at, this.options.ttl);
+      } catch (err) {
+        const willRetry = attempt <= CASCADE_RETRY_DELAYS.length;
+        this.emit('cascade_failed', {
+          type: 'cascade_failed', grantId, trigger: 'revocation', attempt, willRetry, error: err instanceof Error ? err.message : String(err),
+        });
+        if (willRetry) setTimeout(() => void mark(attempt + 1), CASCADE_RETRY_DELAYS[attempt - 1]).unref();
+      }
+    };
+    await mark(1);
     await this.#cascadeFrom(grantId);
   }
 

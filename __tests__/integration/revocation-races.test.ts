@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 
-import type { CascadeRevokedEvent, RejectedEvent } from '../../lib/index.js';
+import {
+  MemoryStore, StoreUnavailableError, type CascadeFailedEvent, type CascadeRevokedEvent, type RejectedEvent,
+} from '../../lib/index.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
 
@@ -72,5 +74,28 @@ describe('a refresh token revoked while its grant is kept (revokeGrantPolicy)', 
     // A new native login mints and redeems as usual.
     const second = await mintToken(idp.app);
     expect((await authorize(request.agent(idp.app), idp.provider, { token: second.token })).kind).toBe('code');
+  });
+});
+
+describe('the revocation marker, when the store fails to write it', () => {
+  it('is reported and retried, and then voids the outstanding tokens', async () => {
+    let failures = 1;
+    const store = new (class extends MemoryStore {
+      override async revokeTransfers(...args: Parameters<MemoryStore['revokeTransfers']>) {
+        if (failures > 0) {
+          failures -= 1;
+          throw new StoreUnavailableError('store hiccup');
+        }
+        return super.revokeTransfers(...args);
+      }
+    })();
+    const idp = testIdentityProvider({ store }, { rotateRefreshToken: false, revokeGrantPolicy: () => false });
+    const failed: CascadeFailedEvent[] = [];
+    idp.transfer.on('cascade_failed', (event) => failed.push(event));
+    const { token, native } = await mintToken(idp.app);
+    expect((await revoke(idp.app, native.refresh_token)).status).toBe(200);
+    expect(failed).toEqual([expect.objectContaining({ attempt: 1, willRetry: true, trigger: 'revocation', error: 'store hiccup' })]);
+    await sleep(1200);
+    expect(await authorize(request.agent(idp.app), idp.provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
   });
 });
