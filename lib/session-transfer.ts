@@ -77,14 +77,15 @@ function clientSummary(clients: { clientId: string; settings: ClientSessionTrans
   return `static clients that may mint: ${minting.join(', ') || 'none'}; that accept tokens: ${accepting.join(', ') || 'none'}`;
 }
 
-/**
- * The library's client metadata. oidc-provider validates a client when it first loads it, during a
- * request: a provider that serves requests without `attach()` (its mint grant unregistered) is
- * told so there, instead of failing on `grant_types`.
- */
 /** oidc-provider's routes where a client writes its own metadata (RFC 7591, RFC 7592). */
 const SELF_REGISTRATION = new Set(['registration', 'client_update']);
 
+/**
+ * The library's client metadata. oidc-provider validates a client when it first loads it, during a
+ * request: a provider that serves requests without `attach()` (its mint grant unregistered) is
+ * told so there, instead of failing on `grant_types`. A client that publishes its own metadata
+ * (registration, update, a URL client id) cannot give itself trust unless `registrationPolicy` says so.
+ */
 function withClientMetadata(
   extra: ExtraClientMetadata | undefined,
   requireAttached: () => void,
@@ -109,7 +110,7 @@ function withClientMetadata(
           // Trust is the operator's to give, as in Auth0 (only its Management API sets these).
           const granted = trustGranted(settings, metadata[FIRST_PARTY_KEY] === true, metadata[IP_HEADER_TRUSTED_KEY] === true);
           if (granted && (!ctx || registrationPolicy?.(ctx, metadata) !== true)) {
-            throw new ClientMetadataError(String(metadata.client_id), granted,
+            throw new ClientMetadataError(clientId, granted,
               'is the operator\'s to set: a client cannot register it (options.registrationPolicy decides otherwise)');
           }
         }
@@ -159,8 +160,9 @@ export class SessionTransfer extends SessionTransferEmitter {
   configure(host: Configuration = {}): Configuration {
     const configuration = this.options.auth0Compatible ? { ...host, routes: auth0Routes(host.routes) } : host;
     // Validated on copies here, to fail at start-up; oidc-provider resolves them when it loads.
-    this.#clientSummary = clientSummary((configuration.clients ?? []).map((client) =>
-      ({ clientId: String(client.client_id), settings: resolveClientMetadata({ ...client }) })));
+    const staticClients = (configuration.clients ?? []).map((client) =>
+      ({ clientId: String(client.client_id), settings: resolveClientMetadata({ ...client }) }));
+    this.#clientSummary = clientSummary(staticClients);
     const hooks = captureHooks(configuration);
     this.#hooks = hooks;
     this.#adapterCascades = configuration.adapter !== undefined;
@@ -171,7 +173,7 @@ export class SessionTransfer extends SessionTransferEmitter {
         configuration.extraClientMetadata,
         () => this.#requireAttached(),
         this.options.registrationPolicy,
-        new Set((configuration.clients ?? []).map((client) => String(client.client_id))),
+        new Set(staticClients.map(({ clientId }) => clientId)),
       ),
       ...redeemConfiguration(configuration, hooks, this.store, redeem, this.options.maxLineagePerGrant),
       revokeGrantPolicy: async (ctx) => {

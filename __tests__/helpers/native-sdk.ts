@@ -9,7 +9,7 @@ import type { JsonWebKey } from 'node:crypto';
 
 import { Browser } from '../../examples/browser.js';
 import { DpopKey } from '../../examples/native/dpop.js';
-import { browserSignIn, checkIdToken, send, startSdkExample, type SdkExample } from './sdk-wire.js';
+import { auth0Client, browserSignIn, checkIdToken, send, startSdkExample, type SdkExample } from './sdk-wire.js';
 
 export interface NativeSdk {
   /** SDK, version and source, for the test titles. */
@@ -39,6 +39,26 @@ export interface NativeSdk {
 }
 
 const REDIRECT = 'com.example.native:/callback';
+
+/**
+ * How Auth0.swift talks to the provider (`Auth0/Request.swift`, `Auth0/Auth0ClientInfo.swift`,
+ * `Auth0/Auth0Authentication.swift`, `Auth0/WebAuth.swift`): JSON bodies, `Auth0-Client` as
+ * base64url without padding (also /authorize's `auth0Client`), a DPoP key with `useDPoP()`, the
+ * audience from the domain's host without its port, the issuer `https://<domain>/` (here the
+ * example's http origin). The wrappers that call it natively (react-native-auth0 on iOS,
+ * auth0-flutter) send the same, with their own telemetry.
+ */
+export function auth0SwiftWire(telemetry: object) {
+  const client = auth0Client(telemetry, 'base64url');
+  return {
+    headers: { 'auth0-client': client },
+    contentType: 'application/json',
+    authorizeTelemetry: client,
+    dpop: true,
+    audience: (domain: URL) => `urn:${domain.hostname}:session_transfer`,
+    issuer: (domain: URL) => `${domain.origin}/`,
+  } satisfies Partial<NativeSdk>;
+}
 
 export function describeNativeSdk(sdk: NativeSdk): void {
   describe(sdk.name, () => {

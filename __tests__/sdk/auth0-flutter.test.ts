@@ -14,19 +14,11 @@
  * - errors: the native SDK's (`error` → code, `error_description` → message).
  * The SDK targets `https://<domain>`; the example has no TLS, so the domain here is `http://localhost:<port>`.
  */
-import { describeNativeSdk } from '../helpers/native-sdk.js';
-import { auth0Client } from '../helpers/sdk-wire.js';
-
-const telemetry = auth0Client({ name: 'auth0-flutter', version: '2.6.0', env: { swift: '6.x', iOS: '18.0', core: '2.24.1' } }, 'base64url');
+import { auth0SwiftWire, describeNativeSdk } from '../helpers/native-sdk.js';
 
 describeNativeSdk({
   name: 'auth0-flutter 2.6.0 on iOS (Auth0.swift 2.24.1), useDPoP',
-  headers: { 'auth0-client': telemetry },
-  contentType: 'application/json',
-  authorizeTelemetry: telemetry,
-  dpop: true,
-  audience: (domain) => `urn:${domain.hostname}:session_transfer`,
-  issuer: (domain) => `${domain.origin}/`,
+  ...auth0SwiftWire({ name: 'auth0-flutter', version: '2.6.0', env: { swift: '6.x', iOS: '18.0', core: '2.24.1' } }),
   credentials(body) {
     for (const field of ['id_token', 'access_token', 'token_type']) {
       if (typeof body[field] !== 'string') throw new TypeError(`${field} is required`);

@@ -17,10 +17,7 @@
  *   JWKS key with `alg: "RS256"` and `use` absent or `sig`).
  * The SDK forces `https://`; the example has no TLS, so the domain here is `http://localhost:<port>`.
  */
-import { describeNativeSdk } from '../helpers/native-sdk.js';
-import { auth0Client } from '../helpers/sdk-wire.js';
-
-const telemetry = auth0Client({ name: 'Auth0.swift', version: '3.1.0', env: { swift: '6.x', iOS: '18.0' } }, 'base64url');
+import { auth0SwiftWire, describeNativeSdk } from '../helpers/native-sdk.js';
 
 /** `decodeIfPresent(String.self)`: absent is fine, anything but a string fails. */
 function strings(body: Record<string, unknown>, fields: string[]): void {
@@ -38,12 +35,7 @@ function expiresIn(value: unknown): number {
 
 describeNativeSdk({
   name: 'Auth0.swift 3.1.0 (Authentication API and WebAuth, useDPoP)',
-  headers: { 'auth0-client': telemetry },
-  contentType: 'application/json',
-  authorizeTelemetry: telemetry,
-  dpop: true,
-  audience: (domain) => `urn:${domain.hostname}:session_transfer`,
-  issuer: (domain) => `${domain.origin}/`,
+  ...auth0SwiftWire({ name: 'Auth0.swift', version: '3.1.0', env: { swift: '6.x', iOS: '18.0' } }),
   keepKey: (jwk) => jwk.kty === 'RSA' && (jwk as { alg?: string }).alg === 'RS256' && [undefined, 'sig'].includes((jwk as { use?: string }).use),
   credentials(body) {
     strings(body, ['access_token', 'token_type', 'id_token', 'refresh_token', 'scope']);

@@ -19,7 +19,7 @@
  * `SSOCredentials`, which requires `id_token`).
  * The SDK targets `https://<domain>`; the example has no TLS, so the domain here is `http://localhost:<port>`.
  */
-import { describeNativeSdk } from '../helpers/native-sdk.js';
+import { auth0SwiftWire, describeNativeSdk } from '../helpers/native-sdk.js';
 import { auth0Client } from '../helpers/sdk-wire.js';
 
 const error = (_status: number, body: Record<string, unknown> | undefined) => ({
@@ -49,12 +49,7 @@ describeNativeSdk({
 
 describeNativeSdk({
   name: 'react-native-auth0 5.11.0 on iOS: web auth and getSSOCredentials() through Auth0.swift 2.25.0, useDPoP',
-  headers: { 'auth0-client': auth0Client({ name: 'Auth0.swift', version: '2.25.0', env: { swift: '6.x', iOS: '18.0' } }, 'base64url') },
-  contentType: 'application/json',
-  authorizeTelemetry: auth0Client({ name: 'Auth0.swift', version: '2.25.0', env: { swift: '6.x', iOS: '18.0' } }, 'base64url'),
-  dpop: true,
-  audience: (domain) => `urn:${domain.hostname}:session_transfer`,
-  issuer: (domain) => `${domain.origin}/`,
+  ...auth0SwiftWire({ name: 'Auth0.swift', version: '2.25.0', env: { swift: '6.x', iOS: '18.0' } }),
   credentials(body) {
     if (typeof body.access_token !== 'string' || typeof body.id_token !== 'string') throw new TypeError('credentials incomplete');
   },

@@ -155,7 +155,11 @@ function deliver(ctx: Context, form: URLSearchParams, parsedUpstream: boolean): 
     replay(ctx, Buffer.from(form.toString()), FORM);
     return;
   }
-  (ctx.req as { body?: unknown }).body = Object.fromEntries(form);
+  // As a parsed form: a repeated parameter is an array.
+  (ctx.req as { body?: unknown }).body = Object.fromEntries([...new Set(form.keys())].map((key) => {
+    const values = form.getAll(key);
+    return [key, values.length > 1 ? values : values[0]];
+  }));
   ctx.req.headers['content-type'] = FORM;
 }
 

@@ -142,7 +142,7 @@ export function createMintHandler(deps: MintDependencies) {
         throw refuse('client_not_allowed', new errors.UnauthorizedClient('client is not allowed to create session transfer tokens'));
       }
       const dPoP = await proofOf(ctx);
-      const loaded = await loadRefreshToken(provider, hooks, ctx, subjectToken, dPoP, hooks.dpop.allowReplay);
+      const loaded = await loadRefreshToken(provider, hooks, ctx, subjectToken, dPoP);
       const { refreshToken } = loaded;
       found = { accountId: refreshToken.accountId, grantId: refreshToken.grantId! };
       const scope = checkScope(ctx.oidc.params.scope, refreshToken.scopes) ?? refreshToken.scope ?? '';

@@ -26,7 +26,6 @@ export async function loadRefreshToken(
   ctx: TokenEndpointGrantContext,
   value: string,
   dPoP: DpopProof | undefined,
-  allowReplay: boolean,
 ): Promise<LoadedRefreshToken> {
   const { client } = ctx.oidc;
   const invalid = (detail: string) => refuse('refresh_token_invalid', new errors.InvalidGrant(detail));
@@ -48,7 +47,7 @@ export async function loadRefreshToken(
   if (grant.isExpired) throw invalid('grant is expired');
   if (grant.clientId !== client.clientId) throw invalid('client mismatch');
 
-  if (dPoP && !allowReplay) {
+  if (dPoP && !hooks.dpop.allowReplay) {
     const unique = await provider.ReplayDetection.unique(client.clientId, dPoP.jti, dPoP.replayUntil);
     if (!unique) throw refuse('dpop_proof_invalid', new errors.InvalidGrant('DPoP proof JWT Replay detected'));
   }
