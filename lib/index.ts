@@ -55,3 +55,8 @@ export { RedisAdapter, redisAdapter, type RedisAdapterOptions } from './adapter/
 export { CONFIRMATION_REASON, FORCED_LOGIN_REASON } from './redeem/configuration.js';
 export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';
 export type { Child, Consumed, TransferredSession, TransferRecord, TransferStore } from './store/store.js';
+export { INSTRUMENTS } from './telemetry/instruments.js';
+export type { TelemetryOptions } from './telemetry/telemetry.js';
+export type {
+  TelemetryAttributes, TelemetryMeter, TelemetryMeterProvider, TelemetrySpan, TelemetryTracer, TelemetryTracerProvider,
+} from './telemetry/api.js';

@@ -5,6 +5,7 @@ import { proxyTrust, type ProxyTrust, type TrustProxy } from './binding/trust-pr
 import type { RedeemHook } from './redeem/hook.js';
 import { OptionsError } from './errors.js';
 import type { RedisClient } from './store/redis-store.js';
+import type { TelemetryOptions } from './telemetry/telemetry.js';
 import type { TransferStore } from './store/store.js';
 
 /**
@@ -105,6 +106,14 @@ export interface SessionTransferOptions {
    * token leaked. Beyond Auth0.
    */
   onReplay?: 'report' | 'revoke_grant';
+  /**
+   * OpenTelemetry metrics and spans (see the README's instrument table). Default `{}`: through the
+   * global providers of `@opentelemetry/api` when it is installed, read when the library is
+   * created (register the SDK first); with no SDK registered they cost nothing measurable.
+   * `false` turns them off. No attribute carries a token, nor an account id unless
+   * `includeAccountId`.
+   */
+  telemetry?: false | TelemetryOptions;
 }
 
 /** Decides whether a self-registering client may carry trust-granting metadata; see `registrationPolicy`. */
@@ -131,6 +140,7 @@ export interface ResolvedOptions {
   maxTokensPerGrant: number;
   maxLineagePerGrant: number;
   onReplay: 'report' | 'revoke_grant';
+  telemetry: false | Required<Pick<TelemetryOptions, 'includeAccountId'>> & Omit<TelemetryOptions, 'includeAccountId'>;
 }
 
 export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
@@ -160,6 +170,7 @@ export const defaults = {
   maxTokensPerGrant: 20,
   maxLineagePerGrant: 1000,
   onReplay: 'report',
+  telemetry: {},
 } as const;
 
 /** The endpoint paths the Auth0 SDKs call, as oidc-provider `routes`; set by `auth0Compatible`. */
@@ -178,6 +189,7 @@ export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
   'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
   'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
   'auth0Compatible', 'registrationPolicy', 'maxTokensPerGrant', 'maxLineagePerGrant', 'onReplay',
+  'telemetry',
 ];
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -234,6 +246,23 @@ function resolveTrustProxy(value: unknown): ProxyTrust | undefined {
   }
 }
 
+function resolveTelemetry(value: unknown): ResolvedOptions['telemetry'] {
+  if (value === false) return false;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new OptionsError('telemetry', 'must be false or { meterProvider?, tracerProvider?, includeAccountId? }');
+  }
+  const { meterProvider, tracerProvider, includeAccountId = false, ...rest } = value as TelemetryOptions;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new OptionsError(`telemetry.${unknown}`, 'is not a setting (known: meterProvider, tracerProvider, includeAccountId)');
+  if (meterProvider !== undefined && typeof meterProvider?.getMeter !== 'function') {
+    throw new OptionsError('telemetry.meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter())');
+  }
+  if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== 'function') {
+    throw new OptionsError('telemetry.tracerProvider', 'must be an OpenTelemetry TracerProvider (with getTracer())');
+  }
+  return { meterProvider, tracerProvider, includeAccountId: bool('telemetry.includeAccountId', includeAccountId) };
+}
+
 export function resolveOptions(input: SessionTransferOptions | undefined): ResolvedOptions {
   if (input === null || typeof input !== 'object') {
     throw new OptionsError('', 'must be an object');
@@ -286,5 +315,6 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     maxTokensPerGrant: integer('maxTokensPerGrant', input.maxTokensPerGrant ?? defaults.maxTokensPerGrant, 1, 1_000_000),
     maxLineagePerGrant: integer('maxLineagePerGrant', input.maxLineagePerGrant ?? defaults.maxLineagePerGrant, 1, 100_000),
     onReplay: oneOf('onReplay', input.onReplay ?? defaults.onReplay, ['report', 'revoke_grant'] as const),
+    telemetry: resolveTelemetry(input.telemetry ?? defaults.telemetry),
   };
 }

@@ -20,11 +20,14 @@ import { captureHooks, type ProviderHooks } from './provider-hooks.js';
 import { redeemConfiguration } from './redeem/configuration.js';
 import { confirmationIn } from './redeem/request-state.js';
 import { cascadingAdapter } from './revocation/adapter-hook.js';
-import { CASCADE_RETRY_DELAYS, createCascade, type Cascade } from './revocation/cascade.js';
+import { createCascade, type Cascade } from './revocation/cascade.js';
 import { revokeGrant } from './revocation/revoke-grant.js';
 import { createRedeem } from './redeem/redeem.js';
 import { RedisStore } from './store/redis-store.js';
 import type { TransferStore } from './store/store.js';
+import { instrumentedStore } from './telemetry/instrumented-store.js';
+import { createTelemetry } from './telemetry/create.js';
+import { NO_TELEMETRY, type Instrumentation } from './telemetry/telemetry.js';
 
 type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
 
@@ -137,6 +140,9 @@ export class SessionTransfer extends SessionTransferEmitter {
   /** Grants being revoked through `revokeGrant()`, so their cascade reports trigger `api`. */
   readonly #apiRevocations = new Set<string>();
   readonly #cascade: Cascade;
+  readonly #telemetry: Instrumentation;
+  /** `store`, measured when telemetry is on: what the library itself calls. */
+  readonly #store: TransferStore;
 
   constructor(options: SessionTransferOptions) {
     super();
@@ -146,7 +152,13 @@ export class SessionTransfer extends SessionTransferEmitter {
       prefix: this.options.keyPrefix,
       commandTimeout: this.options.commandTimeout,
     });
-    this.#cascade = createCascade(this.store, this);
+    this.#telemetry = createTelemetry(this.options.telemetry, this);
+    this.#store = this.#telemetry === NO_TELEMETRY
+      ? this.store
+      : instrumentedStore(this.store, this.store instanceof RedisStore ? 'redis' : undefined, this.#telemetry);
+    this.#cascade = createCascade({
+      store: this.#store, events: this, telemetry: this.#telemetry, clock: this.options.clock, ttl: this.options.ttl,
+    });
   }
 
   /**
@@ -166,7 +178,7 @@ export class SessionTransfer extends SessionTransferEmitter {
     const hooks = captureHooks(configuration);
     this.#hooks = hooks;
     this.#adapterCascades = configuration.adapter !== undefined;
-    const redeem = createRedeem({ hooks, options: this.options, store: this.store, events: this });
+    const redeem = createRedeem({ hooks, options: this.options, store: this.#store, events: this, telemetry: this.#telemetry });
     return {
       ...configuration,
       extraClientMetadata: withClientMetadata(
@@ -175,13 +187,15 @@ export class SessionTransfer extends SessionTransferEmitter {
         this.options.registrationPolicy,
         new Set(staticClients.map(({ clientId }) => clientId)),
       ),
-      ...redeemConfiguration(configuration, hooks, this.store, redeem, this.options.maxLineagePerGrant),
+      ...redeemConfiguration(configuration, hooks, this.#store, redeem, this.options.maxLineagePerGrant),
       revokeGrantPolicy: async (ctx) => {
         const revokes = await hooks.revokeGrantPolicy(ctx);
         const refreshToken = ctx.oidc.entities.RefreshToken as RefreshToken | undefined;
         // The revocation endpoint, or reuse detection at oidc-provider's own refresh grant.
         const revoking = ctx.oidc.route === 'revocation' || ctx.oidc.route === 'token';
-        if (!revokes && revoking && refreshToken?.grantId) await this.#refreshTokenRevoked(refreshToken.grantId);
+        // A native refresh token revoked while its grant is kept: the cascade makes its outstanding
+        // transfer tokens void and ends what they spawned, as if the grant had ended.
+        if (!revokes && revoking && refreshToken?.grantId) await this.#cascadeFrom(refreshToken.grantId);
         return revokes;
       },
       ...(configuration.adapter
@@ -209,7 +223,8 @@ export class SessionTransfer extends SessionTransferEmitter {
         provider,
         hooks: this.#hooks,
         options: this.options,
-        store: this.store,
+        store: this.#store,
+        telemetry: this.#telemetry,
         events: this,
         transferAudiences,
       }),
@@ -297,28 +312,6 @@ export class SessionTransfer extends SessionTransferEmitter {
   #attached(method: string): Provider {
     if (!this.#provider) throw new UsageError(method, 'call attach(provider) first');
     return this.#provider;
-  }
-
-  /**
-   * A native refresh token was revoked but the host's `revokeGrantPolicy` keeps its grant: its
-   * outstanding transfer tokens are void and what they spawned ends, as if the grant had ended.
-   */
-  async #refreshTokenRevoked(grantId: string): Promise<void> {
-    const at = Math.floor(this.options.clock() / 1000);
-    // The marker is retried like a cascade: tokens minted before `at` must not come back with Redis.
-    const mark = async (attempt: number): Promise<void> => {
-      try {
-        await this.store.revokeTransfers(grantId, at, this.options.ttl);
-      } catch (err) {
-        const willRetry = attempt <= CASCADE_RETRY_DELAYS.length;
-        this.emit('cascade_failed', {
-          type: 'cascade_failed', grantId, trigger: 'revocation', attempt, willRetry, error: err instanceof Error ? err.message : String(err),
-        });
-        if (willRetry) setTimeout(() => void mark(attempt + 1), CASCADE_RETRY_DELAYS[attempt - 1]).unref();
-      }
-    };
-    await mark(1);
-    await this.#cascadeFrom(grantId);
   }
 
   async #cascadeFrom(grantId: string): Promise<void> {

@@ -5,8 +5,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 
 import type { RejectedEvent } from '../../lib/index.js';
-import { decodeRecord } from '../../lib/store/store.js';
-import { hashToken } from '../../lib/token.js';
+import { storedRecord } from '../helpers/stored-token.js';
 import { AUDIENCE, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { nativeLogin } from '../helpers/native-login.js';
 import { mintToken, redirectUriOf } from '../helpers/web-login.js';
@@ -117,7 +116,7 @@ describe('X-Forwarded-For', () => {
   it('is ignored entirely when no proxy is trusted', async () => {
     const idp = testIdentityProvider({ redis, keyPrefix: 'untrusted:' });
     const { token } = await mintToken(idp.app, {}, { 'x-forwarded-for': '203.0.113.5' });
-    expect(decodeRecord(await redis.get(`untrusted:{${hashToken(token)}}`))!.ip).toBe('127.0.0.1');
+    expect((await storedRecord(redis, 'untrusted:', token))!.ip).toBe('127.0.0.1');
     const res = await request(idp.app).get(`/auth?${new URLSearchParams({
       client_id: 'example-web', response_type: 'code', redirect_uri: redirectUriOf('example-web'), scope: 'openid', session_transfer_token: token, prompt: 'none',
     })}`).set('x-forwarded-for', '198.51.100.7');
@@ -147,7 +146,7 @@ describe('IPv6 prefix matching', () => {
 
 describe('the trusted forwarded-for header of a backend minting for a device', () => {
   const idp = testIdentityProvider({ redis, keyPrefix: 'backend:' });
-  const recordIp = async (token: string) => decodeRecord(await redis.get(`backend:{${hashToken(token)}}`))!.ip;
+  const recordIp = async (token: string) => (await storedRecord(redis, 'backend:', token))!.ip;
   const backendMint = async (deviceIp: string) => {
     const native = await nativeLogin(idp.app, { clientId: 'backend', redirectUri: redirectUriOf('backend'), clientSecret: 'backend-secret' });
     return request(idp.app).post('/token').auth('backend', 'backend-secret').type('form')

@@ -74,12 +74,12 @@ describe('a cascade that fails', () => {
     let failures = 1;
     // The store fails the cascade's first read, then recovers.
     const flaky = new (class extends MemoryStore {
-      override async children(grantId: string) {
+      override async endLineage(...args: Parameters<MemoryStore['endLineage']>) {
         if (failures > 0) {
           failures -= 1;
           throw new Error('store hiccup');
         }
-        return super.children(grantId);
+        return super.endLineage(...args);
       }
     })();
     const idp = testIdentityProvider({ store: flaky });

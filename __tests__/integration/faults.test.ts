@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { hashToken } from '../../lib/token.js';
+import { tokenKey } from '../helpers/stored-token.js';
 import { AUDIENCE, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { redeemAt } from '../helpers/http-flow.js';
 import { nativeLogin } from '../helpers/native-login.js';
@@ -115,7 +115,7 @@ describe('Redis stopped and restarted under load', () => {
     // Every token minted after the restart is in Redis (nothing answered 200 unstored).
     const after = traffic.samples.filter((s) => s.kind === 'mint' && s.at > restarted && s.token);
     expect({ mintedAfterRestart: after.length > 0 }).toEqual({ mintedAfterRestart: true });
-    const stored = await Promise.all(after.map((s) => checker.exists(`faults:{${hashToken(s.token!)}}`)));
+    const stored = await Promise.all(after.map((s) => checker.exists(tokenKey(checker, 'faults:', s.token!))));
     const redeemedSince = traffic.samples.filter((s) => s.kind === 'redeem' && s.at > restarted && s.outcome === 'code').length;
     expect(stored.filter((exists) => exists === 1).length + redeemedSince).toBeGreaterThanOrEqual(after.length);
     expect(unhandled).toEqual([]);

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 
-import { decodeRecord } from '../../lib/store/store.js';
-import { hashToken } from '../../lib/token.js';
+import { storedRecord, tokenKey } from '../helpers/stored-token.js';
 import type { IssuedEvent, IssueFailedEvent } from '../../lib/index.js';
 import { AUDIENCE, EXCHANGE, redisClient, RT_TYPE, STT_TYPE, testIdentityProvider } from '../helpers/idp.js';
 import { nativeLogin } from '../helpers/native-login.js';
@@ -190,7 +189,7 @@ describe('mint: the RFC 8693 token-exchange form', () => {
     const tokens = await nativeLogin(app);
     const res = await exchange(tokens.refresh_token, { audience: 'example-web' });
     expect(res.status).toBe(200);
-    const record = decodeRecord((await redis.get(`${PREFIX}{${hashToken(res.body.access_token)}}`))!);
+    const record = await storedRecord(redis, PREFIX, res.body.access_token);
     expect(record).toMatchObject({ audience: ['example-web'], accountId: 'demo', clientId: 'example-native' });
   });
 
@@ -302,9 +301,9 @@ describe('mint: what reaches Redis and the events', () => {
 
     // The library's keys (oidc-provider's own, under <prefix>oidc:, are the adapter's).
     const keys = (await redis.keys(`${PREFIX}*`)).filter((key) => !key.startsWith(`${PREFIX}oidc:`)).sort();
-    const grantId = decodeRecord(await redis.get(`${PREFIX}{${hashToken(stt)}}`))!.grantId;
+    const grantId = (await storedRecord(redis, PREFIX, stt))!.grantId;
     // The token, and the count of tokens its grant minted in this window (maxTokensPerGrant).
-    expect(keys).toEqual([`${PREFIX}issued:{${grantId}}`, `${PREFIX}{${hashToken(stt)}}`].sort());
+    expect(keys).toEqual([`${PREFIX}issued:{${grantId}}`, tokenKey(redis, PREFIX, stt)].sort());
     for (const key of keys) {
       const ttl = await redis.ttl(key);
       expect(ttl).toBeGreaterThan(0);
@@ -312,13 +311,12 @@ describe('mint: what reaches Redis and the events', () => {
     }
     expect(await redis.get(`${PREFIX}issued:{${grantId}}`)).toBe('1');
 
-    const stored = (await redis.get(`${PREFIX}{${hashToken(stt)}}`))!;
+    const stored = (await redis.getBuffer(tokenKey(redis, PREFIX, stt)))!.toString('latin1');
     for (const secret of [tokens.refresh_token, res.body.refresh_token]) expect(stored).not.toContain(secret);
-    expect(decodeRecord(stored)).toMatchObject({
+    expect(await storedRecord(redis, PREFIX, stt)).toMatchObject({
       accountId: 'demo',
       clientId: 'example-native',
       grantId: expect.any(String),
-      refreshTokenHash: hashToken(tokens.refresh_token),
       scope: 'openid email',
       amr: ['pwd'],
       authTime: expect.any(Number),

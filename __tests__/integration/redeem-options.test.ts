@@ -7,6 +7,7 @@ import type {
   RedeemedEvent, RedeemHookContext, RedeemHookResult, RejectedEvent, SessionRevokedEvent,
 } from '../../lib/index.js';
 import { hashToken } from '../../lib/token.js';
+import { tokenKey } from '../helpers/stored-token.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
@@ -231,11 +232,11 @@ describe('pushed authorization requests', () => {
     expect(pushed.status).toBe(201);
     expect(await stored()).not.toContain(token);
     // The push did not consume it.
-    expect(await redis.exists(`par:{${hashToken(token)}}`)).toBe(1);
+    expect(await redis.exists(tokenKey(redis, 'par:', token))).toBe(1);
 
     const res = await request(idp.app).get(`/auth?${new URLSearchParams({ client_id: 'example-web', request_uri: pushed.body.request_uri })}`);
     expect(new URL(res.headers.location!).searchParams.get('code')).toEqual(expect.any(String));
-    expect(await redis.get(`par:{${hashToken(token)}}`)).toMatch(/^!/); // consumed: only the replay marker is left
+    expect((await redis.getBuffer(tokenKey(redis, 'par:', token)))?.toString('latin1')).toMatch(/^!/); // consumed: only the replay marker is left
   });
 
   it("binds to the browser's address at the front-channel request, not to the pushing server's", async () => {
@@ -261,7 +262,7 @@ describe('pushed authorization requests', () => {
     const { token } = await mintToken(idp.app);
     const forged = `pushed:${hashToken(token)}`;
     expect((await authorize(request.agent(idp.app), idp.provider, { token: forged, prompt: 'none' })).kind).toBe('error');
-    expect(await redis.exists(`par:{${hashToken(token)}}`)).toBe(1);
+    expect(await redis.exists(tokenKey(redis, 'par:', token))).toBe(1);
   });
 
   it('refuses a token inside a signed request object, which would be stored as it is', async () => {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 
 import type { RedeemedEvent, RejectedEvent, SessionRevokedEvent } from '../../lib/index.js';
-import { hashToken } from '../../lib/token.js';
+import { tokenKey } from '../helpers/stored-token.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { nativeLogin } from '../helpers/native-login.js';
 import {
@@ -48,7 +48,7 @@ describe('redeem: transports', () => {
     const result = await authorize(browser(), provider, { token: first.token, cookie: second.token });
     expect(result.kind).toBe('code');
     expect(redeemed.at(-1)).toMatchObject({ transport: 'query', accountId: 'demo' });
-    expect(await redis.exists(`redeem-test:{${hashToken(second.token)}}`)).toBe(1);
+    expect(await redis.exists(tokenKey(redis, 'redeem-test:', second.token))).toBe(1);
   });
 
   it('ignores a token by a transport the client does not allow, without consuming it', async () => {

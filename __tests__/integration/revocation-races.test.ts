@@ -22,7 +22,7 @@ const revoke = (app: Parameters<typeof request>[0], refreshToken: string) =>
   request(app).post('/token/revocation').type('form').send({ client_id: 'example-native', token: refreshToken });
 
 describe('a refresh token revoked while a redeem runs', () => {
-  it('ends at the login prompt: the redeem looks at the parent again once the lineage holds the session', async () => {
+  it('ends at the login prompt: the lineage refuses the session once the parent\'s cascade has begun', async () => {
     let hookEntered: () => void = () => undefined;
     const inHook = new Promise<void>((resolve) => { hookEntered = resolve; });
     const idp = testIdentityProvider({
@@ -81,12 +81,12 @@ describe('the revocation marker, when the store fails to write it', () => {
   it('is reported and retried, and then voids the outstanding tokens', async () => {
     let failures = 1;
     const store = new (class extends MemoryStore {
-      override async revokeTransfers(...args: Parameters<MemoryStore['revokeTransfers']>) {
+      override async endLineage(...args: Parameters<MemoryStore['endLineage']>) {
         if (failures > 0) {
           failures -= 1;
           throw new StoreUnavailableError('store hiccup');
         }
-        return super.revokeTransfers(...args);
+        return super.endLineage(...args);
       }
     })();
     const idp = testIdentityProvider({ store }, { rotateRefreshToken: false, revokeGrantPolicy: () => false });

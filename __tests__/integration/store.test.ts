@@ -14,7 +14,6 @@ const record = (): TransferRecord => ({
   accountId: 'demo',
   clientId: 'example-native',
   grantId: 'grant-1',
-  refreshTokenHash: hashToken('rt'),
   scope: 'openid',
   ip: '127.0.0.1',
   iat: 1_700_000_000,
@@ -43,13 +42,28 @@ describe.each(stores)('%s', (_name, makeStore) => {
 
   it('keeps at most `max` live children under a grant, and a child added again counts once', async () => {
     const store = makeStore();
-    expect(await store.addChild('g-cap', 'session:a', 60, 2)).toBe(true);
-    expect(await store.addChild('g-cap', 'session:b', 60, 2)).toBe(true);
-    expect(await store.addChild('g-cap', 'session:a', 120, 2)).toBe(true);
-    expect(await store.addChild('g-cap', 'session:c', 60, 2)).toBe(false);
-    expect((await store.children('g-cap')).sort()).toEqual(['session:a', 'session:b']);
+    expect(await store.addChild('g-cap', 'session:a', 60, 2)).toBe('added');
+    expect(await store.addChild('g-cap', 'session:b', 60, 2)).toBe('added');
+    expect(await store.addChild('g-cap', 'session:a', 120, 2)).toBe('added');
+    expect(await store.addChild('g-cap', 'session:c', 60, 2)).toBe('full');
     await store.removeChildren('g-cap', ['session:a']);
-    expect(await store.addChild('g-cap', 'session:c', 60, 2)).toBe(true);
+    expect(await store.addChild('g-cap', 'session:c', 60, 2)).toBe('added');
+    expect((await store.endLineage('g-cap', 100, 60)).sort()).toEqual(['session:b', 'session:c']);
+  });
+
+  it('ends a lineage atomically: its tokens of that time are void, and a child added after is refused', async () => {
+    const store = makeStore();
+    expect(await store.addChild('g-end', 'session:a', 60, 10, 100)).toBe('added');
+    expect(await store.endLineage('g-end', 100, 60)).toEqual(['session:a']);
+    expect(await store.transfersRevokedAt('g-end')).toBe(100);
+    // A token minted at or before the end cannot add a child; one minted later can (a kept grant).
+    expect(await store.addChild('g-end', 'session:b', 60, 10, 100)).toBe('revoked');
+    expect(await store.addChild('g-end', 'session:b', 60, 10, 101)).toBe('added');
+    // Web grants are recorded without a token's time.
+    expect(await store.addChild('g-end', 'grant:w', 60, 10)).toBe('added');
+    // An earlier end never moves the mark back.
+    await store.endLineage('g-end', 50, 60);
+    expect(await store.transfersRevokedAt('g-end')).toBe(100);
   });
 
   it('finds nothing for an unknown hash', async () => {
@@ -67,18 +81,20 @@ describe.each(stores)('%s', (_name, makeStore) => {
 });
 
 describe('RedisStore', () => {
-  it('writes one key, under the prefix with the hash as hash tag, with its TTL', async () => {
+  it('writes one key of 22 hash characters under the prefix, as hash tag, with its TTL', async () => {
     const store = new RedisStore({ client: redis, prefix: 'store-ttl:', commandTimeout: 1000 });
     const hash = hashToken(generateToken());
+    const key = `store-ttl:{${hash.slice(0, 22)}}`;
     await store.save(hash, record(), 42);
-    expect(await redis.keys('store-ttl:*')).toEqual([`store-ttl:{${hash}}`]);
-    const ttl = await redis.ttl(`store-ttl:{${hash}}`);
+    expect(await redis.keys('store-ttl:*')).toEqual([key]);
+    const ttl = await redis.ttl(key);
     expect(ttl).toBeGreaterThan(40);
     expect(ttl).toBeLessThanOrEqual(42);
-    await store.consume(hash);
-    // What stays, for the rest of the token's lifetime, is a marker naming its grant.
-    expect(await redis.get(`store-ttl:{${hash}}`)).toBe('!grant-1 ');
-    expect(await redis.ttl(`store-ttl:{${hash}}`)).toBeLessThanOrEqual(42);
+    await store.consume(hash, '192.0.2.1');
+    // What stays, for the rest of the token's lifetime, is a marker naming the consumer and its grant.
+    expect((await redis.getBuffer(key))!.toString('latin1')).toMatch(/^!192\.0\.2\.1 /);
+    expect(await store.consume(hash, '192.0.2.9')).toEqual({ replayed: 'grant-1', by: '192.0.2.1' });
+    expect(await redis.ttl(key)).toBeLessThanOrEqual(42);
   });
 
   it('fails with StoreUnavailableError within the command timeout when Redis is stopped', async () => {

@@ -4,7 +4,7 @@ import { compareDevice } from '../../lib/binding/device-binding.js';
 import type { TransferRecord } from '../../lib/index.js';
 
 const record = (ip: string, asn?: number): TransferRecord => ({
-  accountId: 'a', clientId: 'n', grantId: 'g', refreshTokenHash: 'h', scope: 'openid', ip, asn, iat: 0, exp: 60,
+  accountId: 'a', clientId: 'n', grantId: 'g', scope: 'openid', ip, asn, iat: 0, exp: 60,
 });
 const ip = (ipv6_prefix_length: number | null = null) => ({ enforce_device_binding: 'ip' as const, ipv6_prefix_length });
 

@@ -85,7 +85,7 @@ export class RedisAdapter implements Adapter {
       // Indexed first: an entry that exists is always reachable from its grant.
       const now = Math.floor(Date.now() / 1000);
       const index = this.#index('grant', payload.grantId);
-      await this.#run('EVAL', (c) => ADD_TO_GRANT.run(c, index, key, ttl ? now + ttl : '+inf', now, ttl ?? UNBOUNDED_INDEX_TTL));
+      await this.#run('EVAL', (c) => ADD_TO_GRANT.run(c, [index], key, ttl ? now + ttl : '+inf', now, ttl ?? UNBOUNDED_INDEX_TTL));
     }
     const indexes = ([['sessionUid', payload.uid], ['userCode', payload.userCode]] as const)
       .filter((entry): entry is readonly ['sessionUid' | 'userCode', string] => Boolean(entry[1]))
@@ -119,7 +119,7 @@ export class RedisAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.#run('EVAL', (c) => CONSUME.run(c, this.key(id), Math.floor(Date.now() / 1000)));
+    await this.#run('EVAL', (c) => CONSUME.run(c, [this.key(id)], Math.floor(Date.now() / 1000)));
   }
 
   async destroy(id: string): Promise<void> {
@@ -129,7 +129,7 @@ export class RedisAdapter implements Adapter {
       payload?.uid && this.#index('sessionUid', payload.uid),
       payload?.userCode && this.#index('userCode', payload.userCode),
     ].filter((index): index is string => Boolean(index));
-    for (const index of indexes) await this.#run('EVAL', (c) => DELETE_IF_POINTS_AT.run(c, index, id));
+    for (const index of indexes) await this.#run('EVAL', (c) => DELETE_IF_POINTS_AT.run(c, [index], id));
     if (payload?.grantId && GRANTABLE.has(this.#model)) {
       const index = this.#index('grant', payload.grantId);
       await this.#run('ZREM', (c) => c.zrem(index, key));

@@ -12,6 +12,7 @@ import type { IssuedEvent, RequestContext, SessionTransferEmitter } from '../eve
 import { REFRESH_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import type { TransferRecord, TransferStore } from '../store/store.js';
+import type { Instrumentation, Operation } from '../telemetry/telemetry.js';
 import { generateToken, hashToken } from '../token.js';
 import { FORM_STATE } from './auth0-request.js';
 import { verifyDpopProof, type DpopProof } from './dpop.js';
@@ -43,6 +44,7 @@ export interface MintDependencies {
   options: ResolvedOptions;
   store: TransferStore;
   events: SessionTransferEmitter;
+  telemetry: Instrumentation;
   /** The audience URNs of the Auth0 form; ignored when they appear in a token-exchange request. */
   transferAudiences: ReadonlySet<string>;
 }
@@ -117,7 +119,7 @@ function deviceIp(ctx: TokenEndpointGrantContext, options: ResolvedOptions, requ
  * nothing), rotates per the provider's policy, and answers in RFC 8693's shape.
  */
 export function createMintHandler(deps: MintDependencies) {
-  const { provider, hooks, options, store, events } = deps;
+  const { provider, hooks, options, store, events, telemetry } = deps;
 
   /** The request's DPoP proof, checked before anything is looked up, as the refresh grant does. */
   async function proofOf(ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<DpopProof | undefined> {
@@ -131,7 +133,7 @@ export function createMintHandler(deps: MintDependencies) {
     }
   }
 
-  return async function mintSessionTransferToken(ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<void> {
+  async function mint(ctx: TokenEndpointGrantContext<ExchangeParams>, operation: Operation): Promise<void> {
     const request: RequestContext = { ip: clientIp(ctx, options.trustProxy, events), userAgent: userAgentOf(ctx) };
     const clientId = ctx.oidc.client.clientId;
     let found: { accountId: string; grantId: string } | undefined;
@@ -145,6 +147,7 @@ export function createMintHandler(deps: MintDependencies) {
       const loaded = await loadRefreshToken(provider, hooks, ctx, subjectToken, dPoP);
       const { refreshToken } = loaded;
       found = { accountId: refreshToken.accountId, grantId: refreshToken.grantId! };
+      operation.account(found.accountId);
       const scope = checkScope(ctx.oidc.params.scope, refreshToken.scopes) ?? refreshToken.scope ?? '';
       const audience = await resolveAudience(deps, ctx.oidc.params);
       request.asn = await asnOf(options.asnResolver, request.ip);
@@ -158,7 +161,6 @@ export function createMintHandler(deps: MintDependencies) {
         accountId: refreshToken.accountId,
         clientId,
         grantId: refreshToken.grantId!,
-        refreshTokenHash: hashToken(subjectToken),
         scope,
         authTime: refreshToken.authTime,
         amr: refreshToken.amr,
@@ -216,6 +218,7 @@ export function createMintHandler(deps: MintDependencies) {
       events.emit('issued', issued);
     } catch (err) {
       const reason = reasonOf(err);
+      operation.fail(reason);
       events.emit('issue_failed', {
         type: 'issue_failed',
         reason,
@@ -226,5 +229,8 @@ export function createMintHandler(deps: MintDependencies) {
       });
       throw err;
     }
-  };
+  }
+
+  return (ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<void> =>
+    telemetry.operation('mint', { 'session_transfer.client.id': ctx.oidc.client.clientId }, (operation) => mint(ctx, operation));
 }

@@ -14,7 +14,8 @@ import { TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { endSession } from '../revocation/end-session.js';
 import { revokeGrant } from '../revocation/revoke-grant.js';
-import type { Consumed, TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
+import type { AddChildResult, Consumed, TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
+import type { Instrumentation, Operation } from '../telemetry/telemetry.js';
 import { runRedeemHook } from './hook.js';
 import {
   confirmedTransfer, forceLogin, markReplay, recordTransferredLogin, rememberTransferredSession, requireConfirmation,
@@ -26,6 +27,7 @@ export interface RedeemDependencies {
   options: ResolvedOptions;
   store: TransferStore;
   events: SessionTransferEmitter;
+  telemetry: Instrumentation;
 }
 
 type Known = Pick<RejectedEvent, 'issuingClientId' | 'accountId' | 'grantId' | 'binding'>;
@@ -51,7 +53,7 @@ const known = (record: TransferRecord): Known =>
  * the session, client and prompt are known and before the account, grant and interaction
  * checks, so a valid token makes the login those checks see, in the same request.
  */
-export function createRedeem({ hooks, options, store, events }: RedeemDependencies) {
+export function createRedeem({ hooks, options, store, events, telemetry }: RedeemDependencies) {
   const { cookieName } = options;
   /** Requests in which a confirmed transfer was completed already. */
   const completed = new WeakSet<object>();
@@ -101,32 +103,30 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
   /**
    * Records a session about to be signed in from a transfer: its record (idle lifetime, cascade)
    * and its place in the parent grant's lineage, both before the login, so a session that exists is
-   * always found by the cascade. Then the parent is looked at again: it may have been revoked while
-   * the redeem ran (a slow hook, say), its cascade not yet seeing this session. Throws a Rejection,
-   * leaving no record behind.
+   * always found by the cascade. The lineage write is refused atomically if the parent's cascade
+   * has begun since the parent was checked (a slow hook, say). Throws a Rejection, leaving no
+   * record behind.
    */
   async function recordSession(
-    provider: Provider,
     uid: string,
     parent: Pick<TransferRecord, 'grantId' | 'iat'>,
     transferred: TransferredSession,
     lifetime: number,
     knownFields: Known,
   ): Promise<void> {
-    let added: boolean | undefined;
+    let added: AddChildResult | undefined;
     try {
       [added] = await Promise.all([
-        transferred.cascade ? store.addChild(parent.grantId, `session:${uid}`, lifetime, options.maxLineagePerGrant) : undefined,
+        transferred.cascade ? store.addChild(parent.grantId, `session:${uid}`, lifetime, options.maxLineagePerGrant, parent.iat) : undefined,
         store.saveSession(uid, transferred, lifetime),
       ]);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       throw new Rejection('store_unavailable', knownFields);
     }
-    const refusal = added === false ? 'lineage_full' : transferred.cascade && !await parentAlive(provider, parent) ? 'parent_revoked' : undefined;
-    if (refusal) {
+    if (added === 'full' || added === 'revoked') {
       await store.deleteSession(uid).catch(() => undefined);
-      throw new Rejection(refusal, knownFields);
+      throw new Rejection(added === 'full' ? 'lineage_full' : 'parent_revoked', knownFields);
     }
   }
 
@@ -145,7 +145,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
     const knownFields = { issuingClientId: pending.session.clientId, accountId: pending.login.accountId, grantId: pending.parent.grantId };
     try {
       if (pending.parent.exp * 1000 <= options.clock()) throw new Rejection('not_found_or_expired', knownFields);
-      await recordSession(provider, session.uid, pending.parent, pending.session, pending.lifetime, knownFields);
+      await recordSession(session.uid, pending.parent, pending.session, pending.lifetime, knownFields);
       return true;
     } catch (caught) {
       if (!(caught instanceof Rejection)) debug('confirming a session transfer failed: %O', caught);
@@ -242,14 +242,27 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       return;
     }
     if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName, options.cookieDomain);
+    await telemetry.operation('redeem', { 'session_transfer.client.id': web.clientId, 'session_transfer.transport': web.transport },
+      (operation) => redeemPresented(ctx, client!, presented, request, web, ended, operation));
+  }
+
+  /** Consumes and checks a presented token and, when it passes, signs the browser in. */
+  async function redeemPresented(
+    ctx: KoaContextWithOIDC, client: Client, presented: PresentedToken, request: RequestContext, web: RedeemContext,
+    ended: boolean, operation: Operation,
+  ): Promise<void> {
+    const { provider } = ctx.oidc;
+    const session = ctx.oidc.session!;
+    const settings = clientSettings(client);
     try {
-      const { record, native } = await check(ctx, provider, client!, presented, request, web);
+      const { record, native } = await check(ctx, provider, client, presented, request, web);
+      operation.account(record.accountId);
 
       if (session.accountId && session.accountId !== record.accountId) {
         // Case 3: never a silent user swap. The other user's session ends; the login prompt follows.
         const accountId = session.accountId;
         const grantIds = await endSession(provider, ctx, session);
-        events.emit('session_revoked', { type: 'session_revoked', clientId: client!.clientId, accountId, grantIds, reason: 'user_mismatch', ...request });
+        events.emit('session_revoked', { type: 'session_revoked', clientId: client.clientId, accountId, grantIds, reason: 'user_mismatch', ...request });
         throw new Rejection('user_mismatch', known(record));
       }
 
@@ -266,7 +279,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
           amr: record.amr,
           acr: record.acr,
         },
-        request: { clientId: client!.clientId, ip: request.ip, asn: request.asn, userAgent: request.userAgent, transport: presented.transport },
+        request: { clientId: client.clientId, ip: request.ip, asn: request.asn, userAgent: request.userAgent, transport: presented.transport },
       }, options.redeemHookTimeout);
       if (decision.deny) throw new Rejection('denied', known(record));
 
@@ -294,11 +307,11 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
           // the user to confirm who they become; oidc-provider signs them in on confirmation,
           // and only then is the session recorded (completeConfirmation).
           requireConfirmation(ctx, {
-            ...transferredLogin, clientId: client!.clientId, login, lifetime, parent: { grantId: record.grantId, iat: record.iat, exp: record.exp },
+            ...transferredLogin, clientId: client.clientId, login, lifetime, parent: { grantId: record.grantId, iat: record.iat, exp: record.exp },
           });
           outcome = 'confirmation_required';
         } else {
-          await recordSession(provider, session.uid, record, transferred, lifetime, known(record));
+          await recordSession(session.uid, record, transferred, lifetime, known(record));
           // Case 1: the login the rest of the pipeline sees.
           const isNew = (session as Session & { new?: boolean }).new === true;
           session.loginAccount({ accountId: login.accountId, loginTs: login.ts, amr: login.amr, acr: login.acr });
@@ -314,6 +327,7 @@ export function createRedeem({ hooks, options, store, events }: RedeemDependenci
       // Anything unexpected (say, the provider's adapter failing) still ends at the login prompt.
       if (!(caught instanceof Rejection)) debug('session transfer token check failed: %O', caught);
       const err = caught instanceof Rejection ? caught : new Rejection('server_error');
+      operation.fail(err.reason);
       events.emit('rejected', { type: 'rejected', reason: err.reason, ...web, ...err.known });
       // Case 4: an existing session never silently continues past a refused token.
       if (session.accountId || err.reason === 'user_mismatch') forceLogin(ctx);

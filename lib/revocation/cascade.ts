@@ -5,6 +5,7 @@ import { TRANSFER_AMR } from '../options.js';
 import type { CascadeTrigger, SessionTransferEmitter } from '../events.js';
 import type { Child, TransferStore } from '../store/store.js';
 import { replayRevoked } from '../redeem/request-state.js';
+import type { Instrumentation } from '../telemetry/telemetry.js';
 import { revokeGrant } from './revoke-grant.js';
 
 /** Children ended at once in a cascade: a large lineage ends in batches, not one by one. */
@@ -63,9 +64,20 @@ async function endChildSession(
  * reported (`cascade_failed`) and retried; the recorded children stay in the store until a
  * cascade succeeds, so nothing is forgotten.
  */
-export function createCascade(store: TransferStore, events: SessionTransferEmitter) {
+export interface CascadeDependencies {
+  store: TransferStore;
+  events: SessionTransferEmitter;
+  telemetry: Instrumentation;
+  /** Current time in milliseconds, and the token lifetime in seconds (how long the void mark lasts). */
+  clock: () => number;
+  ttl: number;
+}
+
+export function createCascade({ store, events, telemetry, clock, ttl }: CascadeDependencies) {
   async function once(provider: Provider, grantId: string, trigger: CascadeTrigger): Promise<void> {
-    const children = await store.children(grantId);
+    // Its tokens become void first, in the same step that reads the lineage: a redeem still in
+    // flight either is among the children or is refused when it records its session.
+    const children = await store.endLineage(grantId, Math.floor(clock() / 1000), ttl);
     if (children.length === 0) return;
     const ctx = Provider.ctx;
     const revoked = new Set<string>();
@@ -89,7 +101,7 @@ export function createCascade(store: TransferStore, events: SessionTransferEmitt
   /** Runs the cascade for a parent grant that ended; resolves once done or handed to retries. */
   return async function cascade(provider: Provider, grantId: string, trigger: CascadeTrigger = triggerOf(Provider.ctx), attempt = 1): Promise<void> {
     try {
-      await once(provider, grantId, trigger);
+      await telemetry.cascade(trigger, () => once(provider, grantId, trigger));
     } catch (err) {
       const willRetry = attempt <= CASCADE_RETRY_DELAYS.length;
       events.emit('cascade_failed', {

@@ -1,6 +1,6 @@
+import { decodeRecord, encodeRecord } from './record-codec.js';
 import {
-  decodeRecord, encodeRecord, sessionRecordTtl,
-  type Child, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
+  sessionRecordTtl, type AddChildResult, type Child, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 type Expiring<T> = T & { expiresAt: number };
@@ -12,8 +12,8 @@ let warned = false;
  * processes and loses every token on restart, so it warns once when first created.
  */
 export class MemoryStore implements TransferStore {
-  /** A record as JSON, or after its consumption what a replay reports. */
-  readonly #entries = new Map<string, Expiring<{ json: string } | { replayed: string; by: string }>>();
+  /** A record encoded as for Redis, or after its consumption what a replay reports. */
+  readonly #entries = new Map<string, Expiring<{ encoded: Buffer } | { replayed: string; by: string }>>();
   readonly #sessions = new Map<string, Expiring<{ json: string }>>();
   readonly #issued = new Map<string, Expiring<{ count: number }>>();
   readonly #revoked = new Map<string, Expiring<{ at: number }>>();
@@ -35,8 +35,8 @@ export class MemoryStore implements TransferStore {
 
   async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
     this.#prune();
-    // Stored as JSON so a caller can never mutate a kept record, as with Redis.
-    this.#entries.set(tokenHash, { json: encodeRecord(record), expiresAt: this.#now() + ttlSeconds * 1000 });
+    // Stored encoded so a caller can never mutate a kept record, as with Redis.
+    this.#entries.set(tokenHash, { encoded: encodeRecord(record), expiresAt: this.#now() + ttlSeconds * 1000 });
   }
 
   async consume(tokenHash: string, consumer = ''): Promise<Consumed> {
@@ -46,7 +46,7 @@ export class MemoryStore implements TransferStore {
       return undefined;
     }
     if ('replayed' in entry) return { replayed: entry.replayed, by: entry.by };
-    const record = decodeRecord(entry.json)!;
+    const record = decodeRecord(entry.encoded)!;
     this.#entries.set(tokenHash, { replayed: record.grantId, by: consumer, expiresAt: entry.expiresAt });
     return record;
   }
@@ -56,10 +56,6 @@ export class MemoryStore implements TransferStore {
     if (entry && entry.expiresAt > this.#now()) return ++entry.count;
     this.#issued.set(parentGrantId, { count: 1, expiresAt: this.#now() + windowSeconds * 1000 });
     return 1;
-  }
-
-  async revokeTransfers(parentGrantId: string, at: number, ttlSeconds: number): Promise<void> {
-    this.#revoked.set(parentGrantId, { at, expiresAt: this.#now() + ttlSeconds * 1000 });
   }
 
   async transfersRevokedAt(parentGrantId: string): Promise<number | undefined> {
@@ -87,15 +83,19 @@ export class MemoryStore implements TransferStore {
     return session;
   }
 
-  async addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number): Promise<boolean> {
+  async addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number): Promise<AddChildResult> {
+    const revokedAt = await this.transfersRevokedAt(parentGrantId);
+    if (mintedAt !== undefined && revokedAt !== undefined && mintedAt <= revokedAt) return 'revoked';
     const lineage = this.#live(parentGrantId);
-    if (!lineage.has(child) && lineage.size >= max) return false;
+    if (!lineage.has(child) && lineage.size >= max) return 'full';
     lineage.set(child, Math.max(lineage.get(child) ?? 0, this.#now() + ttlSeconds * 1000));
     this.#children.set(parentGrantId, lineage);
-    return true;
+    return 'added';
   }
 
-  async children(parentGrantId: string): Promise<Child[]> {
+  async endLineage(parentGrantId: string, at: number, ttlSeconds: number): Promise<Child[]> {
+    const marked = await this.transfersRevokedAt(parentGrantId);
+    if (marked === undefined || marked < at) this.#revoked.set(parentGrantId, { at, expiresAt: this.#now() + ttlSeconds * 1000 });
     return [...this.#live(parentGrantId).keys()];
   }
 

@@ -3,12 +3,15 @@ import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import { Script } from './script.js';
 import { withDeadline } from './deadline.js';
+import { decodeRecord, decodeReplayMarker, encodeRecord } from './record-codec.js';
 import {
-  decodeRecord, encodeRecord, parseJson, replayMarker, sessionRecordTtl,
-  type Child, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
+  parseJson, sessionRecordTtl, type AddChildResult, type Child, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 export type RedisClient = Redis | Cluster;
+
+/** `!`, the first byte of a replay marker; a record starts with its version byte. */
+const REPLAY_MARK = 0x21;
 
 
 export interface RedisStoreOptions {
@@ -33,15 +36,17 @@ return json`);
 
 /**
  * Consumes a token in one atomic round trip: returns its record and leaves in its place, for the
- * rest of its lifetime, a marker `!<parent grant> <consumer>`, so a second presentation is told
+ * rest of its lifetime, a replay marker `!<consumer> <packed parent grant id>` (the grant id is
+ * at the head of the record: 2-byte length, then its bytes), so a second presentation is told
  * apart from garbage. A marker is returned as it is.
  */
 const CONSUME = new Script(`
 local value = redis.call('GET', KEYS[1])
-if not value or string.sub(value, 1, 1) == '!' then return value end
+if not value or string.byte(value, 1) == 33 then return value end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then
-  redis.call('SET', KEYS[1], '!' .. cjson.decode(value).g .. ' ' .. ARGV[1], 'PX', ttl)
+  local grant = string.sub(value, 4, 3 + string.byte(value, 2) * 256 + string.byte(value, 3))
+  redis.call('SET', KEYS[1], '!' .. ARGV[1] .. ' ' .. grant, 'PX', ttl)
 else
   redis.call('DEL', KEYS[1])
 end
@@ -54,19 +59,38 @@ if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count`);
 
 /**
- * Adds a child to a grant's lineage, a sorted set scored by expiry: drops the expired, refuses
- * (0) past ARGV[3] live members, keeps the later expiry of a member added twice, and raises
- * (never lowers) the key's TTL. One round trip; time is Redis's, the same for every process.
+ * Adds a child to a grant's lineage, a sorted set scored by expiry: refuses ('revoked') when the
+ * parent's tokens minted at or before ARGV[4] seconds were made void (KEYS[2], the marker a
+ * cascade writes before it reads the lineage, so a child is either seen by the cascade or
+ * refused); drops the expired; refuses ('full') past ARGV[3] live members; keeps the later expiry
+ * of a member added twice; raises (never lowers) the key's TTL. One round trip; time is Redis's,
+ * the same for every process.
  */
 const ADD_CHILD = new Script(`
+if ARGV[4] ~= '' then
+  local revoked = redis.call('GET', KEYS[2])
+  if revoked and tonumber(ARGV[4]) <= tonumber(revoked) then return 'revoked' end
+end
 local now = tonumber(redis.call('TIME')[1])
 local expires = now + tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not current and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+if not current and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 'full' end
 if not current or tonumber(current) < expires then redis.call('ZADD', KEYS[1], expires, ARGV[1]) end
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return 1`);
+return 'added'`);
+
+/**
+ * Ends a grant's lineage: marks its tokens minted at or before ARGV[1] void for ARGV[2] seconds
+ * (keeping a later mark), then returns its children, current and 0.1's (KEYS[3]), in one atomic
+ * step: a child added after it is refused by ADD_CHILD.
+ */
+const END_LINEAGE = new Script(`
+local marked = redis.call('GET', KEYS[1])
+if not marked or tonumber(marked) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+local children = redis.call('ZRANGE', KEYS[2], 0, -1)
+for _, child in ipairs(redis.call('SMEMBERS', KEYS[3])) do children[#children + 1] = child end
+return children`);
 
 /**
  * Tokens in Redis: `SET <prefix>{<hash>} <json> EX <ttl> NX` to store, a script to consume (one
@@ -84,8 +108,12 @@ export class RedisStore implements TransferStore {
     this.#timeout = commandTimeout;
   }
 
+  /**
+   * A token's key: 22 characters (132 bits) of its hash are plenty to find it and keep the key in
+   * Redis's smallest allocation; the token itself has 256 bits.
+   */
   key(tokenHash: string): string {
-    return `${this.#prefix}{${tokenHash}}`;
+    return `${this.#prefix}{${tokenHash.slice(0, 22)}}`;
   }
 
   sessionKey(uid: string): string {
@@ -119,16 +147,12 @@ export class RedisStore implements TransferStore {
   }
 
   async consume(tokenHash: string, consumer = ''): Promise<Consumed> {
-    const value = await this.#run('EVAL', () => CONSUME.run(this.#client, this.key(tokenHash), consumer)) as string | null;
-    return value?.startsWith('!') ? replayMarker(value) : decodeRecord(value);
+    const value = await this.#run('EVAL', () => CONSUME.runBuffer(this.#client, [this.key(tokenHash)], consumer)) as Buffer | null;
+    return value?.[0] === REPLAY_MARK ? decodeReplayMarker(value) : decodeRecord(value);
   }
 
   async countIssued(parentGrantId: string, windowSeconds: number): Promise<number> {
-    return Number(await this.#run('EVAL', () => COUNT_ISSUED.run(this.#client, this.issuedKey(parentGrantId), windowSeconds)));
-  }
-
-  async revokeTransfers(parentGrantId: string, at: number, ttlSeconds: number): Promise<void> {
-    await this.#run('SET', () => this.#client.set(this.revokedKey(parentGrantId), String(at), 'EX', ttlSeconds));
+    return Number(await this.#run('EVAL', () => COUNT_ISSUED.run(this.#client, [this.issuedKey(parentGrantId)], windowSeconds)));
   }
 
   async transfersRevokedAt(parentGrantId: string): Promise<number | undefined> {
@@ -146,20 +170,21 @@ export class RedisStore implements TransferStore {
   }
 
   async touchSession(uid: string): Promise<TransferredSession | undefined> {
-    const json = await this.#run('EVAL', () => TOUCH_SESSION.run(this.#client, this.sessionKey(uid)));
+    const json = await this.#run('EVAL', () => TOUCH_SESSION.run(this.#client, [this.sessionKey(uid)]));
     return parseJson(json as string | null);
   }
 
-  async addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number): Promise<boolean> {
-    return await this.#run('EVAL', () => ADD_CHILD.run(this.#client, this.lineageKey(parentGrantId), child, ttlSeconds, max)) === 1;
+  async addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number): Promise<AddChildResult> {
+    return await this.#run('EVAL', () => ADD_CHILD.run(
+      this.#client, [this.lineageKey(parentGrantId), this.revokedKey(parentGrantId)], child, ttlSeconds, max, mintedAt ?? '',
+    )) as AddChildResult;
   }
 
-  async children(parentGrantId: string): Promise<Child[]> {
-    const [current, legacy] = await Promise.all([
-      this.#run('ZRANGE', () => this.#client.zrange(this.lineageKey(parentGrantId), '0', '-1')),
-      this.#run('SMEMBERS', () => this.#client.smembers(this.legacyChildrenKey(parentGrantId))),
-    ]);
-    return [...new Set([...current, ...legacy])] as Child[];
+  async endLineage(parentGrantId: string, at: number, ttlSeconds: number): Promise<Child[]> {
+    const children = await this.#run('EVAL', () => END_LINEAGE.run(
+      this.#client, [this.revokedKey(parentGrantId), this.lineageKey(parentGrantId), this.legacyChildrenKey(parentGrantId)], at, ttlSeconds,
+    )) as Child[];
+    return [...new Set(children)];
   }
 
   async removeChildren(parentGrantId: string, children: Child[]): Promise<void> {

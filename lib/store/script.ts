@@ -12,12 +12,25 @@ export class Script {
     this.#sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(client: Redis | Cluster, key: string, ...args: (string | number)[]): Promise<unknown> {
+  /** Runs the script on `keys` (in one Cluster slot: they share a hash tag) with `args`. */
+  run(client: Redis | Cluster, keys: string[], ...args: (string | number)[]): Promise<unknown> {
+    return this.#send(() => client.evalsha(this.#sha, keys.length, ...keys, ...args), () => client.eval(this.#source, keys.length, ...keys, ...args));
+  }
+
+  /** As `run`, with string replies as Buffers (binary values). */
+  runBuffer(client: Redis | Cluster, keys: string[], ...args: (string | number)[]): Promise<unknown> {
+    return this.#send(
+      () => client.callBuffer('EVALSHA', this.#sha, keys.length, ...keys, ...args),
+      () => client.callBuffer('EVAL', this.#source, keys.length, ...keys, ...args),
+    );
+  }
+
+  async #send(bySha: () => Promise<unknown>, whole: () => Promise<unknown>): Promise<unknown> {
     try {
-      return await client.evalsha(this.#sha, 1, key, ...args);
+      return await bySha();
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return client.eval(this.#source, 1, key, ...args);
+      return whole();
     }
   }
 }

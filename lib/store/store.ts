@@ -9,8 +9,6 @@ export interface TransferRecord {
   clientId: string;
   /** oidc-provider grant id of the native refresh token (the parent grant). */
   grantId: string;
-  /** Identifies the refresh token that was exchanged: `hashToken()` of it, never its value. */
-  refreshTokenHash: string;
   /** Space-delimited scope of the refresh token. */
   scope: string;
   /** The native login's `auth_time` (seconds), `amr` and `acr`. */
@@ -40,6 +38,9 @@ export interface TransferredSession {
   cascade?: true;
 }
 
+/** What `addChild` did. */
+export type AddChildResult = 'added' | 'full' | 'revoked';
+
 /** What a parent grant spawned: a browser session (by uid) or a web client's grant (by id). */
 export type Child = `session:${string}` | `grant:${string}`;
 
@@ -63,11 +64,6 @@ export interface TransferStore {
   consume(tokenHash: string, consumer?: string): Promise<Consumed>;
   /** Counts a token minted under a parent grant; the count of the window of `windowSeconds` it falls in. */
   countIssued(parentGrantId: string, windowSeconds: number): Promise<number>;
-  /**
-   * Records that the parent grant's tokens minted at or before `at` (seconds) are void — its
-   * refresh token was revoked though the grant was kept — for `ttlSeconds`, the longest a token lives.
-   */
-  revokeTransfers(parentGrantId: string, at: number, ttlSeconds: number): Promise<void>;
   /** When the parent grant's tokens were last made void, if within a token lifetime. */
   transfersRevokedAt(parentGrantId: string): Promise<number | undefined>;
   /**
@@ -80,42 +76,20 @@ export interface TransferStore {
   /** Forgets a session's record: the session then ends at its next use. */
   deleteSession(uid: string): Promise<void>;
   /**
-   * Records a child of a parent grant, kept at least `ttlSeconds`; false, recording nothing, when
-   * the grant already has `max` children that have not expired.
+   * Records a child of a parent grant, kept at least `ttlSeconds`: `'full'`, recording nothing,
+   * when the grant already has `max` children that have not expired; with `mintedAt` (the token's
+   * issue time), `'revoked'` when `endLineage` made the parent's tokens of that time void. Atomic
+   * with `endLineage`: a child is either among the children it returns or refused.
    */
-  addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number): Promise<boolean>;
-  /** The children recorded for a parent grant. */
-  children(parentGrantId: string): Promise<Child[]>;
+  addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number): Promise<AddChildResult>;
+  /**
+   * Ends a parent grant's lineage: its tokens minted at or before `at` (seconds) are void from now
+   * on, for `ttlSeconds` (the longest a token lives; `transfersRevokedAt` reports it), and its
+   * children are returned.
+   */
+  endLineage(parentGrantId: string, at: number, ttlSeconds: number): Promise<Child[]>;
   /** Forgets a parent grant's children (after they were revoked). */
   removeChildren(parentGrantId: string, children: Child[]): Promise<void>;
-}
-
-/**
- * Short field names for stored records: a token's record is kept once per outstanding token, so
- * its size is the store's memory. Changing a name here invalidates outstanding tokens (60 s).
- */
-const RECORD_FIELDS = {
-  accountId: 'a', clientId: 'c', grantId: 'g', refreshTokenHash: 'r', scope: 's', authTime: 't', amr: 'm', acr: 'q',
-  audience: 'd', ip: 'i', userAgent: 'u', asn: 'n', iat: 'b', exp: 'e',
-} as const satisfies Record<keyof TransferRecord, string>;
-const RECORD_NAMES = Object.fromEntries(Object.entries(RECORD_FIELDS).map(([name, short]) => [short, name]));
-
-export function encodeRecord(record: TransferRecord): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(record)
-    .filter(([, value]) => value !== undefined)
-    .map(([name, value]) => [RECORD_FIELDS[name as keyof TransferRecord], value])));
-}
-
-export function decodeRecord(json: string | null | undefined): TransferRecord | undefined {
-  if (json === null || json === undefined) return undefined;
-  const stored = JSON.parse(json) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(stored).map(([short, value]) => [RECORD_NAMES[short], value])) as unknown as TransferRecord;
-}
-
-/** A replay marker `!<parent grant> <consumer>` as `consume()` reports it. */
-export function replayMarker(marker: string): { replayed: string; by: string } {
-  const [grantId = '', by = ''] = marker.slice(1).split(' ');
-  return { replayed: grantId, by };
 }
 
 export function parseJson<T>(json: string | null | undefined): T | undefined {

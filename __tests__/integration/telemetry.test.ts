@@ -1,0 +1,201 @@
+/**
+ * OpenTelemetry: the counters move as the flows run, read by a real in-process metrics reader of
+ * the OpenTelemetry SDK; the spans nest under the request's span; no attribute carries a token or
+ * (unless asked) an account id.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { AggregationTemporality, MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import express from 'express';
+import type { Redis } from 'ioredis';
+import type { Provider } from 'oidc-provider';
+import request from 'supertest';
+
+import { INSTRUMENTS, sessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
+import { AUDIENCE, redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { authorize, mintToken } from '../helpers/web-login.js';
+
+/** Collects on demand, as a Prometheus scrape does. */
+class ScrapeReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+let redis: Redis;
+const contextManager = new AsyncLocalStorageContextManager();
+beforeAll(() => {
+  redis = redisClient();
+  context.setGlobalContextManager(contextManager.enable());
+});
+afterAll(() => {
+  redis.disconnect();
+  context.disable();
+});
+
+function instrumented(options: Partial<SessionTransferOptions> = {}, includeAccountId = false) {
+  const reader = new ScrapeReader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  const spans = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+  const idp = testIdentityProvider({
+    redis, keyPrefix: `telemetry-${Math.random().toString(36).slice(2)}:`, trustProxy: 1,
+    telemetry: { meterProvider, tracerProvider, includeAccountId }, ...options,
+  });
+  // The request's own span, as an HTTP server instrumentation would start it.
+  const tracer = tracerProvider.getTracer('test-http');
+  const app = express();
+  app.use((req, res, next) => tracer.startActiveSpan(`${req.method} ${req.path}`, (span) => {
+    res.on('finish', () => span.end());
+    next();
+  }));
+  app.use(idp.app);
+
+  /** Every data point of one instrument, with its attributes. */
+  async function points(name: string): Promise<DataPoint<number | Histogram>[]> {
+    const { resourceMetrics } = await reader.collect();
+    return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics)
+      .filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints as DataPoint<number | Histogram>[]);
+  }
+  /** The sum of a counter over the points whose attributes include `match`. */
+  async function count(name: string, match: Record<string, unknown> = {}): Promise<number> {
+    return (await points(name))
+      .filter((point) => Object.entries(match).every(([key, value]) => point.attributes[key] === value))
+      .reduce((sum, point) => sum + (point.value as number), 0);
+  }
+  return { idp, app, provider: idp.provider, reader, points, count, spans: () => spans.getFinishedSpans() };
+}
+
+const redeemAt = ({ app, provider }: { app: express.Express; provider: Provider }, token: string, clientId = 'example-web', forwardedFor = '203.0.113.5') =>
+  authorize(request.agent(app).set('x-forwarded-for', forwardedFor), provider, { clientId, token, prompt: 'none' });
+
+describe('metrics', () => {
+  let t: ReturnType<typeof instrumented>;
+  beforeAll(() => {
+    t = instrumented();
+  });
+
+  it('count mints and their refusals by reason', async () => {
+    await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    expect(await t.count(INSTRUMENTS.issued.name, { 'session_transfer.client.id': 'example-native', 'session_transfer.form': 'refresh_token' })).toBe(1);
+    const refused = await request(t.app).post('/token').type('form')
+      .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: 'not-a-token', audience: AUDIENCE });
+    expect(refused.status).toBe(400);
+    expect(await t.count(INSTRUMENTS.issueFailures.name, { 'error.type': 'refresh_token_invalid' })).toBe(1);
+    const durations = await t.points(INSTRUMENTS.mintDuration.name);
+    expect(durations.reduce((sum, point) => sum + (point.value as Histogram).count, 0)).toBe(2);
+    expect(durations.find((point) => point.attributes['error.type'] === 'refresh_token_invalid')).toBeDefined();
+  });
+
+  it('count redeems by outcome and transport, and rejections by reason', async () => {
+    const { token } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    expect((await redeemAt(t, token)).kind).toBe('code');
+    expect(await t.count(INSTRUMENTS.redeemed.name, {
+      'session_transfer.client.id': 'example-web', 'session_transfer.transport': 'query', 'session_transfer.outcome': 'new_session',
+    })).toBe(1);
+    expect((await redeemAt(t, token)).kind).toBe('error');
+    expect(await t.count(INSTRUMENTS.rejected.name, { 'error.type': 'replayed', 'session_transfer.log_only': false })).toBe(1);
+    const redeems = await t.points(INSTRUMENTS.redeemDuration.name);
+    expect(redeems.map((point) => point.attributes['error.type'])).toEqual(expect.arrayContaining([undefined, 'replayed']));
+    // Each store round trip is measured by operation.
+    const store = await t.points(INSTRUMENTS.storeDuration.name);
+    expect(store.map((point) => point.attributes['db.operation.name'])).toEqual(expect.arrayContaining(['save', 'countIssued', 'consume', 'saveSession']));
+    expect(store.every((point) => point.attributes['db.system.name'] === 'redis')).toBe(true);
+  });
+
+  it('count a log_only binding mismatch as a rejection marked log_only, while the transfer goes ahead', async () => {
+    const { token } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    expect((await redeemAt(t, token, 'logonly-web', '198.51.100.7')).kind).toBe('code');
+    expect(await t.count(INSTRUMENTS.rejected.name, { 'error.type': 'device_mismatch', 'session_transfer.log_only': true })).toBe(1);
+    expect(await t.count(INSTRUMENTS.redeemed.name, { 'session_transfer.client.id': 'logonly-web' })).toBe(1);
+  });
+
+  it('count tokens left unused by reason', async () => {
+    const { token } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    await authorize(request.agent(t.app), t.idp.provider, { token, prompt: 'login' }).catch(() => undefined);
+    expect(await t.count(INSTRUMENTS.ignored.name, { 'session_transfer.ignored.reason': 'login_requested' })).toBe(1);
+  });
+
+  it('count cascades by trigger and the sessions they end', async () => {
+    const { token, native } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    expect((await redeemAt(t, token)).kind).toBe('code');
+    const before = await t.count(INSTRUMENTS.sessionsRevoked.name, { 'session_transfer.revocation.reason': 'cascade' });
+    const revoked = await request(t.app).post('/token/revocation').type('form')
+      .send({ token: native.refresh_token, client_id: 'example-native' });
+    expect(revoked.status).toBe(200);
+    expect(await t.count(INSTRUMENTS.cascades.name, { 'session_transfer.cascade.trigger': 'revocation', 'session_transfer.cascade.outcome': 'revoked' })).toBe(1);
+    expect(await t.count(INSTRUMENTS.sessionsRevoked.name, { 'session_transfer.revocation.reason': 'cascade' })).toBe(before + 1);
+  });
+
+  it('every instrument is registered, with its unit and description', async () => {
+    const { resourceMetrics } = await t.reader.collect();
+    const seen = new Map(resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((metric) => [metric.descriptor.name, metric.descriptor]));
+    for (const instrument of Object.values(INSTRUMENTS)) {
+      expect(seen.get(instrument.name)).toMatchObject({ unit: instrument.unit, description: instrument.description });
+    }
+  });
+});
+
+describe('spans and attributes', () => {
+  const tokens: string[] = [];
+  const allAttributes = (t: ReturnType<typeof instrumented>, spans: ReadableSpan[]) => Promise.all(Object.values(INSTRUMENTS)
+    .map((instrument) => t.points(instrument.name))).then((all) => [...all.flat().map((point) => point.attributes), ...spans.map((span) => span.attributes)]);
+
+  it('nest the redeem under the request, and the store round trips under the redeem', async () => {
+    const t = instrumented();
+    const { token } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    tokens.push(token);
+    expect((await redeemAt(t, token)).kind).toBe('code');
+    const spans = t.spans();
+    const redeem = spans.find((span) => span.name === 'session_transfer.redeem')!;
+    const parent = spans.find((span) => span.spanContext().spanId === redeem.parentSpanContext?.spanId);
+    expect(parent?.name).toBe('GET /auth');
+    const consume = spans.find((span) => span.name === 'consume redis')!;
+    expect(consume.parentSpanContext?.spanId).toBe(redeem.spanContext().spanId);
+    expect(consume.attributes).toMatchObject({ 'db.system.name': 'redis', 'db.operation.name': 'consume' });
+    const mint = spans.find((span) => span.name === 'session_transfer.mint')!;
+    expect(spans.find((span) => span.spanContext().spanId === mint.parentSpanContext?.spanId)?.name).toBe('POST /token');
+
+    // No attribute anywhere holds the token, its hash's key, or the account id.
+    const values = (await allAttributes(t, spans)).flatMap((attributes) => Object.values(attributes)).map(String);
+    expect(values.filter((value) => value.includes(token) || value === 'demo')).toEqual([]);
+    expect(redeem.attributes['enduser.id']).toBeUndefined();
+  });
+
+  it('carry the account id on the mint and redeem spans only when the host opts in', async () => {
+    const t = instrumented({}, true);
+    const { token } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    expect((await redeemAt(t, token)).kind).toBe('code');
+    const spans = t.spans();
+    expect(spans.filter((span) => span.attributes['enduser.id'] === 'demo').map((span) => span.name).sort())
+      .toEqual(['session_transfer.mint', 'session_transfer.redeem']);
+    const metricValues = (await Promise.all(Object.values(INSTRUMENTS).map((instrument) => t.points(instrument.name))))
+      .flat().flatMap((point) => Object.values(point.attributes));
+    expect(metricValues).not.toContain('demo');
+  });
+});
+
+describe('without telemetry', () => {
+  it('telemetry: false records nothing, even with a global SDK registered', async () => {
+    const reader = new ScrapeReader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const { metrics } = await import('@opentelemetry/api');
+    metrics.setGlobalMeterProvider(meterProvider);
+    try {
+      const idp = testIdentityProvider({ redis, keyPrefix: 'telemetry-off:', telemetry: false });
+      const { token } = await mintToken(idp.app);
+      expect((await authorize(request.agent(idp.app), idp.provider, { token, prompt: 'none' })).kind).toBe('code');
+      const { resourceMetrics } = await reader.collect();
+      expect(resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics)).toEqual([]);
+    } finally {
+      metrics.disable();
+    }
+  });
+
+  it('a wrong telemetry option names its path', () => {
+    expect(() => sessionTransfer({ redis, telemetry: { meterProvider: {} as never } })).toThrow(/^options\.telemetry\.meterProvider must be/);
+    expect(() => sessionTransfer({ redis, telemetry: { tracer: 1 } as never })).toThrow(/^options\.telemetry\.tracer is not a setting/);
+    expect(trace.getActiveSpan()).toBeUndefined();
+  });
+});

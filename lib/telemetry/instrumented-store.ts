@@ -1,0 +1,18 @@
+import type { TransferStore } from '../store/store.js';
+import type { Instrumentation } from './telemetry.js';
+
+/** Every operation of the store interface; a type test keeps this list complete. */
+export const STORE_OPERATIONS = [
+  'save', 'consume', 'countIssued', 'transfersRevokedAt', 'saveSession', 'touchSession', 'deleteSession',
+  'addChild', 'endLineage', 'removeChildren',
+] as const satisfies readonly (keyof TransferStore)[];
+
+/** The store with each round trip in a span and the store-duration histogram, named by operation. */
+export function instrumentedStore(store: TransferStore, system: string | undefined, telemetry: Instrumentation): TransferStore {
+  const wrapped = {} as Record<string, unknown>;
+  for (const name of STORE_OPERATIONS) {
+    const method = store[name] as (...args: unknown[]) => Promise<unknown>;
+    wrapped[name] = (...args: unknown[]) => telemetry.store(system, name, () => method.apply(store, args));
+  }
+  return wrapped as unknown as TransferStore;
+}

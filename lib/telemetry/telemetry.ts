@@ -1,0 +1,158 @@
+import { performance } from 'node:perf_hooks';
+
+import type { SessionTransferEmitter } from '../events.js';
+import type { TelemetryAttributes, TelemetryMeterProvider, TelemetryTracer, TelemetryTracerProvider } from './api.js';
+import { INSTRUMENTS } from './instruments.js';
+
+/** How the library reports to OpenTelemetry; see the `telemetry` option. */
+export interface TelemetryOptions {
+  /** Default: the global one of `@opentelemetry/api`, read when the library is created. */
+  meterProvider?: TelemetryMeterProvider;
+  /** Default: the global one of `@opentelemetry/api`. */
+  tracerProvider?: TelemetryTracerProvider;
+  /**
+   * Put the account id on the mint and redeem spans as `enduser.id` (default `false`). Metrics
+   * never carry it: one series per user would be unbounded.
+   */
+  includeAccountId?: boolean;
+}
+
+const SCOPE = 'oidc-session-transfer';
+const SPAN_KIND = { internal: 0, client: 2 } as const;
+const STATUS_ERROR = 2;
+/** Seconds; OpenTelemetry's default boundaries are for milliseconds. */
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** One mint or redeem being measured: its outcome is set as it becomes known. */
+export interface Operation {
+  /** Marks the operation failed for `reason` (the event's reason code). */
+  fail(reason: string): void;
+  /** Names the account on the span, when the host opted in. */
+  account(accountId: string): void;
+}
+
+/** What the mint, the redeem, the store and the cascade call; `NO_TELEMETRY` when it is off. */
+export type Instrumentation = Pick<Telemetry, 'operation' | 'store' | 'cascade'>;
+
+const UNRECORDED: Operation = { fail: () => undefined, account: () => undefined };
+
+/** Telemetry off (`telemetry: false`, or `@opentelemetry/api` not installed): the work runs bare. */
+export const NO_TELEMETRY: Instrumentation = {
+  operation: (_kind, _attributes, run) => run(UNRECORDED),
+  store: (_system, _name, run) => run(),
+  cascade: (_trigger, run) => run(),
+};
+
+type Counter = { add(value: number, attributes?: TelemetryAttributes): void };
+type Histogram = { record(value: number, attributes?: TelemetryAttributes): void };
+
+/**
+ * Metrics and spans for the mint, the redeem, store round trips and cascades. Counters follow the
+ * library's events, so what is counted is exactly what is reported; durations and spans wrap the
+ * work. No attribute carries a token.
+ */
+export class Telemetry {
+  readonly #tracer: TelemetryTracer;
+  readonly #includeAccountId: boolean;
+  readonly #mintDuration: Histogram;
+  readonly #redeemDuration: Histogram;
+  readonly #storeDuration: Histogram;
+
+  constructor(meterProvider: TelemetryMeterProvider, tracerProvider: TelemetryTracerProvider, events: SessionTransferEmitter, includeAccountId: boolean) {
+    const meter = meterProvider.getMeter(SCOPE);
+    this.#tracer = tracerProvider.getTracer(SCOPE);
+    this.#includeAccountId = includeAccountId;
+    const counter = ({ name, unit, description }: { name: string; unit: string; description: string }): Counter =>
+      meter.createCounter(name, { unit, description });
+    const histogram = ({ name, unit, description }: { name: string; unit: string; description: string }): Histogram =>
+      meter.createHistogram(name, { unit, description, advice: { explicitBucketBoundaries: DURATION_BUCKETS } });
+    this.#mintDuration = histogram(INSTRUMENTS.mintDuration);
+    this.#redeemDuration = histogram(INSTRUMENTS.redeemDuration);
+    this.#storeDuration = histogram(INSTRUMENTS.storeDuration);
+
+    const issued = counter(INSTRUMENTS.issued);
+    const issueFailures = counter(INSTRUMENTS.issueFailures);
+    const redeemed = counter(INSTRUMENTS.redeemed);
+    const rejected = counter(INSTRUMENTS.rejected);
+    const ignored = counter(INSTRUMENTS.ignored);
+    const sessionsRevoked = counter(INSTRUMENTS.sessionsRevoked);
+    const cascades = counter(INSTRUMENTS.cascades);
+    events.on('issued', (e) => issued.add(1, { 'session_transfer.client.id': e.clientId, 'session_transfer.form': e.form }));
+    events.on('issue_failed', (e) => issueFailures.add(1, { 'session_transfer.client.id': e.clientId, 'error.type': e.reason }));
+    events.on('redeemed', (e) => redeemed.add(1, {
+      'session_transfer.client.id': e.clientId, 'session_transfer.transport': e.transport, 'session_transfer.outcome': e.outcome,
+    }));
+    events.on('rejected', (e) => rejected.add(1, {
+      'session_transfer.client.id': e.clientId, 'session_transfer.transport': e.transport, 'error.type': e.reason,
+      'session_transfer.log_only': e.logOnly === true,
+    }));
+    events.on('ignored', (e) => ignored.add(1, {
+      'session_transfer.client.id': e.clientId, 'session_transfer.transport': e.transport, 'session_transfer.ignored.reason': e.reason,
+    }));
+    events.on('session_revoked', (e) => sessionsRevoked.add(1, { 'session_transfer.revocation.reason': e.reason }));
+    events.on('cascade_revoked', (e) => {
+      cascades.add(1, { 'session_transfer.cascade.trigger': e.trigger, 'session_transfer.cascade.outcome': 'revoked' });
+      if (e.sessions) sessionsRevoked.add(e.sessions, { 'session_transfer.revocation.reason': 'cascade' });
+    });
+    events.on('cascade_failed', (e) => cascades.add(1, { 'session_transfer.cascade.trigger': e.trigger, 'session_transfer.cascade.outcome': 'failed' }));
+  }
+
+  /** Runs a mint or a redeem in its span, and records its duration. */
+  operation<T>(kind: 'mint' | 'redeem', attributes: TelemetryAttributes, run: (operation: Operation) => Promise<T>): Promise<T> {
+    const histogram = kind === 'mint' ? this.#mintDuration : this.#redeemDuration;
+    return this.#tracer.startActiveSpan(`session_transfer.${kind}`, { kind: SPAN_KIND.internal, attributes }, async (span) => {
+      const start = performance.now();
+      let failure: string | undefined;
+      const operation: Operation = {
+        fail: (reason) => {
+          failure = reason;
+          span.setAttribute('error.type', reason);
+          span.setStatus({ code: STATUS_ERROR, message: reason });
+        },
+        account: (accountId) => {
+          if (this.#includeAccountId) span.setAttribute('enduser.id', accountId);
+        },
+      };
+      try {
+        return await run(operation);
+      } finally {
+        histogram.record((performance.now() - start) / 1000, failure ? { ...attributes, 'error.type': failure } : attributes);
+        span.end();
+      }
+    });
+  }
+
+  /** Runs one store round trip in its span, and records its duration. */
+  store<T>(system: string | undefined, name: string, run: () => Promise<T>): Promise<T> {
+    const attributes: TelemetryAttributes = { 'db.system.name': system, 'db.operation.name': name };
+    return this.#tracer.startActiveSpan(`${name} ${system ?? 'store'}`, { kind: SPAN_KIND.client, attributes }, async (span) => {
+      const start = performance.now();
+      let failure: string | undefined;
+      try {
+        return await run();
+      } catch (err) {
+        failure = err instanceof Error ? err.name : 'Error';
+        span.setAttribute('error.type', failure);
+        span.setStatus({ code: STATUS_ERROR, message: err instanceof Error ? err.message : String(err) });
+        throw err;
+      } finally {
+        this.#storeDuration.record((performance.now() - start) / 1000, failure ? { ...attributes, 'error.type': failure } : attributes);
+        span.end();
+      }
+    });
+  }
+
+  /** Runs a cascade in its span. */
+  cascade<T>(trigger: string, run: () => Promise<T>): Promise<T> {
+    return this.#tracer.startActiveSpan('session_transfer.cascade', { kind: SPAN_KIND.internal, attributes: { 'session_transfer.cascade.trigger': trigger } }, async (span) => {
+      try {
+        return await run();
+      } catch (err) {
+        span.setStatus({ code: STATUS_ERROR, message: err instanceof Error ? err.message : String(err) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
+}
