@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 
 import { MemoryStore, RedisStore, StoreUnavailableError, type TransferRecord, type TransferStore } from '../../lib/index.js';
 import { generateToken, hashToken } from '../../lib/token.js';
@@ -6,8 +7,11 @@ import { redisClient } from '../helpers/idp.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 
 const redis = redisClient();
+// ioredis's enableAutoPipelining batches commands differently (it once lost the command of
+// `callBuffer`): the store must work with it on.
+const pipelining = new Redis(process.env.REDIS_URL!, { enableAutoPipelining: true });
 afterAll(async () => {
-  await redis.quit();
+  await Promise.all([redis.quit(), pipelining.quit()]);
 });
 
 const record = (): TransferRecord => ({
@@ -22,6 +26,7 @@ const record = (): TransferRecord => ({
 
 const stores: [string, () => TransferStore][] = [
   ['RedisStore', () => new RedisStore({ client: redis, prefix: 'store-test:', commandTimeout: 1000 })],
+  ['RedisStore, auto-pipelining', () => new RedisStore({ client: pipelining, prefix: 'store-pipelined:', commandTimeout: 1000 })],
   ['MemoryStore', () => new MemoryStore()],
 ];
 

@@ -9,6 +9,9 @@ const GRANTABLE = new Set([
   'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
 ]);
 
+/** Models whose entries are indexed (by grant, session uid or user code): destroying one reads it first. */
+const INDEXED = new Set([...GRANTABLE, 'Session']);
+
 /** Marks an existing entry consumed; a missing or expired one stays missing (never a key without TTL). */
 const CONSUME = new Script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -87,7 +90,11 @@ export class RedisAdapter implements Adapter {
       const index = this.#index('grant', payload.grantId);
       await this.#run('EVAL', (c) => ADD_TO_GRANT.run(c, [index], key, ttl ? now + ttl : '+inf', now, ttl ?? UNBOUNDED_INDEX_TTL));
     }
-    const indexes = ([['sessionUid', payload.uid], ['userCode', payload.userCode]] as const)
+    // Only the models oidc-provider looks up by session uid or user code are indexed by them.
+    const lookups: (readonly ['sessionUid' | 'userCode', string | undefined])[] = INDEXED.has(this.#model)
+      ? [['sessionUid', payload.uid], ['userCode', payload.userCode]]
+      : [];
+    const indexes = lookups
       .filter((entry): entry is readonly ['sessionUid' | 'userCode', string] => Boolean(entry[1]))
       .map(([kind, value]) => this.#index(kind, value));
     // The entry and its lookup indexes are independent writes: one round trip together.
@@ -124,7 +131,7 @@ export class RedisAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     const key = this.key(id);
-    const payload = await this.find(id);
+    const payload = INDEXED.has(this.#model) ? await this.find(id) : undefined;
     const indexes = [
       payload?.uid && this.#index('sessionUid', payload.uid),
       payload?.userCode && this.#index('userCode', payload.userCode),

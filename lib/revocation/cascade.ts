@@ -1,15 +1,18 @@
-import Provider, { type Client, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Client, type KoaContextWithOIDC, type Session } from 'oidc-provider';
 
 import { debug } from '../debug.js';
 import { TRANSFER_AMR } from '../options.js';
 import type { CascadeTrigger, SessionTransferEmitter } from '../events.js';
-import type { Child, TransferStore } from '../store/store.js';
+import type { TransferStore } from '../store/store.js';
 import { replayRevoked } from '../redeem/request-state.js';
 import type { Instrumentation } from '../telemetry/telemetry.js';
-import { revokeGrant } from './revoke-grant.js';
+import { deleteGrantTokens, endGrant } from './revoke-grant.js';
 
-/** Children ended at once in a cascade: a large lineage ends in batches, not one by one. */
-const CASCADE_BATCH = 50;
+/**
+ * Children ended at once in a cascade: a large lineage ends through this many concurrent workers,
+ * whose Redis commands travel pipelined on the clients' connections.
+ */
+const CASCADE_CONCURRENCY = 256;
 
 /** Waits before the retries of a failed cascade, in milliseconds. */
 export const CASCADE_RETRY_DELAYS = [1_000, 5_000, 30_000];
@@ -32,38 +35,38 @@ function triggerOf(ctx: KoaContextWithOIDC | undefined): CascadeTrigger {
   }
 }
 
+/** Runs `work` on every item with at most `limit` in flight. */
+async function eachLimited<T>(items: Iterable<T>, limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = items[Symbol.iterator]();
+  const worker = async (): Promise<void> => {
+    for (let next = queue.next(); !next.done; next = queue.next()) await work(next.value);
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+}
+
 /**
- * Ends a browser session created from a transfer: forgets its record (so a session not saved yet,
- * still in the request that created it, ends at its first use), and, when it is still a
- * transferred session (a password login since does not count), revokes its grants (each once),
- * tells its web clients through back-channel logout when they registered for it, and destroys it.
+ * Ends a browser session created from a transfer: forgets its record, so it ends at its next use
+ * (as would one not saved yet, still in the request that created it), and, when it is still a
+ * transferred session (a password login since does not count), tells its web clients through
+ * back-channel logout when they registered for it. Returns the session, for its grants to be ended
+ * and it to be destroyed; undefined when it is left alone.
  */
-async function endChildSession(
-  provider: Provider, store: TransferStore, ctx: KoaContextWithOIDC | undefined, uid: string, revoked: Set<string>,
-): Promise<boolean> {
+async function endChildSession(provider: Provider, store: TransferStore, uid: string): Promise<Session | undefined> {
   const [session] = await Promise.all([provider.Session.findByUid(uid), store.deleteSession(uid)]);
-  if (!session?.amr?.includes(TRANSFER_AMR)) return false;
-  for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
-    if (authorization.grantId && !revoked.has(authorization.grantId)) {
-      revoked.add(authorization.grantId);
-      await revokeGrant(provider, ctx, authorization.grantId);
-    }
+  if (!session?.amr?.includes(TRANSFER_AMR)) return undefined;
+  await Promise.all(Object.entries(session.authorizations ?? {}).map(async ([clientId, authorization]) => {
     const client = await provider.Client.find(clientId) as WithBackchannel | undefined;
     if (client?.backchannelLogoutUri && session.accountId) {
       await client.backchannelLogout(session.accountId, authorization.sid)
         .catch((err: unknown) => debug('back-channel logout to %s failed: %O', clientId, err));
     }
-  }
-  await session.destroy();
-  return true;
+  }));
+  return session;
 }
 
-/**
- * The cascade (SPEC §6): when a native grant ends, every browser session created from its tokens
- * ends and every web grant recorded for it is revoked, with their codes and tokens. Failures are
- * reported (`cascade_failed`) and retried; the recorded children stay in the store until a
- * cascade succeeds, so nothing is forgotten.
- */
+const grantsOf = (session: Session) => Object.values(session.authorizations ?? {})
+  .map((authorization) => authorization.grantId).filter((id): id is string => typeof id === 'string');
+
 export interface CascadeDependencies {
   store: TransferStore;
   events: SessionTransferEmitter;
@@ -73,33 +76,65 @@ export interface CascadeDependencies {
   ttl: number;
 }
 
+/**
+ * The cascade (SPEC §6): when a native grant ends, every browser session created from its tokens
+ * ends and every web grant recorded for it is revoked, with their codes and tokens. Failures are
+ * reported (`cascade_failed`) and retried; the recorded children stay in the store until a
+ * cascade succeeds, so nothing is forgotten.
+ */
 export function createCascade({ store, events, telemetry, clock, ttl }: CascadeDependencies) {
+  /** Web grants this process is ending in a cascade: theirs would find nothing (no transfer mints from one). */
+  const ending = new Set<string>();
+
   async function once(provider: Provider, grantId: string, trigger: CascadeTrigger): Promise<void> {
     // Its tokens become void first, in the same step that reads the lineage: a redeem still in
     // flight either is among the children or is refused when it records its session.
     const children = await store.endLineage(grantId, Math.floor(clock() / 1000), ttl);
     if (children.length === 0) return;
     const ctx = Provider.ctx;
-    const revoked = new Set<string>();
-    let sessions = 0;
-    const end = async (child: Child): Promise<void> => {
+    const grants = new Set<string>();
+    const sessions: Session[] = [];
+    await eachLimited(children, CASCADE_CONCURRENCY, async (child) => {
       const id = child.slice(child.indexOf(':') + 1);
+      let ended = [id];
       if (child.startsWith('session:')) {
-        if (await endChildSession(provider, store, ctx, id, revoked)) sessions += 1;
-      } else if (!revoked.has(id)) {
-        revoked.add(id);
-        await revokeGrant(provider, ctx, id);
+        const session = await endChildSession(provider, store, id);
+        if (session) sessions.push(session);
+        ended = session ? grantsOf(session) : [];
       }
-    };
-    for (let i = 0; i < children.length; i += CASCADE_BATCH) {
-      await Promise.all(children.slice(i, i + CASCADE_BATCH).map(end));
-    }
+      for (const grant of ended) {
+        if (grants.has(grant)) continue;
+        grants.add(grant);
+        ending.add(grant);
+        try {
+          await endGrant(provider, ctx, grant);
+        } finally {
+          ending.delete(grant);
+        }
+      }
+    });
     await store.removeChildren(grantId, children);
-    events.emit('cascade_revoked', { type: 'cascade_revoked', grantId, trigger, sessions, grants: revoked.size });
+    events.emit('cascade_revoked', { type: 'cascade_revoked', grantId, trigger, sessions: sessions.length, grants: grants.size });
+    // Ended already: the sessions end at their next use, and oidc-provider refuses the codes and
+    // tokens of grants that are gone. The provider's storage is tidied after.
+    void tidy(provider, sessions, grants);
+  }
+
+  /** Destroys ended sessions and deletes the codes and tokens of ended grants; failures are only logged. */
+  async function tidy(provider: Provider, sessions: Session[], grants: Set<string>): Promise<void> {
+    try {
+      await Promise.all([
+        eachLimited(sessions, CASCADE_CONCURRENCY, (session) => session.destroy()),
+        eachLimited(grants, CASCADE_CONCURRENCY, (grant) => deleteGrantTokens(provider, grant)),
+      ]);
+    } catch (err) {
+      debug('tidying up after a cascade failed: %O', err);
+    }
   }
 
   /** Runs the cascade for a parent grant that ended; resolves once done or handed to retries. */
   return async function cascade(provider: Provider, grantId: string, trigger: CascadeTrigger = triggerOf(Provider.ctx), attempt = 1): Promise<void> {
+    if (ending.has(grantId)) return;
     try {
       await telemetry.cascade(trigger, () => once(provider, grantId, trigger));
     } catch (err) {

@@ -10,23 +10,28 @@ const SENDABLE = new Set(['ready', 'wait', 'connecting', 'connect']);
  * instead of queueing the command, so no request waits on a Redis that is down; one still making
  * its first connection gets the deadline. Failures become `StoreUnavailableError`.
  */
-export async function withDeadline<T>(client: Redis | Cluster, command: string, timeout: number, send: () => Promise<T>): Promise<T> {
+export function withDeadline<T>(client: Redis | Cluster, command: string, timeout: number, send: () => Promise<T>): Promise<T> {
   if (!SENDABLE.has(client.status)) {
-    throw new StoreUnavailableError(`redis ${command} not sent: client is ${client.status}`);
+    return Promise.reject(new StoreUnavailableError(`redis ${command} not sent: client is ${client.status}`));
   }
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(`redis ${command} timed out after ${timeout} ms`)), timeout);
+  // One promise and one timer per command: the cascade sends tens of thousands at once.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreUnavailableError(`redis ${command} timed out after ${timeout} ms`)), timeout);
+    const fail = (cause: unknown) => {
+      clearTimeout(timer);
+      reject(cause instanceof StoreUnavailableError ? cause : new StoreUnavailableError(`redis ${command} failed`, { cause }));
+    };
+    let sent: Promise<T>;
+    try {
+      sent = send();
+    } catch (cause) {
+      fail(cause);
+      return;
+    }
+    // Past the deadline the command may still settle later; that is expected, and ignored.
+    sent.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, fail);
   });
-  const sent = send();
-  // Past the deadline the command may still fail later; that is expected, not unhandled.
-  sent.catch(() => undefined);
-  try {
-    return await Promise.race([sent, deadline]);
-  } catch (cause) {
-    if (cause instanceof StoreUnavailableError) throw cause;
-    throw new StoreUnavailableError(`redis ${command} failed`, { cause });
-  } finally {
-    clearTimeout(timer);
-  }
 }
