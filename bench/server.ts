@@ -1,22 +1,39 @@
 /**
  * The benchmarked identity provider, run as its own process by bench/run.ts: the example
- * provider with the library's store on one Redis and oidc-provider's adapter on another, so the
- * store's Redis counts exactly the library's commands and memory.
+ * provider with the library's store on STORE_REDIS and oidc-provider's adapter on ADAPTER_REDIS,
+ * each a redis:// URL (two servers, so the store's Redis counts exactly the library's commands
+ * and memory) or a comma-separated list of Redis Cluster nodes (host:port). BENCH_TELEMETRY=1
+ * registers OpenTelemetry's SDK first (see ./telemetry.ts).
  */
-import { Redis } from 'ioredis';
+import './telemetry.js';
+
+import { Cluster, Redis } from 'ioredis';
 
 import { createIdentityProvider } from '../examples/idp/app.js';
 import { redisAdapter } from '../lib/index.js';
 
-const store = new Redis(process.env.STORE_REDIS_URL!);
-const adapter = new Redis(process.env.ADAPTER_REDIS_URL!);
+const connect = (spec: string) => (spec.startsWith('redis://')
+  ? new Redis(spec)
+  : new Cluster(spec.split(',').map((node) => ({ host: node.split(':')[0]!, port: Number(node.split(':')[1]) }))));
+const store = connect(process.env.STORE_REDIS!);
+const adapter = connect(process.env.ADAPTER_REDIS!);
 
 const { app } = createIdentityProvider({
   issuer: 'http://localhost:3000',
-  // The benchmark mints from one refresh token as fast as it can: the per-grant cap is lifted.
-  transfer: { redis: store, maxTokensPerGrant: 1_000_000 },
+  transfer: {
+    redis: store,
+    // The benchmark mints from one refresh token as fast as it can, and redeems tens of thousands
+    // of its tokens (the cascade row: 10,000 under one grant): the per-grant caps are lifted.
+    maxTokensPerGrant: 1_000_000,
+    maxLineagePerGrant: 100_000,
+    // Each round's tokens are minted before the round and must outlive it.
+    ttl: 300,
+  },
+  // Processes serving one issuer share their cookie keys.
+  cookieKeys: ['bench-cookie-key'],
   clients: [{
     // A confidential app whose refresh token does not rotate: the same request can be repeated.
+    // Cascade revocation is on by default (`enforce_cascade_revocation`).
     client_id: 'bench-native',
     client_secret: 'bench-secret',
     redirect_uris: ['https://bench.example/cb'],

@@ -6,13 +6,15 @@
  * addresses; ACCESS_LOG=1 logs requests (tokens redacted); CONFIRM_QUERY_TRANSFERS=1 has the user
  * confirm a link-delivered transfer ("Continue as …?"). Several processes serving one issuer
  * (REDIS_URL, same ISSUER) also need the same JWKS (a JSON array of private JWKs) and COOKIE_KEYS
- * (comma-separated).
+ * (comma-separated). METRICS_PORT serves OpenTelemetry metrics for Prometheus at /metrics on that
+ * port (0: any free port); examples/grafana/ has a dashboard for them.
  */
 import { Redis } from 'ioredis';
 import type { JWK } from 'oidc-provider';
 
 import { MemoryStore, redisAdapter } from '../lib/index.js';
 import { AUTH0_SDK_READY, startExampleServers } from './servers.js';
+import { servePrometheusMetrics } from './telemetry/prometheus.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const webPort = Number(process.env.WEB_PORT ?? 3001);
@@ -20,6 +22,14 @@ const redisUrl = process.env.REDIS_URL;
 
 const redis = redisUrl ? new Redis(redisUrl) : undefined;
 redis?.on('error', (err) => console.error('redis:', err.message));
+
+// Before the provider exists: the library takes its meter from the global provider when created.
+const metricsPort = process.env.METRICS_PORT ? Number(process.env.METRICS_PORT) : undefined;
+const metrics = metricsPort === undefined ? undefined : await servePrometheusMetrics(metricsPort).catch((err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EADDRINUSE') throw err;
+  console.error(`port ${metricsPort} is in use: stop what runs there, or choose another with METRICS_PORT=… npm start`);
+  process.exit(1);
+});
 
 const example = await startExampleServers({
   port,
@@ -51,4 +61,5 @@ transfer.on('cascade_revoked', (event) => console.log('cascade revocation', even
 console.log(`identity provider: ${issuer} (listening on port ${ports.idp}; discovery: ${new URL('.well-known/openid-configuration', issuer).href}, your session: ${new URL('/account', issuer).href})`);
 console.log(`storage: ${redis ? `Redis at ${redisUrl}` : 'in-process memory (set REDIS_URL for Redis)'}`);
 console.log(`web app: ${webUrl} (listening on port ${ports.web})`);
+if (metrics) console.log(`metrics: http://localhost:${metrics.port}/metrics (Prometheus, listening on port ${metrics.port}; dashboard: examples/grafana/session-transfer.json)`);
 console.log(`native app simulator: npm run native${port === 3000 && webPort === 3001 ? '' : ` (with PORT=${ports.idp} WEB_PORT=${ports.web})`} -- --help`);

@@ -92,20 +92,26 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
   }
 
   /**
-   * The token's parent still stands: its grant exists, and its refresh token was not revoked
-   * after the token was minted (a `revokeGrantPolicy` may keep the grant).
+   * Whether the token's parent fell since the token was minted: its grant ended, or its refresh
+   * token was revoked while a `revokeGrantPolicy` kept the grant. Either way the cascade left its
+   * mark (`endLineage`), whatever way oidc-provider ended it.
    */
-  async function parentAlive(provider: Provider, record: Pick<TransferRecord, 'grantId' | 'iat'>): Promise<boolean> {
-    const [grant, revokedAt] = await Promise.all([provider.Grant.find(record.grantId), store.transfersRevokedAt(record.grantId)]);
-    return grant !== undefined && (revokedAt === undefined || record.iat > revokedAt);
+  async function parentRevoked(parent: Pick<TransferRecord, 'grantId' | 'iat'>, knownFields: Known): Promise<boolean> {
+    try {
+      const at = await store.transfersRevokedAt(parent.grantId);
+      return at !== undefined && parent.iat <= at;
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      throw new Rejection('store_unavailable', knownFields);
+    }
   }
 
   /**
    * Records a session about to be signed in from a transfer: its record (idle lifetime, cascade)
    * and its place in the parent grant's lineage, both before the login, so a session that exists is
-   * always found by the cascade. The lineage write is refused atomically if the parent's cascade
-   * has begun since the parent was checked (a slow hook, say). Throws a Rejection, leaving no
-   * record behind.
+   * always found by the cascade. The lineage write itself refuses a parent that fell (atomically
+   * with the cascade's reading of the lineage, however long the hook took); without a lineage the
+   * parent's mark is read beside the record. Throws a Rejection, leaving no record behind.
    */
   async function recordSession(
     uid: string,
@@ -115,16 +121,18 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     knownFields: Known,
   ): Promise<void> {
     let added: AddChildResult | undefined;
+    let revoked: boolean;
     try {
-      [added] = await Promise.all([
+      [added, revoked] = await Promise.all([
         transferred.cascade ? store.addChild(parent.grantId, `session:${uid}`, lifetime, options.maxLineagePerGrant, parent.iat) : undefined,
+        transferred.cascade ? false : parentRevoked(parent, knownFields),
         store.saveSession(uid, transferred, lifetime),
       ]);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       throw new Rejection('store_unavailable', knownFields);
     }
-    if (added === 'full' || added === 'revoked') {
+    if (added === 'full' || added === 'revoked' || revoked) {
       await store.deleteSession(uid).catch(() => undefined);
       throw new Rejection(added === 'full' ? 'lineage_full' : 'parent_revoked', knownFields);
     }
@@ -185,9 +193,10 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     if (!record || record.exp * 1000 <= options.clock()) throw new Rejection('not_found_or_expired');
 
     const settings = clientSettings(client);
-    const [alive, native] = await Promise.all([parentAlive(provider, record), provider.Client.find(record.clientId)]);
-    // A native client that is gone takes its tokens with it.
-    if (!alive || !native) throw new Rejection('parent_revoked', known(record));
+    // A native client that is gone takes its tokens with it. (The parent grant is looked at where
+    // the transfer takes effect: see recordSession.)
+    const native = await provider.Client.find(record.clientId);
+    if (!native) throw new Rejection('parent_revoked', known(record));
 
     // The web client's rule, never weaker than the issuing native client's floor.
     const floor = clientSettings(native).minimum_device_binding;
@@ -258,6 +267,10 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       const { record, native } = await check(ctx, provider, client, presented, request, web);
       operation.account(record.accountId);
 
+      const confirming = presented.transport === 'query' && settings.confirm_query_transfers;
+      // Where no session is recorded now (recordSession looks at the parent), it is looked at here.
+      if ((session.accountId || confirming) && await parentRevoked(record, known(record))) throw new Rejection('parent_revoked', known(record));
+
       if (session.accountId && session.accountId !== record.accountId) {
         // Case 3: never a silent user swap. The other user's session ends; the login prompt follows.
         const accountId = session.accountId;
@@ -302,7 +315,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
           ...(record.acr ? { acr: record.acr } : {}),
         };
         const transferredLogin = { scope: record.scope, sessionLifetime: decision.sessionLifetime, session: transferred };
-        if (presented.transport === 'query' && settings.confirm_query_transfers) {
+        if (confirming) {
           // Login CSRF defence: a link could carry someone else's token. The login prompt asks
           // the user to confirm who they become; oidc-provider signs them in on confirmation,
           // and only then is the session recorded (completeConfirmation).

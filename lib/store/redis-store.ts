@@ -43,13 +43,8 @@ return json`);
 const CONSUME = new Script(`
 local value = redis.call('GET', KEYS[1])
 if not value or string.byte(value, 1) == 33 then return value end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl > 0 then
-  local grant = string.sub(value, 4, 3 + string.byte(value, 2) * 256 + string.byte(value, 3))
-  redis.call('SET', KEYS[1], '!' .. ARGV[1] .. ' ' .. grant, 'PX', ttl)
-else
-  redis.call('DEL', KEYS[1])
-end
+local grant = string.sub(value, 4, 3 + string.byte(value, 2) * 256 + string.byte(value, 3))
+redis.call('SET', KEYS[1], '!' .. ARGV[1] .. ' ' .. grant, 'KEEPTTL')
 return value`);
 
 /** Counts a mint under a grant in a window that starts with the first one. */

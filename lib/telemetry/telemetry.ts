@@ -21,7 +21,7 @@ const SCOPE = 'oidc-session-transfer';
 const SPAN_KIND = { internal: 0, client: 2 } as const;
 const STATUS_ERROR = 2;
 /** Seconds; OpenTelemetry's default boundaries are for milliseconds. */
-const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /** One mint or redeem being measured: its outcome is set as it becomes known. */
 export interface Operation {
@@ -124,7 +124,7 @@ export class Telemetry {
 
   /** Runs one store round trip in its span, and records its duration. */
   store<T>(system: string | undefined, name: string, run: () => Promise<T>): Promise<T> {
-    const attributes: TelemetryAttributes = { 'db.system.name': system, 'db.operation.name': name };
+    const attributes: TelemetryAttributes = system ? { 'db.system.name': system, 'db.operation.name': name } : { 'db.operation.name': name };
     return this.#tracer.startActiveSpan(`${name} ${system ?? 'store'}`, { kind: SPAN_KIND.client, attributes }, async (span) => {
       const start = performance.now();
       let failure: string | undefined;
