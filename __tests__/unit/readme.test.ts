@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 
-import { clientDefaults } from '../../lib/index.js';
+import { clientDefaults, INSTRUMENTS } from '../../lib/index.js';
 import { defaults, OPTION_NAMES } from '../../lib/options.js';
 
 const readme = readFileSync('README.md', 'utf8');
@@ -21,7 +21,7 @@ describe('README', () => {
     for (const [name, value] of Object.entries(defaults)) {
       if (typeof value === 'function') continue;
       const row = rows.find(([option]) => option === `\`${name}\``)!;
-      expect(`${name}: ${row[2]}`).toContain(`${name}: \`${typeof value === 'string' ? JSON.stringify(value) : String(value)}\``);
+      expect(`${name}: ${row[2]}`).toContain(`${name}: \`${typeof value === 'string' || typeof value === 'object' ? JSON.stringify(value) : String(value)}\``);
     }
   });
 
@@ -32,5 +32,11 @@ describe('README', () => {
       const row = rows.find(([field]) => field === `\`${name}\``)!;
       expect(`${name}: ${row[1]}`).toBe(`${name}: \`${JSON.stringify(value)}\``);
     }
+  });
+
+  it('documents every OpenTelemetry instrument with its kind, unit and attributes', () => {
+    const rows = table('## Metrics and traces');
+    expect(rows.map(([name, kind, unit, attributes]) => [name, kind, unit, attributes])).toEqual(Object.values(INSTRUMENTS).map((instrument) =>
+      [`\`${instrument.name}\``, instrument.kind, `\`${instrument.unit}\``, instrument.attributes.map((attribute) => `\`${attribute}\``).join(', ')]));
   });
 });

@@ -38,7 +38,7 @@ export interface TransferredSession {
   cascade?: true;
 }
 
-/** What `addChild` did. */
+/** What `addChild` did: recorded, refused as over `max`, or refused because the parent's cascade has begun. */
 export type AddChildResult = 'added' | 'full' | 'revoked';
 
 /** What a parent grant spawned: a browser session (by uid) or a web client's grant (by id). */

@@ -5,7 +5,8 @@
  */
 export type TelemetryAttributes = Record<string, string | number | boolean | undefined>;
 
-interface InstrumentOptions {
+/** What an instrument is created with: its description, unit and, for a histogram, its bucket boundaries. */
+export interface InstrumentOptions {
   description?: string;
   unit?: string;
   advice?: { explicitBucketBoundaries?: number[] };
