@@ -30,6 +30,17 @@ function loadsWithoutOidcProvider(entry: string): boolean {
   return run.status === 0;
 }
 
+/** The library built from lib/ into a scratch directory (once for the suite); its path. */
+let built: string | undefined;
+function build(): string {
+  if (built === undefined) {
+    built = 'test-output/package-check/dist';
+    rmSync(built, { recursive: true, force: true });
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', built]);
+  }
+  return built;
+}
+
 describe('the package', () => {
   it('has a relying-party entry point, oidc-session-transfer/web, that does not load oidc-provider', () => {
     expect(pkg.exports['./web']).toEqual({ types: './dist/web/index.d.ts', default: './dist/web/index.js' });
@@ -47,9 +58,7 @@ describe('the package', () => {
   });
 
   it('ships what its source maps point at', () => {
-    const out = 'test-output/source-map-check/dist';
-    rmSync(out, { recursive: true, force: true });
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', out]);
+    const out = build();
     const files = packedFiles();
     const maps = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.map'));
     expect(maps.length).toBeGreaterThan(20);
@@ -57,6 +66,14 @@ describe('the package', () => {
       const { sources } = JSON.parse(readFileSync(join(out, map), 'utf8')) as { sources: string[] };
       for (const source of sources) expect(files).toContain(relative('.', resolve(dirname(join(out, map)), source)));
     }
+  }, 30_000);
+
+  it('loads with require() from CommonJS, as the README says (no top-level await anywhere)', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const run = spawnSync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(resolve(build(), 'index.js'))}).sessionTransfer)`], { env, encoding: 'utf8' });
+    expect(run.stderr).not.toContain('ERR_REQUIRE');
+    expect(run.stdout.trim()).toBe('function');
   }, 30_000);
 
   it('ships every file the README links to or names in lib/', () => {

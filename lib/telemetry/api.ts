@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 /**
  * The parts of OpenTelemetry's API the library calls, stated structurally, so that the library's
  * types never require `@opentelemetry/api` (an optional peer dependency) to be installed. The
@@ -39,13 +41,28 @@ export interface TelemetryTracerProvider {
   getTracer(name: string, version?: string): TelemetryTracer;
 }
 
-/** `@opentelemetry/api` when installed; loaded once, so that the library costs nothing without it. */
-const api = await import('@opentelemetry/api').catch(() => undefined);
+/** `@opentelemetry/api`, when installed; loaded on first use (synchronously: no top-level await, so `require()` of the library keeps working). */
+let api: typeof import('@opentelemetry/api') | null | undefined;
+
+function loadApi(): typeof import('@opentelemetry/api') | undefined {
+  if (api === undefined) {
+    try {
+      api = createRequire(import.meta.url)('@opentelemetry/api') as typeof import('@opentelemetry/api');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+      api = null;
+    }
+  }
+  return api ?? undefined;
+}
 
 /**
  * The global providers, when `@opentelemetry/api` is installed: with no SDK registered they record
  * nothing. Read when the library is created, so an SDK is registered before `sessionTransfer()`.
+ * (The API keeps its globals on `globalThis`, so its CommonJS build sees an SDK registered
+ * through its ES module build.)
  */
 export function globalProviders(): { meterProvider: TelemetryMeterProvider; tracerProvider: TelemetryTracerProvider } | undefined {
-  return api && { meterProvider: api.metrics.getMeterProvider(), tracerProvider: api.trace.getTracerProvider() };
+  const loaded = loadApi();
+  return loaded && { meterProvider: loaded.metrics.getMeterProvider(), tracerProvider: loaded.trace.getTracerProvider() };
 }
