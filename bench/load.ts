@@ -26,8 +26,14 @@ export interface Load {
   check: (response: IncomingMessage, i: number) => boolean;
 }
 
-/** Latencies in milliseconds, with microsecond precision. */
-export interface Measure { name: string; requests: number; rps: number; p50: number; p99: number; mean: number; errors: number }
+/**
+ * Latencies in milliseconds, with microsecond precision. `latencies` (sorted) and `elapsed`
+ * (seconds) let several runs of one measure be merged into one (see `merge`).
+ */
+export interface Measure {
+  name: string; requests: number; rps: number; p50: number; p99: number; mean: number; errors: number;
+  latencies: Float64Array; elapsed: number;
+}
 
 /** Sends one request and reads its answer to the end. */
 function exchange(agent: Agent, { url, method = 'GET', headers = {}, body }: Request): Promise<IncomingMessage> {
@@ -41,6 +47,32 @@ function exchange(agent: Agent, { url, method = 'GET', headers = {}, body }: Req
 }
 
 const percentile = (sorted: Float64Array, q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+
+/** A measure from its (sorted) latencies, elapsed seconds and errors. */
+function measure(name: string, sorted: Float64Array, elapsed: number, errors: number): Measure {
+  return {
+    name,
+    requests: sorted.length,
+    rps: sorted.length / elapsed,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    mean: sorted.reduce((sum, latency) => sum + latency, 0) / sorted.length,
+    errors,
+    latencies: sorted,
+    elapsed,
+  };
+}
+
+/** Several runs of one measure as one: requests over the summed elapsed time, percentiles over all latencies. */
+export function merge(parts: Measure[]): Measure {
+  const latencies = new Float64Array(parts.reduce((sum, m) => sum + m.latencies.length, 0));
+  let offset = 0;
+  for (const m of parts) {
+    latencies.set(m.latencies, offset);
+    offset += m.latencies.length;
+  }
+  return measure(parts[0]!.name, latencies.sort(), parts.reduce((sum, m) => sum + m.elapsed, 0), parts.reduce((sum, m) => sum + m.errors, 0));
+}
 
 export async function drive(name: string, { duration, amount, request, check }: Load): Promise<Measure> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -69,14 +101,5 @@ export async function drive(name: string, { duration, amount, request, check }: 
   agent.destroy();
   const errors = Object.values(unexpected).reduce((sum, count) => sum + count, 0);
   if (errors) console.error(name, 'answered unexpectedly:', JSON.stringify(unexpected).slice(0, 500));
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    name,
-    requests: sorted.length,
-    rps: sorted.length / elapsed,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    mean: sorted.reduce((sum, latency) => sum + latency, 0) / sorted.length,
-    errors,
-  };
+  return measure(name, Float64Array.from(latencies).sort(), elapsed, errors);
 }

@@ -3,7 +3,9 @@
  * provider with the library's store on STORE_REDIS and oidc-provider's adapter on ADAPTER_REDIS,
  * each a redis:// URL (two servers, so the store's Redis counts exactly the library's commands
  * and memory) or a comma-separated list of Redis Cluster nodes (host:port). BENCH_TELEMETRY=1
- * registers OpenTelemetry's SDK first (see ./telemetry.ts).
+ * registers OpenTelemetry's SDK first (see ./telemetry.ts). BENCH_AUTO_PIPELINING=1 gives both ioredis
+ * clients `enableAutoPipelining: true` (a host's choice, which bench/run.ts does not make: kept for
+ * measuring it).
  */
 import './telemetry.js';
 
@@ -12,9 +14,10 @@ import { Cluster, Redis } from 'ioredis';
 import { createIdentityProvider } from '../examples/idp/app.js';
 import { redisAdapter } from '../lib/index.js';
 
+const enableAutoPipelining = process.env.BENCH_AUTO_PIPELINING === '1';
 const connect = (spec: string) => (spec.startsWith('redis://')
-  ? new Redis(spec)
-  : new Cluster(spec.split(',').map((node) => ({ host: node.split(':')[0]!, port: Number(node.split(':')[1]) }))));
+  ? new Redis(spec, { enableAutoPipelining })
+  : new Cluster(spec.split(',').map((node) => ({ host: node.split(':')[0]!, port: Number(node.split(':')[1]) })), { enableAutoPipelining }));
 const store = connect(process.env.STORE_REDIS!);
 const adapter = connect(process.env.ADAPTER_REDIS!);
 

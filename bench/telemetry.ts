@@ -45,8 +45,13 @@ const discard = {
   shutdown: async () => {},
 };
 
-if (process.env.BENCH_TELEMETRY === '1') {
+// BENCH_TELEMETRY=context registers the context manager alone (no SDK: the library records
+// nothing), to tell what async context propagation costs every request from what the library's
+// spans and metrics cost.
+if (process.env.BENCH_TELEMETRY === '1' || process.env.BENCH_TELEMETRY === 'context') {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+}
+if (process.env.BENCH_TELEMETRY === '1') {
   metrics.setGlobalMeterProvider(new MeterProvider({
     readers: [new PeriodicExportingMetricReader({ exporter: discard, exportIntervalMillis: 1000 })],
   }));
