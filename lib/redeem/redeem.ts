@@ -133,7 +133,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       throw new Rejection('store_unavailable', knownFields);
     }
     if (added === 'full' || added === 'revoked' || revoked) {
-      await store.deleteSession(uid).catch(() => undefined);
+      await store.deleteSessions([uid]).catch(() => undefined);
       throw new Rejection(added === 'full' ? 'lineage_full' : 'parent_revoked', knownFields);
     }
   }

@@ -45,14 +45,13 @@ async function eachLimited<T>(items: Iterable<T>, limit: number, work: (item: T)
 }
 
 /**
- * Ends a browser session created from a transfer: forgets its record, so it ends at its next use
- * (as would one not saved yet, still in the request that created it), and, when it is still a
- * transferred session (a password login since does not count), tells its web clients through
- * back-channel logout when they registered for it. Returns the session, for its grants to be ended
- * and it to be destroyed; undefined when it is left alone.
+ * Ends a browser session created from a transfer (its record is forgotten already, so it ends at
+ * its next use): when it is still a transferred session (a password login since does not count),
+ * tells its web clients through back-channel logout when they registered for it. Returns the
+ * session, for its grants to be ended and it to be destroyed; undefined when it is left alone.
  */
-async function endChildSession(provider: Provider, store: TransferStore, uid: string): Promise<Session | undefined> {
-  const [session] = await Promise.all([provider.Session.findByUid(uid), store.deleteSession(uid)]);
+async function endChildSession(provider: Provider, uid: string): Promise<Session | undefined> {
+  const session = await provider.Session.findByUid(uid);
   if (!session?.amr?.includes(TRANSFER_AMR)) return undefined;
   await Promise.all(Object.entries(session.authorizations ?? {}).map(async ([clientId, authorization]) => {
     const client = await provider.Client.find(clientId) as WithBackchannel | undefined;
@@ -94,11 +93,15 @@ export function createCascade({ store, events, telemetry, clock, ttl }: CascadeD
     const ctx = Provider.ctx;
     const grants = new Set<string>();
     const sessions: Session[] = [];
+    const uids = children.filter((child) => child.startsWith('session:')).map((child) => child.slice('session:'.length));
+    // The sessions' records go first: each session ends at its next use, as would one not saved
+    // yet, still in the request that created it.
+    await store.deleteSessions(uids);
     await eachLimited(children, CASCADE_CONCURRENCY, async (child) => {
       const id = child.slice(child.indexOf(':') + 1);
       let ended = [id];
       if (child.startsWith('session:')) {
-        const session = await endChildSession(provider, store, id);
+        const session = await endChildSession(provider, id);
         if (session) sessions.push(session);
         ended = session ? grantsOf(session) : [];
       }

@@ -68,8 +68,8 @@ export class MemoryStore implements TransferStore {
     this.#sessions.set(uid, { json: JSON.stringify(session), expiresAt: this.#now() + sessionRecordTtl(session, ttlSeconds) * 1000 });
   }
 
-  async deleteSession(uid: string): Promise<void> {
-    this.#sessions.delete(uid);
+  async deleteSessions(uids: string[]): Promise<void> {
+    for (const uid of uids) this.#sessions.delete(uid);
   }
 
   async touchSession(uid: string): Promise<TransferredSession | undefined> {

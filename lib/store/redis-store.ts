@@ -10,6 +10,12 @@ import {
 
 export type RedisClient = Redis | Cluster;
 
+/** Keys one DEL removes at most. */
+const DELETE_BATCH = 500;
+
+const chunks = <T>(items: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
 /** `!`, the first byte of a replay marker; a record starts with its version byte. */
 const REPLAY_MARK = 0x21;
 
@@ -160,8 +166,12 @@ export class RedisStore implements TransferStore {
       this.#client.set(this.sessionKey(uid), JSON.stringify(session), 'EX', sessionRecordTtl(session, ttlSeconds)));
   }
 
-  async deleteSession(uid: string): Promise<void> {
-    await this.#run('DEL', () => this.#client.del(this.sessionKey(uid)));
+  async deleteSessions(uids: string[]): Promise<void> {
+    const keys = uids.map((uid) => this.sessionKey(uid));
+    // A cascade forgets thousands at once: a few DELs of many keys, where the keys may share one
+    // command (not on a Cluster: their hash tags differ).
+    const batches = this.#client.isCluster ? keys.map((key) => [key]) : chunks(keys, DELETE_BATCH);
+    await Promise.all(batches.map((batch) => this.#run('DEL', () => this.#client.del(...batch))));
   }
 
   async touchSession(uid: string): Promise<TransferredSession | undefined> {

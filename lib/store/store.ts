@@ -73,8 +73,8 @@ export interface TransferStore {
   saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void>;
   /** The session's record, restarting its idle lifetime; undefined once it expired. */
   touchSession(uid: string): Promise<TransferredSession | undefined>;
-  /** Forgets a session's record: the session then ends at its next use. */
-  deleteSession(uid: string): Promise<void>;
+  /** Forgets sessions' records: each session then ends at its next use. */
+  deleteSessions(uids: string[]): Promise<void>;
   /**
    * Records a child of a parent grant, kept at least `ttlSeconds`: `'full'`, recording nothing,
    * when the grant already has `max` children that have not expired; with `mintedAt` (the token's

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 
+import type * as OpenTelemetryApi from '@opentelemetry/api';
+
 /**
  * The parts of OpenTelemetry's API the library calls, stated structurally, so that the library's
  * types never require `@opentelemetry/api` (an optional peer dependency) to be installed. The
@@ -26,6 +28,8 @@ export interface TelemetrySpan {
 }
 
 export interface TelemetryTracer {
+  /** A span whose parent is the active one; it does not become active itself. */
+  startSpan(name: string, options: { kind?: number; attributes?: TelemetryAttributes }): TelemetrySpan;
   startActiveSpan<F extends (span: TelemetrySpan) => unknown>(
     name: string, options: { kind?: number; attributes?: TelemetryAttributes }, fn: F,
   ): ReturnType<F>;
@@ -42,12 +46,12 @@ export interface TelemetryTracerProvider {
 }
 
 /** `@opentelemetry/api`, when installed; loaded on first use (synchronously: no top-level await, so `require()` of the library keeps working). */
-let api: typeof import('@opentelemetry/api') | null | undefined;
+let api: typeof OpenTelemetryApi | null | undefined;
 
-function loadApi(): typeof import('@opentelemetry/api') | undefined {
+function loadApi(): typeof OpenTelemetryApi | undefined {
   if (api === undefined) {
     try {
-      api = createRequire(import.meta.url)('@opentelemetry/api') as typeof import('@opentelemetry/api');
+      api = createRequire(import.meta.url)('@opentelemetry/api') as typeof OpenTelemetryApi;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
       api = null;

@@ -1,9 +1,9 @@
 import type { TransferStore } from '../store/store.js';
-import type { Instrumentation } from './telemetry.js';
+import { storeCall, type Instrumentation } from './telemetry.js';
 
 /** Every operation of the store interface; a type test keeps this list complete. */
 export const STORE_OPERATIONS = [
-  'save', 'consume', 'countIssued', 'transfersRevokedAt', 'saveSession', 'touchSession', 'deleteSession',
+  'save', 'consume', 'countIssued', 'transfersRevokedAt', 'saveSession', 'touchSession', 'deleteSessions',
   'addChild', 'endLineage', 'removeChildren',
 ] as const satisfies readonly (keyof TransferStore)[];
 
@@ -12,7 +12,8 @@ export function instrumentedStore(store: TransferStore, system: string | undefin
   const wrapped = {} as Record<string, unknown>;
   for (const name of STORE_OPERATIONS) {
     const method = store[name] as (...args: unknown[]) => Promise<unknown>;
-    wrapped[name] = (...args: unknown[]) => telemetry.store(system, name, () => method.apply(store, args));
+    const call = storeCall(system, name);
+    wrapped[name] = (...args: unknown[]) => telemetry.store(call, () => method.apply(store, args));
   }
   return wrapped as unknown as TransferStore;
 }

@@ -39,9 +39,23 @@ const UNRECORDED: Operation = { fail: () => undefined, account: () => undefined 
 /** Telemetry off (`telemetry: false`, or `@opentelemetry/api` not installed): the work runs bare. */
 export const NO_TELEMETRY: Instrumentation = {
   operation: (_kind, _attributes, run) => run(UNRECORDED),
-  store: (_system, _name, run) => run(),
+  store: (_call, run) => run(),
   cascade: (_trigger, run) => run(),
 };
+
+/** One store operation's span name and attributes, built once (`storeCall()`), not per call. */
+export interface StoreCall {
+  spanName: string;
+  attributes: TelemetryAttributes;
+}
+
+/** Names a store operation as OpenTelemetry's database conventions do; `system` is `redis` for `RedisStore`. */
+export function storeCall(system: string | undefined, operation: string): StoreCall {
+  return {
+    spanName: `${operation} ${system ?? 'store'}`,
+    attributes: system ? { 'db.system.name': system, 'db.operation.name': operation } : { 'db.operation.name': operation },
+  };
+}
 
 type Counter = { add(value: number, attributes?: TelemetryAttributes): void };
 type Histogram = { record(value: number, attributes?: TelemetryAttributes): void };
@@ -122,24 +136,23 @@ export class Telemetry {
     });
   }
 
-  /** Runs one store round trip in its span, and records its duration. */
-  store<T>(system: string | undefined, name: string, run: () => Promise<T>): Promise<T> {
-    const attributes: TelemetryAttributes = system ? { 'db.system.name': system, 'db.operation.name': name } : { 'db.operation.name': name };
-    return this.#tracer.startActiveSpan(`${name} ${system ?? 'store'}`, { kind: SPAN_KIND.client, attributes }, async (span) => {
-      const start = performance.now();
-      let failure: string | undefined;
-      try {
-        return await run();
-      } catch (err) {
-        failure = err instanceof Error ? err.name : 'Error';
-        span.setAttribute('error.type', failure);
-        span.setStatus({ code: STATUS_ERROR, message: err instanceof Error ? err.message : String(err) });
-        throw err;
-      } finally {
-        this.#storeDuration.record((performance.now() - start) / 1000, failure ? { ...attributes, 'error.type': failure } : attributes);
-        span.end();
-      }
-    });
+  /** Runs one store round trip in its span (a leaf: started, never made active), and records its duration. */
+  async store<T>({ spanName, attributes }: StoreCall, run: () => Promise<T>): Promise<T> {
+    const span = this.#tracer.startSpan(spanName, { kind: SPAN_KIND.client, attributes });
+    const start = performance.now();
+    let recorded = attributes;
+    try {
+      return await run();
+    } catch (err) {
+      const failure = err instanceof Error ? err.name : 'Error';
+      recorded = { ...attributes, 'error.type': failure };
+      span.setAttribute('error.type', failure);
+      span.setStatus({ code: STATUS_ERROR, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      this.#storeDuration.record((performance.now() - start) / 1000, recorded);
+      span.end();
+    }
   }
 
   /** Runs a cascade in its span. */
