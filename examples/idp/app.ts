@@ -4,7 +4,7 @@ import express from 'express';
 import Provider, { type ClientMetadata, type Configuration, type JWK } from 'oidc-provider';
 
 // Outside this repository: import { sessionTransfer, ... } from 'oidc-session-transfer';
-import { redactUrl, sessionTransfer, type SessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
+import { redactUrl, sessionTransfer, type DeviceBindingMode, type SessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
 import { findAccount } from './accounts.js';
 import { accountRoutes } from './account.js';
 import { interactionRoutes } from './interactions.js';
@@ -22,10 +22,12 @@ export const nativeClient: ClientMetadata = {
 };
 
 /**
- * The example's web app at `webAppUrl`: first-party, accepts transfer tokens by cookie or query;
- * with `confirmQueryTransfers`, a query-delivered one is signed in only once the user confirms.
+ * The example's web app at `webAppUrl`: first-party, accepts transfer tokens by cookie or query,
+ * bound to the minting device's IP; with `confirmQueryTransfers`, a query-delivered one is signed
+ * in only once the user confirms; with `deviceBindingMode: 'log_only'`, an IP mismatch is only
+ * reported (counted with `session_transfer.log_only=true`) and the transfer goes ahead.
  */
-export function webClient(webAppUrl = 'http://localhost:3001', confirmQueryTransfers = false): ClientMetadata {
+export function webClient(webAppUrl = 'http://localhost:3001', confirmQueryTransfers = false, deviceBindingMode: DeviceBindingMode = 'enforce'): ClientMetadata {
   return {
     client_id: 'example-web',
     client_secret: 'example-web-secret',
@@ -34,7 +36,12 @@ export function webClient(webAppUrl = 'http://localhost:3001', confirmQueryTrans
     post_logout_redirect_uris: [new URL('/', webAppUrl).href],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    session_transfer: { allowed_authentication_methods: ['cookie', 'query'], enforce_device_binding: 'ip', confirm_query_transfers: confirmQueryTransfers },
+    session_transfer: {
+      allowed_authentication_methods: ['cookie', 'query'],
+      enforce_device_binding: 'ip',
+      device_binding_mode: deviceBindingMode,
+      confirm_query_transfers: confirmQueryTransfers,
+    },
   };
 }
 
@@ -70,6 +77,8 @@ export interface ExampleOptions {
   signingKeys?: JWK[];
   /** The web app confirms query-delivered transfers with the user (login CSRF defence). Default false. */
   confirmQueryTransfers?: boolean;
+  /** The web app's `device_binding_mode`: `log_only` reports IP mismatches and lets them through. Default `enforce`. */
+  deviceBindingMode?: DeviceBindingMode;
 }
 
 export interface ExampleIdentityProvider {
@@ -82,12 +91,13 @@ export interface ExampleIdentityProvider {
 export function createIdentityProvider({
   issuer, transfer: transferOptions, clients = [], configuration, accessLog,
   cookieKeys = [randomBytes(32).toString('base64url')], webAppUrl, signingKeys = [exampleSigningKey()], confirmQueryTransfers,
+  deviceBindingMode,
 }: ExampleOptions): ExampleIdentityProvider {
   const transfer = sessionTransfer(transferOptions);
 
   // 1. Pass the provider configuration through the library.
   const provider = new Provider(issuer, transfer.configure({
-    clients: [nativeClient, webClient(webAppUrl, confirmQueryTransfers), ...clients],
+    clients: [nativeClient, webClient(webAppUrl, confirmQueryTransfers, deviceBindingMode), ...clients],
     findAccount,
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },

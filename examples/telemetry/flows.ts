@@ -1,8 +1,9 @@
 /**
  * One pass through every outcome the dashboard (examples/grafana/session-transfer.json) shows,
  * against a running example provider (`npm start`): transfers by query and by cookie, a replay, a
- * token left unused, a device mismatch, an unknown token, a refresh token revoked and one reused
- * (cascades, a refused mint). Used by examples/telemetry/traffic.ts and the dashboard's test.
+ * token left unused, a device mismatch (refused, or only reported under
+ * `DEVICE_BINDING_MODE=log_only npm start`), an unknown token, a refresh token revoked and one
+ * reused (cascades, a refused mint). Used by examples/telemetry/traffic.ts and the dashboard's test.
  */
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';

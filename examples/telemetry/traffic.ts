@@ -3,6 +3,8 @@
  * the dashboard shows (examples/telemetry/flows.ts) against `npm start` over and over, a few
  * passes a minute at varying pace, for `seconds` (default 300), then stops. Reads PORT and
  * WEB_PORT as `npm run native` does. `npm run demo` would not do: it starts servers of its own.
+ * Against `DEVICE_BINDING_MODE=log_only npm start`, each pass's device mismatch is reported (the
+ * dashboard's `log_only` panel) and signs the browser in instead of being refused.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
