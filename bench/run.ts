@@ -452,15 +452,16 @@ Notes:
 - Commands are counted on the library's own Redis (\`INFO commandstats\` deltas over 50 operations);
   commands run inside a Lua script are counted too. A mint is one \`SET … EX … NX\` and, in
   parallel, the grant's mint count (one \`EVALSHA\`: \`INCR\`, \`EXPIRE\` on the window's first).
-  A redeem is one consuming script (\`EVALSHA\`: \`GET\`, \`PTTL\`, and the replay marker's \`SET\`)
-  plus what cascade revocation needs, written in parallel: the session's record (\`SET\`) and its
-  place in the native grant's lineage (one \`EVALSHA\`: \`TIME\`, \`ZREMRANGEBYSCORE\`, \`ZSCORE\`,
-  \`ZCARD\`, \`ZADD\`, \`TTL\`, \`EXPIRE\` when the key's TTL grows). A web client with
-  \`enforce_online_refresh_tokens: false\` adds one more \`EVALSHA\` (its grant, whose tokens can
-  outlive the session).
-- The redeem's baseline reuses a session and a grant; the redeem creates both (oidc-provider writes
-  a session, a grant and the code), and the library adds three sequential round trips (the consuming
-  read, the parent grant's lookup, the lineage writes). That is where its extra latency goes.
+  A redeem is one consuming script (\`EVALSHA\`: \`GET\`, and the replay marker's \`SET … KEEPTTL\`),
+  then, where the transfer takes effect, in parallel: the session's record (\`SET\`) and its place
+  in the native grant's lineage (one \`EVALSHA\`: \`GET\` of the grant's void mark, which is the
+  parent check, then \`TIME\`, \`ZREMRANGEBYSCORE\`, \`ZSCORE\`, \`ZCARD\`, \`ZADD\`, \`TTL\`, \`EXPIRE\`
+  when the key's TTL grows). A web client with \`enforce_online_refresh_tokens: false\` adds one
+  more \`EVALSHA\` (its grant, whose tokens can outlive the session).
+- The redeem's baseline reuses a session and a grant; the redeem creates both (oidc-provider
+  builds a session and a grant and writes them, with the code), and the library adds three
+  commands in two round trips of its own (the consume; the lineage and the record). Those, and
+  oidc-provider's new session and grant, are where its extra latency goes.
 - A redeem counts as answered as expected only when it redirects with a code: a refused token
   redirects too, with an error.
 - Instrumentation on / off compares T with A, warmed alike and placed symmetrically in each
