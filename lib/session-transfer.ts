@@ -195,7 +195,7 @@ export class SessionTransfer extends SessionTransferEmitter {
         const revoking = ctx.oidc.route === 'revocation' || ctx.oidc.route === 'token';
         // A native refresh token revoked while its grant is kept: the cascade makes its outstanding
         // transfer tokens void and ends what they spawned, as if the grant had ended.
-        if (!revokes && revoking && refreshToken?.grantId) await this.#cascadeFrom(refreshToken.grantId);
+        if (!revokes && revoking && refreshToken?.grantId) await this.#cascadeFrom(refreshToken.grantId, { grantKept: true });
         return revokes;
       },
       ...(configuration.adapter
@@ -280,7 +280,7 @@ export class SessionTransfer extends SessionTransferEmitter {
     try {
       // With a wrapped adapter, destroying the grant runs the cascade; otherwise it runs here.
       await revokeGrant(provider, undefined, grantId);
-      if (!this.#adapterCascades) await this.#cascade(provider, grantId, 'api');
+      if (!this.#adapterCascades) await this.#cascade(provider, grantId, { trigger: 'api' });
     } finally {
       this.#apiRevocations.delete(grantId);
     }
@@ -314,8 +314,10 @@ export class SessionTransfer extends SessionTransferEmitter {
     return this.#provider;
   }
 
-  async #cascadeFrom(grantId: string): Promise<void> {
-    if (this.#provider) await this.#cascade(this.#provider, grantId, this.#apiRevocations.has(grantId) ? 'api' : undefined);
+  async #cascadeFrom(grantId: string, { grantKept = false } = {}): Promise<void> {
+    if (this.#provider) {
+      await this.#cascade(this.#provider, grantId, { ...(this.#apiRevocations.has(grantId) ? { trigger: 'api' as const } : {}), grantKept });
+    }
   }
 }
 

@@ -46,6 +46,22 @@ describe('a refresh token revoked while a redeem runs', () => {
   });
 });
 
+describe('a grant that ended, whatever the minting process\'s clock said', () => {
+  it('voids every token it minted: one issued "later" (a mint racing the revocation, a clock ahead) too', async () => {
+    let skew = 0;
+    const idp = testIdentityProvider({ redis, keyPrefix: 'race-clock:', clock: () => Date.now() + skew });
+    const rejected: RejectedEvent[] = [];
+    idp.transfer.on('rejected', (event) => rejected.push(event));
+    // Minted by a process whose clock runs 30 s ahead of the one that revokes.
+    skew = 30_000;
+    const { token, native } = await mintToken(idp.app);
+    skew = 0;
+    expect((await revoke(idp.app, native.refresh_token)).status).toBe(200);
+    expect(await authorize(request.agent(idp.app), idp.provider, { token, prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'parent_revoked' });
+  });
+});
+
 describe('a refresh token revoked while its grant is kept (revokeGrantPolicy)', () => {
   const idp = testIdentityProvider({ redis, keyPrefix: 'race-keep:' }, {
     rotateRefreshToken: false,

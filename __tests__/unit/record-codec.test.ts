@@ -48,6 +48,8 @@ it('reads any record back exactly, whatever its strings and numbers', () => {
 it('reads a replay marker as the consume script writes it', () => {
   const encoded = encodeRecord(typical);
   const length = encoded[1]! * 256 + encoded[2]!;
-  const marker = Buffer.concat([Buffer.from('!198.51.100.7 '), encoded.subarray(3, 3 + length)]);
+  const marker = Buffer.concat([Buffer.from('!'), encoded.subarray(1, 3 + length), Buffer.from('198.51.100.7')]);
   expect(decodeReplayMarker(marker)).toEqual({ replayed: typical.grantId, by: '198.51.100.7' });
+  // 0.1's marker, `!<grant> <address>`, is a replay of a grant it cannot name.
+  expect(decodeReplayMarker(Buffer.from('!some-grant-id 198.51.100.7'))).toEqual({ replayed: '', by: '' });
 });

@@ -90,7 +90,8 @@ export class RedisAdapter implements Adapter {
       const index = this.#index('grant', payload.grantId);
       await this.#run('EVAL', (c) => ADD_TO_GRANT.run(c, [index], key, ttl ? now + ttl : '+inf', now, ttl ?? UNBOUNDED_INDEX_TTL));
     }
-    // Only the models oidc-provider looks up by session uid or user code are indexed by them.
+    // Indexed by session uid or user code only among INDEXED models (oidc-provider looks up
+    // Session by uid and DeviceCode by user code), so destroy() reads exactly those first.
     const lookups: (readonly ['sessionUid' | 'userCode', string | undefined])[] = INDEXED.has(this.#model)
       ? [['sessionUid', payload.uid], ['userCode', payload.userCode]]
       : [];

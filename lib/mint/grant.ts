@@ -137,6 +137,9 @@ export function createMintHandler(deps: MintDependencies) {
     const request: RequestContext = { ip: clientIp(ctx, options.trustProxy, events), userAgent: userAgentOf(ctx) };
     const clientId = ctx.oidc.client.clientId;
     let found: { accountId: string; grantId: string } | undefined;
+    // Issued, for the revocation mark's comparison, before its refresh token is found valid: a
+    // revocation from then on voids the token (see the cascade's CLOCK_ALLOWANCE).
+    const iat = Math.floor(options.clock() / 1000);
     try {
       request.ip = deviceIp(ctx, options, request.ip);
       const subjectToken = checkRequest(ctx.oidc.params, options.tokenType);
@@ -156,7 +159,6 @@ export function createMintHandler(deps: MintDependencies) {
       const idToken = await issueIdToken(provider, hooks, ctx, loaded);
       const token = generateToken();
       const tokenHash = hashToken(token);
-      const iat = Math.floor(options.clock() / 1000);
       const record: TransferRecord = {
         accountId: refreshToken.accountId,
         clientId,

@@ -124,9 +124,8 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     let revoked: boolean;
     try {
       [added, revoked] = await Promise.all([
-        transferred.cascade ? store.addChild(parent.grantId, `session:${uid}`, lifetime, options.maxLineagePerGrant, parent.iat) : undefined,
+        store.saveSession(uid, transferred, lifetime, transferred.cascade ? { max: options.maxLineagePerGrant, mintedAt: parent.iat } : undefined),
         transferred.cascade ? false : parentRevoked(parent, knownFields),
-        store.saveSession(uid, transferred, lifetime),
       ]);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
@@ -184,7 +183,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       // A token presented again from another address leaked: with onReplay "revoke_grant" its
       // parent grant ends, with everything it spawned. From the address that used it first it is a
       // reload, a back button or a cookie left behind, and only reported.
-      if (options.onReplay === 'revoke_grant' && normalizeIp(record.by) !== normalizeIp(request.ip)) {
+      if (options.onReplay === 'revoke_grant' && record.replayed && normalizeIp(record.by) !== normalizeIp(request.ip)) {
         markReplay(ctx);
         await revokeGrant(provider, ctx, record.replayed);
       }
@@ -268,7 +267,8 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       operation.account(record.accountId);
 
       const confirming = presented.transport === 'query' && settings.confirm_query_transfers;
-      // Where no session is recorded now (recordSession looks at the parent), it is looked at here.
+      // Where no session is recorded now (recording it looks at the parent: the lineage write, or
+      // a read of the mark beside the record), the parent is looked at here.
       if ((session.accountId || confirming) && await parentRevoked(record, known(record))) throw new Rejection('parent_revoked', known(record));
 
       if (session.accountId && session.accountId !== record.accountId) {

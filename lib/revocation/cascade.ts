@@ -14,6 +14,18 @@ import { deleteGrantTokens, endGrant } from './revoke-grant.js';
  */
 const CASCADE_CONCURRENCY = 256;
 
+/**
+ * What the mark of an ended grant says: every token it minted is void, whenever the minting
+ * process thought it was.
+ */
+export const GRANT_ENDED = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Seconds a refresh token's revocation (its grant kept) reaches past its own time: a mint that
+ * found the token valid just before, or ran on a process whose clock is a little ahead, is void too.
+ */
+const CLOCK_ALLOWANCE = 5;
+
 /** Waits before the retries of a failed cascade, in milliseconds. */
 export const CASCADE_RETRY_DELAYS = [1_000, 5_000, 30_000];
 
@@ -35,13 +47,19 @@ function triggerOf(ctx: KoaContextWithOIDC | undefined): CascadeTrigger {
   }
 }
 
-/** Runs `work` on every item with at most `limit` in flight. */
+/**
+ * Runs `work` on every item with at most `limit` in flight. A failure does not stop the others:
+ * once all have settled, the failures are thrown together.
+ */
 async function eachLimited<T>(items: Iterable<T>, limit: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = items[Symbol.iterator]();
+  const failures: unknown[] = [];
   const worker = async (): Promise<void> => {
-    for (let next = queue.next(); !next.done; next = queue.next()) await work(next.value);
+    for (let next = queue.next(); !next.done; next = queue.next()) await work(next.value).catch((err: unknown) => failures.push(err));
   };
   await Promise.all(Array.from({ length: limit }, worker));
+  if (failures.length === 1) throw failures[0];
+  if (failures.length) throw new AggregateError(failures, `${failures.length} steps failed, the first: ${String((failures[0] as Error)?.message ?? failures[0])}`);
 }
 
 /**
@@ -85,10 +103,10 @@ export function createCascade({ store, events, telemetry, clock, ttl }: CascadeD
   /** Web grants this process is ending in a cascade: theirs would find nothing (no transfer mints from one). */
   const ending = new Set<string>();
 
-  async function once(provider: Provider, grantId: string, trigger: CascadeTrigger): Promise<void> {
+  async function once(provider: Provider, grantId: string, trigger: CascadeTrigger, voidUntil: number): Promise<void> {
     // Its tokens become void first, in the same step that reads the lineage: a redeem still in
     // flight either is among the children or is refused when it records its session.
-    const children = await store.endLineage(grantId, Math.floor(clock() / 1000), ttl);
+    const children = await store.endLineage(grantId, voidUntil, ttl + CLOCK_ALLOWANCE);
     if (children.length === 0) return;
     const ctx = Provider.ctx;
     const grants = new Set<string>();
@@ -135,20 +153,30 @@ export function createCascade({ store, events, telemetry, clock, ttl }: CascadeD
     }
   }
 
-  /** Runs the cascade for a parent grant that ended; resolves once done or handed to retries. */
-  return async function cascade(provider: Provider, grantId: string, trigger: CascadeTrigger = triggerOf(Provider.ctx), attempt = 1): Promise<void> {
+  /**
+   * Runs the cascade for a parent grant that ended, or (`grantKept`) whose refresh token was
+   * revoked while the grant was kept: then only the tokens minted until now are void. Resolves
+   * once done or handed to retries; the retries void what the first attempt did, no more.
+   */
+  return async function cascade(
+    provider: Provider,
+    grantId: string,
+    { trigger = triggerOf(Provider.ctx), grantKept = false }: { trigger?: CascadeTrigger; grantKept?: boolean } = {},
+  ): Promise<void> {
     if (ending.has(grantId)) return;
-    try {
-      await telemetry.cascade(trigger, () => once(provider, grantId, trigger));
-    } catch (err) {
-      const willRetry = attempt <= CASCADE_RETRY_DELAYS.length;
-      events.emit('cascade_failed', {
-        type: 'cascade_failed', grantId, trigger, attempt, willRetry, error: err instanceof Error ? err.message : String(err),
-      });
-      if (willRetry) {
-        setTimeout(() => void cascade(provider, grantId, trigger, attempt + 1), CASCADE_RETRY_DELAYS[attempt - 1]).unref();
+    const voidUntil = grantKept ? Math.floor(clock() / 1000) + CLOCK_ALLOWANCE : GRANT_ENDED;
+    const attempt = async (number: number): Promise<void> => {
+      try {
+        await telemetry.cascade(trigger, () => once(provider, grantId, trigger, voidUntil));
+      } catch (err) {
+        const willRetry = number <= CASCADE_RETRY_DELAYS.length;
+        events.emit('cascade_failed', {
+          type: 'cascade_failed', grantId, trigger, attempt: number, willRetry, error: err instanceof Error ? err.message : String(err),
+        });
+        if (willRetry) setTimeout(() => void attempt(number + 1), CASCADE_RETRY_DELAYS[number - 1]).unref();
       }
-    }
+    };
+    await attempt(1);
   };
 }
 

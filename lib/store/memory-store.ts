@@ -1,6 +1,6 @@
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import {
-  sessionRecordTtl, type AddChildResult, type Child, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
+  sessionRecordTtl, type AddChildResult, type Child, type SessionLineage, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 type Expiring<T> = T & { expiresAt: number };
@@ -63,9 +63,10 @@ export class MemoryStore implements TransferStore {
     return entry && entry.expiresAt > this.#now() ? entry.at : undefined;
   }
 
-  async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {
+  async saveSession(uid: string, session: TransferredSession, ttlSeconds: number, lineage?: SessionLineage): Promise<AddChildResult | undefined> {
     this.#prune();
     this.#sessions.set(uid, { json: JSON.stringify(session), expiresAt: this.#now() + sessionRecordTtl(session, ttlSeconds) * 1000 });
+    return lineage && this.addChild(session.grantId, `session:${uid}`, ttlSeconds, lineage.max, lineage.mintedAt);
   }
 
   async deleteSessions(uids: string[]): Promise<void> {

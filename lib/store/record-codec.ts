@@ -161,12 +161,18 @@ export function encodeRecord(record: TransferRecord): Buffer {
 }
 
 /**
- * A replay marker, `!<consumer> <packed parent grant id>`, as the consume script leaves it (see
- * `REPLAY_MARKER` there), read as `consume()` reports it.
+ * A replay marker as the consume script leaves it — `!`, the record's head (2-byte length, the
+ * packed parent grant id), the consumer — read as `consume()` reports it. One it cannot read (left
+ * by another version) is still a replay, of an unknown grant (`replayed: ''`).
  */
 export function decodeReplayMarker(marker: Buffer): { replayed: string; by: string } {
-  const space = marker.indexOf(0x20, 1);
-  return { by: marker.subarray(1, space).toString('utf8'), replayed: unpackId(marker.subarray(space + 1)) };
+  const end = 3 + (marker[1] ?? 0) * 256 + (marker[2] ?? 0);
+  try {
+    if (end > marker.length) throw new RangeError('truncated marker');
+    return { replayed: unpackId(marker.subarray(3, end)), by: marker.subarray(end).toString('utf8') };
+  } catch {
+    return { replayed: '', by: '' };
+  }
 }
 
 /** Reads a record written by `encodeRecord`; undefined for none, or one of another version. */

@@ -5,7 +5,7 @@ import { Script } from './script.js';
 import { withDeadline } from './deadline.js';
 import { decodeRecord, decodeReplayMarker, encodeRecord } from './record-codec.js';
 import {
-  parseJson, sessionRecordTtl, type AddChildResult, type Child, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
+  parseJson, sessionRecordTtl, type AddChildResult, type Child, type Consumed, type SessionLineage, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 export type RedisClient = Redis | Cluster;
@@ -42,15 +42,15 @@ return json`);
 
 /**
  * Consumes a token in one atomic round trip: returns its record and leaves in its place, for the
- * rest of its lifetime, a replay marker `!<consumer> <packed parent grant id>` (the grant id is
- * at the head of the record: 2-byte length, then its bytes), so a second presentation is told
- * apart from garbage. A marker is returned as it is.
+ * rest of its lifetime, a replay marker: `!`, the record's head (the packed parent grant id, after
+ * its 2-byte length) and the consumer, so a second presentation is told apart from garbage. A
+ * marker is returned as it is.
  */
 const CONSUME = new Script(`
 local value = redis.call('GET', KEYS[1])
 if not value or string.byte(value, 1) == 33 then return value end
-local grant = string.sub(value, 4, 3 + string.byte(value, 2) * 256 + string.byte(value, 3))
-redis.call('SET', KEYS[1], '!' .. ARGV[1] .. ' ' .. grant, 'KEEPTTL')
+local head = string.sub(value, 2, 3 + string.byte(value, 2) * 256 + string.byte(value, 3))
+redis.call('SET', KEYS[1], '!' .. head .. ARGV[1], 'KEEPTTL')
 return value`);
 
 /** Counts a mint under a grant in a window that starts with the first one. */
@@ -94,9 +94,10 @@ for _, child in ipairs(redis.call('SMEMBERS', KEYS[3])) do children[#children + 
 return children`);
 
 /**
- * Tokens in Redis: `SET <prefix>{<hash>} <json> EX <ttl> NX` to store, a script to consume (one
- * atomic round trip that leaves a replay marker). The braces make the hash a Cluster hash tag,
- * and no command touches two keys, so nothing fails with CROSSSLOT.
+ * Tokens in Redis: `SET <prefix>{<hash>} <record> EX <ttl> NX` to store, a script to consume (one
+ * atomic round trip that leaves a replay marker). Braces make every key's id a Cluster hash tag;
+ * a script that touches several keys touches one grant's (lineage, mark), and several sessions'
+ * records share a DEL only off a Cluster, so nothing fails with CROSSSLOT.
  */
 export class RedisStore implements TransferStore {
   readonly #client: RedisClient;
@@ -109,12 +110,9 @@ export class RedisStore implements TransferStore {
     this.#timeout = commandTimeout;
   }
 
-  /**
-   * A token's key: 22 characters (132 bits) of its hash are plenty to find it and keep the key in
-   * Redis's smallest allocation; the token itself has 256 bits.
-   */
+  /** A token's key: its hash (`hashToken`, 128 bits), which keeps the key in Redis's smallest allocation. */
   key(tokenHash: string): string {
-    return `${this.#prefix}{${tokenHash.slice(0, 22)}}`;
+    return `${this.#prefix}{${tokenHash}}`;
   }
 
   sessionKey(uid: string): string {
@@ -161,9 +159,22 @@ export class RedisStore implements TransferStore {
     return at === null ? undefined : Number(at);
   }
 
-  async saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void> {
-    await this.#run('SET', () =>
+  async saveSession(uid: string, session: TransferredSession, ttlSeconds: number, lineage?: SessionLineage): Promise<AddChildResult | undefined> {
+    const record = () => this.#run('SET', () =>
       this.#client.set(this.sessionKey(uid), JSON.stringify(session), 'EX', sessionRecordTtl(session, ttlSeconds)));
+    if (!lineage) {
+      await record();
+      return undefined;
+    }
+    const child = () => this.addChild(session.grantId, `session:${uid}`, ttlSeconds, lineage.max, lineage.mintedAt);
+    // One connection runs commands in the order they are sent, so sent together the record is
+    // written first. A Cluster keeps the two keys on different nodes: the child waits for the record.
+    if (this.#client.isCluster) {
+      await record();
+      return child();
+    }
+    const [, added] = await Promise.all([record(), child()]);
+    return added;
   }
 
   async deleteSessions(uids: string[]): Promise<void> {

@@ -38,6 +38,12 @@ export interface TransferredSession {
   cascade?: true;
 }
 
+/** The lineage a session joins when recorded: the parent grant's cap, and the issue time of the token redeemed. */
+export interface SessionLineage {
+  max: number;
+  mintedAt: number;
+}
+
 /** What `addChild` did: recorded, refused as over `max`, or refused because the parent's cascade has begun. */
 export type AddChildResult = 'added' | 'full' | 'revoked';
 
@@ -68,9 +74,12 @@ export interface TransferStore {
   transfersRevokedAt(parentGrantId: string): Promise<number | undefined>;
   /**
    * Records a session created from a transfer, kept for `ttlSeconds`, or for its `idle`
-   * lifetime from the last `touchSession` when it has one.
+   * lifetime from the last `touchSession` when it has one. With `lineage`, it then becomes a
+   * child of its parent grant (`addChild` of `session:<uid>`, with the token's issue time), never
+   * before its record is written: a cascade that finds the child always finds the record to
+   * delete. Answers what `addChild` did, or undefined without `lineage`.
    */
-  saveSession(uid: string, session: TransferredSession, ttlSeconds: number): Promise<void>;
+  saveSession(uid: string, session: TransferredSession, ttlSeconds: number, lineage?: SessionLineage): Promise<AddChildResult | undefined>;
   /** The session's record, restarting its idle lifetime; undefined once it expired. */
   touchSession(uid: string): Promise<TransferredSession | undefined>;
   /** Forgets sessions' records: each session then ends at its next use. */
