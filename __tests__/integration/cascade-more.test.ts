@@ -6,6 +6,7 @@ import request from 'supertest';
 import { createIdentityProvider } from '../../examples/idp/app.js';
 import { MemoryStore, redisAdapter, type CascadeFailedEvent, type CascadeRevokedEvent } from '../../lib/index.js';
 import { AUDIENCE, ISSUER, redisClient, testClients, testIdentityProvider, webTestClient } from '../helpers/idp.js';
+import { storeFailingFirstCascade } from '../helpers/flaky-store.js';
 import { nativeLogin } from '../helpers/native-login.js';
 import { authorize, exchangeCode, mintToken } from '../helpers/web-login.js';
 
@@ -71,17 +72,8 @@ describe("revokeGrant() with oidc-provider's in-memory adapter", () => {
 
 describe('a cascade that fails', () => {
   it('is reported and retried, and the children stay recorded until it succeeds', async () => {
-    let failures = 1;
-    // The store fails the cascade's first read, then recovers.
-    const flaky = new (class extends MemoryStore {
-      override async endLineage(...args: Parameters<MemoryStore['endLineage']>) {
-        if (failures > 0) {
-          failures -= 1;
-          throw new Error('store hiccup');
-        }
-        return super.endLineage(...args);
-      }
-    })();
+    // The store fails the cascade's first step, then recovers.
+    const flaky = storeFailingFirstCascade(new Error('store hiccup'));
     const idp = testIdentityProvider({ store: flaky });
     const failed: CascadeFailedEvent[] = [];
     idp.transfer.on('cascade_failed', (e) => failed.push(e));

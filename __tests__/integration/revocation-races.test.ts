@@ -8,9 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 
 import {
-  MemoryStore, StoreUnavailableError, type CascadeFailedEvent, type CascadeRevokedEvent, type RejectedEvent,
+  StoreUnavailableError, type CascadeFailedEvent, type CascadeRevokedEvent, type RejectedEvent,
 } from '../../lib/index.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { storeFailingFirstCascade } from '../helpers/flaky-store.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
 
 const redis = redisClient();
@@ -95,16 +96,7 @@ describe('a refresh token revoked while its grant is kept (revokeGrantPolicy)', 
 
 describe('the revocation marker, when the store fails to write it', () => {
   it('is reported and retried, and then voids the outstanding tokens', async () => {
-    let failures = 1;
-    const store = new (class extends MemoryStore {
-      override async endLineage(...args: Parameters<MemoryStore['endLineage']>) {
-        if (failures > 0) {
-          failures -= 1;
-          throw new StoreUnavailableError('store hiccup');
-        }
-        return super.endLineage(...args);
-      }
-    })();
+    const store = storeFailingFirstCascade(new StoreUnavailableError('store hiccup'));
     const idp = testIdentityProvider({ store }, { rotateRefreshToken: false, revokeGrantPolicy: () => false });
     const failed: CascadeFailedEvent[] = [];
     idp.transfer.on('cascade_failed', (event) => failed.push(event));

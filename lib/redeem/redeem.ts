@@ -14,7 +14,7 @@ import { TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { endSession } from '../revocation/end-session.js';
 import { revokeGrant } from '../revocation/revoke-grant.js';
-import type { AddChildResult, Consumed, TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
+import type { TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
 import type { Instrumentation, Operation } from '../telemetry/telemetry.js';
 import { runRedeemHook } from './hook.js';
 import {
@@ -41,6 +41,16 @@ class Rejection extends Error {
     super(reason);
     this.reason = reason;
     this.known = knownFields;
+  }
+}
+
+/** A store call whose failure to answer refuses the token (`store_unavailable`, fail closed). */
+async function fromStore<T>(call: Promise<T>, knownFields: Known = {}): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    throw new Rejection('store_unavailable', knownFields);
   }
 }
 
@@ -97,13 +107,8 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
    * mark (`endLineage`), whatever way oidc-provider ended it.
    */
   async function parentRevoked(parent: Pick<TransferRecord, 'grantId' | 'iat'>, knownFields: Known): Promise<boolean> {
-    try {
-      const at = await store.transfersRevokedAt(parent.grantId);
-      return at !== undefined && parent.iat <= at;
-    } catch (err) {
-      if (!(err instanceof StoreUnavailableError)) throw err;
-      throw new Rejection('store_unavailable', knownFields);
-    }
+    const at = await fromStore(store.transfersRevokedAt(parent.grantId), knownFields);
+    return at !== undefined && parent.iat <= at;
   }
 
   /**
@@ -120,17 +125,10 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     lifetime: number,
     knownFields: Known,
   ): Promise<void> {
-    let added: AddChildResult | undefined;
-    let revoked: boolean;
-    try {
-      [added, revoked] = await Promise.all([
-        store.saveSession(uid, transferred, lifetime, transferred.cascade ? { max: options.maxLineagePerGrant, mintedAt: parent.iat } : undefined),
-        transferred.cascade ? false : parentRevoked(parent, knownFields),
-      ]);
-    } catch (err) {
-      if (!(err instanceof StoreUnavailableError)) throw err;
-      throw new Rejection('store_unavailable', knownFields);
-    }
+    const [added, revoked] = await Promise.all([
+      fromStore(store.saveSession(uid, transferred, lifetime, transferred.cascade ? { max: options.maxLineagePerGrant, mintedAt: parent.iat } : undefined), knownFields),
+      transferred.cascade ? false : parentRevoked(parent, knownFields),
+    ]);
     if (added === 'full' || added === 'revoked' || revoked) {
       await store.deleteSessions([uid]).catch(() => undefined);
       throw new Rejection(added === 'full' ? 'lineage_full' : 'parent_revoked', knownFields);
@@ -172,13 +170,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     request: RequestContext,
     web: RedeemContext,
   ): Promise<{ record: TransferRecord; native: Client }> {
-    let record: Consumed;
-    try {
-      record = await store.consume(presented.hash, request.ip);
-    } catch (err) {
-      if (!(err instanceof StoreUnavailableError)) throw err;
-      throw new Rejection('store_unavailable');
-    }
+    const record = await fromStore(store.consume(presented.hash, request.ip));
     if (record && 'replayed' in record) {
       // A token presented again from another address leaked: with onReplay "revoke_grant" its
       // parent grant ends, with everything it spawned. From the address that used it first it is a
