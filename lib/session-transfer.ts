@@ -280,7 +280,7 @@ export class SessionTransfer extends SessionTransferEmitter {
     try {
       // With a wrapped adapter, destroying the grant runs the cascade; otherwise it runs here.
       await revokeGrant(provider, undefined, grantId);
-      if (!this.#adapterCascades) await this.#cascade(provider, grantId, { trigger: 'api' });
+      if (!this.#adapterCascades) await this.#cascade.cascade(provider, grantId, { trigger: 'api' });
     } finally {
       this.#apiRevocations.delete(grantId);
     }
@@ -309,6 +309,15 @@ export class SessionTransfer extends SessionTransferEmitter {
     await provider.interactionFinished(req, res, { login: pending.login }, { mergeWithLastSubmission: false });
   }
 
+  /**
+   * Resolves once the background work of the cascades that ended so far is done: deleting the
+   * ended sessions and their grants' codes and tokens from the provider's storage. Await it at
+   * shutdown, before closing the Redis client.
+   */
+  settled(): Promise<void> {
+    return this.#cascade.settled();
+  }
+
   #attached(method: string): Provider {
     if (!this.#provider) throw new UsageError(method, 'call attach(provider) first');
     return this.#provider;
@@ -316,7 +325,7 @@ export class SessionTransfer extends SessionTransferEmitter {
 
   async #cascadeFrom(grantId: string, { grantKept = false } = {}): Promise<void> {
     if (this.#provider) {
-      await this.#cascade(this.#provider, grantId, { ...(this.#apiRevocations.has(grantId) ? { trigger: 'api' as const } : {}), grantKept });
+      await this.#cascade.cascade(this.#provider, grantId, { ...(this.#apiRevocations.has(grantId) ? { trigger: 'api' as const } : {}), grantKept });
     }
   }
 }

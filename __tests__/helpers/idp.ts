@@ -105,5 +105,20 @@ export function testIdentityProvider(
   configuration?: Configuration,
 ): ExampleIdentityProvider {
   const adapter = transfer.redis ? redisAdapter({ client: transfer.redis, prefix: `${transfer.keyPrefix ?? 'st:'}oidc:` }) : undefined;
-  return createIdentityProvider({ issuer: ISSUER, transfer, clients: testClients, configuration: { adapter, ...configuration } });
+  return settledBeforeQuit(createIdentityProvider({ issuer: ISSUER, transfer, clients: testClients, configuration: { adapter, ...configuration } }));
+}
+
+/** Every identity provider of this suite, whose cascades' background work `quitRedis` waits for. */
+const providers = new Set<ExampleIdentityProvider>();
+
+/** Registers an identity provider made without `testIdentityProvider`; returns it. */
+export function settledBeforeQuit(idp: ExampleIdentityProvider): ExampleIdentityProvider {
+  providers.add(idp);
+  return idp;
+}
+
+/** Closes a suite's Redis client once the cascades' background tidy-ups are done (as a host would at shutdown). */
+export async function quitRedis(redis: Redis): Promise<void> {
+  await Promise.all([...providers].map(({ transfer }) => transfer.settled()));
+  await redis.quit();
 }

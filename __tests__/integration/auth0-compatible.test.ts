@@ -4,12 +4,12 @@ import request from 'supertest';
 
 import { AUTH0_ROUTES } from '../../lib/options.js';
 import { MemoryStore, OptionsError, sessionTransfer } from '../../lib/index.js';
-import { AUDIENCE, redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { AUDIENCE, quitRedis, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { nativeLogin } from '../helpers/native-login.js';
 
 const redis = redisClient();
 afterAll(async () => {
-  await redis.quit();
+  await quitRedis(redis);
 });
 
 const { app } = testIdentityProvider({ redis, keyPrefix: 'auth0-compat:', auth0Compatible: true });

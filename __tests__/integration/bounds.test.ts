@@ -7,13 +7,13 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 
 import type { IssueFailedEvent, RejectedEvent } from '../../lib/index.js';
-import { AUDIENCE, redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { AUDIENCE, quitRedis, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { nativeLogin } from '../helpers/native-login.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
 
 const redis = redisClient();
 afterAll(async () => {
-  await redis.quit();
+  await quitRedis(redis);
 });
 
 const mint = (app: Parameters<typeof request>[0], refreshToken: string, headers: Record<string, string> = {}) => request(app).post('/token')

@@ -5,14 +5,14 @@ import request from 'supertest';
 
 import { createIdentityProvider } from '../../examples/idp/app.js';
 import { MemoryStore, redisAdapter, type CascadeFailedEvent, type CascadeRevokedEvent } from '../../lib/index.js';
-import { AUDIENCE, ISSUER, redisClient, testClients, testIdentityProvider, webTestClient } from '../helpers/idp.js';
+import { AUDIENCE, ISSUER, quitRedis, redisClient, settledBeforeQuit, testClients, testIdentityProvider, webTestClient } from '../helpers/idp.js';
 import { storeFailingFirstCascade } from '../helpers/flaky-store.js';
 import { nativeLogin } from '../helpers/native-login.js';
 import { authorize, exchangeCode, mintToken } from '../helpers/web-login.js';
 
 const redis = redisClient();
 afterAll(async () => {
-  await redis.quit();
+  await quitRedis(redis);
 });
 
 async function revokeNative(app: Parameters<typeof request>[0], refreshToken: string) {
@@ -24,14 +24,14 @@ describe('a provider restarted between redeem and code exchange (same Redis)', (
   it('completes the flow: nothing lived only in memory', async () => {
     const shared = { issuer: ISSUER, clients: testClients, cookieKeys: ['restart-test-cookie-key'] };
     const adapter = redisAdapter({ client: redis, prefix: 'restart:oidc:' });
-    const first = createIdentityProvider({ ...shared, transfer: { redis, keyPrefix: 'restart:' }, configuration: { adapter } });
+    const first = settledBeforeQuit(createIdentityProvider({ ...shared, transfer: { redis, keyPrefix: 'restart:' }, configuration: { adapter } }));
     const { token } = await mintToken(first.app);
     const browser = request.agent(first.app);
     const redeemed = await authorize(browser, first.provider, { token });
     if (redeemed.kind !== 'code') throw new Error(redeemed.kind);
 
     // "Restart": a new process-worth of provider and library, nothing carried over but Redis.
-    const second = createIdentityProvider({ ...shared, transfer: { redis, keyPrefix: 'restart:' }, configuration: { adapter } });
+    const second = settledBeforeQuit(createIdentityProvider({ ...shared, transfer: { redis, keyPrefix: 'restart:' }, configuration: { adapter } }));
     const tokens = await exchangeCode(second.app, redeemed.code);
     expect(tokens.status).toBe(200);
     const cookies = (redeemed.res.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
@@ -103,7 +103,7 @@ describe('back-channel logout', () => {
     await once(receiver, 'listening');
     const { port } = receiver.address() as { port: number };
     try {
-      const idp = createIdentityProvider({
+      const idp = settledBeforeQuit(createIdentityProvider({
         issuer: ISSUER,
         transfer: { redis, keyPrefix: 'bcl:' },
         clients: [...testClients, {
@@ -111,7 +111,7 @@ describe('back-channel logout', () => {
           backchannel_logout_uri: `http://127.0.0.1:${port}/logout`,
         }],
         configuration: { adapter: redisAdapter({ client: redis, prefix: 'bcl:oidc:' }), features: { devInteractions: { enabled: false }, revocation: { enabled: true }, backchannelLogout: { enabled: true } } },
-      });
+      }));
       const native = await nativeLogin(idp.app);
       const minted = await request(idp.app).post('/token').type('form').send({
         grant_type: 'refresh_token', client_id: 'example-native', refresh_token: native.refresh_token, audience: AUDIENCE,

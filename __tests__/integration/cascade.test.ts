@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 
 import type { CascadeRevokedEvent, RedeemedEvent } from '../../lib/index.js';
-import { AUDIENCE, redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { AUDIENCE, quitRedis, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { nativeLogin, type NativeLogin } from '../helpers/native-login.js';
 import { authorize, exchangeCode, type Agent } from '../helpers/web-login.js';
 
@@ -22,7 +22,7 @@ const { app, provider, transfer } = main;
 const offline = observed(testIdentityProvider({ redis, keyPrefix: 'cascade-offline:' }, { expiresWithSession: async () => false }));
 
 afterAll(async () => {
-  await redis.quit();
+  await quitRedis(redis);
 });
 
 interface Chain {

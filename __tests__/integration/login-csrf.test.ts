@@ -8,12 +8,12 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 
 import { CONFIRMATION_REASON, type RedeemedEvent, type RejectedEvent } from '../../lib/index.js';
-import { redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { quitRedis, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { authorize, exchangeCode, idTokenClaims, mintToken } from '../helpers/web-login.js';
 
 const redis = redisClient();
 afterAll(async () => {
-  await redis.quit();
+  await quitRedis(redis);
 });
 
 describe('confirm_query_transfers', () => {

@@ -3,7 +3,7 @@ import request from 'supertest';
 
 import type { RedeemedEvent, RejectedEvent, SessionRevokedEvent } from '../../lib/index.js';
 import { tokenKey } from '../helpers/stored-token.js';
-import { redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { quitRedis, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { nativeLogin } from '../helpers/native-login.js';
 import {
   authorize, browserLogin, exchangeCode, idTokenClaims, mintToken,
@@ -19,7 +19,7 @@ transfer.on('rejected', (e) => rejected.push(e));
 transfer.on('session_revoked', (e) => revoked.push(e));
 
 afterAll(async () => {
-  await redis.quit();
+  await quitRedis(redis);
 });
 
 const browser = () => request.agent(app);

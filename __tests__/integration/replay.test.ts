@@ -7,12 +7,12 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 
 import type { CascadeRevokedEvent, RejectedEvent } from '../../lib/index.js';
-import { redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { quitRedis, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
 
 const redis = redisClient();
 afterAll(async () => {
-  await redis.quit();
+  await quitRedis(redis);
 });
 
 describe('a replayed token', () => {

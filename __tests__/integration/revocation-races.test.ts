@@ -10,13 +10,13 @@ import request from 'supertest';
 import {
   StoreUnavailableError, type CascadeFailedEvent, type CascadeRevokedEvent, type RejectedEvent,
 } from '../../lib/index.js';
-import { redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { quitRedis, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { storeFailingFirstCascade } from '../helpers/flaky-store.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
 
 const redis = redisClient();
 afterAll(async () => {
-  await redis.quit();
+  await quitRedis(redis);
 });
 
 const revoke = (app: Parameters<typeof request>[0], refreshToken: string) =>

@@ -14,7 +14,7 @@ import type { Provider } from 'oidc-provider';
 import request from 'supertest';
 
 import { INSTRUMENTS, sessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
-import { AUDIENCE, redisClient, testIdentityProvider } from '../helpers/idp.js';
+import { AUDIENCE, quitRedis, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
 
 /** Collects on demand, as a Prometheus scrape does. */
@@ -29,8 +29,8 @@ beforeAll(() => {
   redis = redisClient();
   context.setGlobalContextManager(contextManager.enable());
 });
-afterAll(() => {
-  redis.disconnect();
+afterAll(async () => {
+  await quitRedis(redis);
   context.disable();
 });
 

@@ -102,6 +102,8 @@ export interface CascadeDependencies {
 export function createCascade({ store, events, telemetry, clock, ttl }: CascadeDependencies) {
   /** Web grants this process is ending in a cascade: theirs would find nothing (no transfer mints from one). */
   const ending = new Set<string>();
+  /** Tidy-ups still running after their cascades ended (see `settled()`). */
+  const tidying = new Set<Promise<void>>();
 
   async function once(provider: Provider, grantId: string, trigger: CascadeTrigger, voidUntil: number): Promise<void> {
     // Its tokens become void first, in the same step that reads the lineage: a redeem still in
@@ -138,7 +140,9 @@ export function createCascade({ store, events, telemetry, clock, ttl }: CascadeD
     events.emit('cascade_revoked', { type: 'cascade_revoked', grantId, trigger, sessions: sessions.length, grants: grants.size });
     // Ended already: the sessions end at their next use, and oidc-provider refuses the codes and
     // tokens of grants that are gone. The provider's storage is tidied after.
-    void tidy(provider, sessions, grants);
+    const tidied = tidy(provider, sessions, grants);
+    tidying.add(tidied);
+    void tidied.finally(() => tidying.delete(tidied));
   }
 
   /** Destroys ended sessions and deletes the codes and tokens of ended grants; failures are only logged. */
@@ -158,7 +162,7 @@ export function createCascade({ store, events, telemetry, clock, ttl }: CascadeD
    * revoked while the grant was kept: then only the tokens minted until now are void. Resolves
    * once done or handed to retries; the retries void what the first attempt did, no more.
    */
-  return async function cascade(
+  async function cascade(
     provider: Provider,
     grantId: string,
     { trigger = triggerOf(Provider.ctx), grantKept = false }: { trigger?: CascadeTrigger; grantKept?: boolean } = {},
@@ -177,7 +181,14 @@ export function createCascade({ store, events, telemetry, clock, ttl }: CascadeD
       }
     };
     await attempt(1);
-  };
+  }
+
+  /** Resolves once the tidy-ups of the cascades that ended so far are done. */
+  async function settled(): Promise<void> {
+    await Promise.all([...tidying]);
+  }
+
+  return { cascade, settled };
 }
 
 export type Cascade = ReturnType<typeof createCascade>;
