@@ -73,6 +73,15 @@ describe('maxLineagePerGrant', () => {
     expect(await redeem()).toMatchObject({ kind: 'error', error: 'login_required' });
     expect(rejected.at(-1)).toMatchObject({ reason: 'lineage_full', grantId: expect.any(String) });
   });
+
+  it('counts a web grant whose tokens outlive the session, and issues nothing when it does not fit', async () => {
+    const idp = testIdentityProvider({ redis, keyPrefix: 'bounds-lineage-grant:', maxLineagePerGrant: 1 }, { rotateRefreshToken: false });
+    const native = await nativeLogin(idp.app);
+    // The session takes the one place; the offline-web grant, which a cascade must reach, finds none.
+    const token = (await mint(idp.app, native.refresh_token)).body.access_token;
+    expect(await authorize(request.agent(idp.app), idp.provider, { clientId: 'offline-web', token, prompt: 'none' }))
+      .toMatchObject({ kind: 'error', error: 'login_required' });
+  });
 });
 
 describe('a cascade over a large lineage', () => {

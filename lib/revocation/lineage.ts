@@ -21,7 +21,8 @@ export async function recordWebGrant(ctx: KoaContextWithOIDC, store: TransferSto
     const transferred = knownTransferredSession(ctx) ?? await store.touchSession(ctx.oidc.session!.uid);
     if (!transferred?.cascade) return;
     const remaining = grant.exp ? grant.exp - Math.floor(Date.now() / 1000) : DEFAULT_GRANT_TTL;
-    if (!await store.addChild(transferred.grantId, `grant:${grant.jti}`, Math.max(1, remaining), maxLineage)) forceLogin(ctx);
+    const added = await store.addChild(transferred.grantId, `grant:${grant.jti}`, Math.max(1, remaining), maxLineage);
+    if (added !== 'added') forceLogin(ctx);
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     forceLogin(ctx);
