@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 
 import { NativeApp } from '../../examples/native/app.js';
+import { RedisStore } from '../../lib/index.js';
 import { testIdentityProvider } from '../helpers/idp.js';
 import { inBatches, ISSUER_HOST, mintMany, redeemAt, WEB_REDIRECT } from '../helpers/http-flow.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-server.js';
@@ -67,3 +68,14 @@ it('redeems each of 500 tokens exactly once under concurrent presentation', asyn
   }), 25);
   expect(outcomes.every((codes) => codes === 1)).toBe(true);
 }, 60_000);
+
+it('keeps a session\'s record only when its lineage takes it (record and lineage on different nodes)', async () => {
+  const store = new RedisStore({ client, prefix: 'cluster-lineage:', commandTimeout: 1000 });
+  const session = { grantId: 'g-cluster', clientId: 'example-native', accountId: 'demo', cascade: true as const };
+  expect(await store.saveSession('u-1', session, 60, { max: 1, mintedAt: 100 })).toBe('added');
+  expect(await store.saveSession('u-2', session, 60, { max: 1, mintedAt: 100 })).toBe('full');
+  expect(await store.endLineage('g-cluster', 100, 60)).toEqual(['session:u-1']);
+  expect(await store.saveSession('u-3', { ...session, grantId: 'g-cluster' }, 60, { max: 5, mintedAt: 100 })).toBe('revoked');
+  expect(await Promise.all(['u-1', 'u-2', 'u-3'].map((uid) => store.touchSession(uid)))).toEqual([session, undefined, undefined]);
+  expect(errors.filter((err) => /CROSSSLOT/.test(err.message))).toEqual([]);
+});

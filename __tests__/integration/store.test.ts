@@ -62,11 +62,15 @@ describe.each(stores)('%s', (_name, makeStore) => {
     expect(await store.saveSession('u-1', session, 60, { max: 10, mintedAt: 100 })).toBe('added');
     expect(await store.touchSession('u-1')).toEqual(session);
     expect(await store.endLineage('g-record', 100, 60)).toEqual(['session:u-1']);
-    // After the parent's end: the record is written, the child refused (the redeem then deletes the record).
+    // After the parent's end the child is refused, and no record kept; without a lineage, no check.
     expect(await store.saveSession('u-2', session, 60, { max: 10, mintedAt: 100 })).toBe('revoked');
     expect(await store.saveSession('u-3', session, 60)).toBeUndefined();
-    await store.deleteSessions(['u-1', 'u-2']);
-    expect([await store.touchSession('u-1'), await store.touchSession('u-2'), await store.touchSession('u-3')]).toEqual([undefined, undefined, session]);
+    // Over the cap: refused, no record kept either.
+    expect(await store.saveSession('u-4', { ...session, grantId: 'g-full' }, 60, { max: 1, mintedAt: 100 })).toBe('added');
+    expect(await store.saveSession('u-5', { ...session, grantId: 'g-full' }, 60, { max: 1, mintedAt: 100 })).toBe('full');
+    await store.deleteSessions(['u-1']);
+    const records = await Promise.all(['u-1', 'u-2', 'u-3', 'u-4', 'u-5'].map((uid) => store.touchSession(uid)));
+    expect(records).toEqual([undefined, undefined, session, { ...session, grantId: 'g-full' }, undefined]);
   });
 
   it('ends a lineage atomically: its tokens of that time are void, and a child added after is refused', async () => {

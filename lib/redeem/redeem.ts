@@ -129,10 +129,9 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       fromStore(store.saveSession(uid, transferred, lifetime, transferred.cascade ? { max: options.maxLineagePerGrant, mintedAt: parent.iat } : undefined), knownFields),
       transferred.cascade ? false : parentRevoked(parent, knownFields),
     ]);
-    if (added === 'full' || added === 'revoked' || revoked) {
-      await store.deleteSessions([uid]).catch(() => undefined);
-      throw new Rejection(added === 'full' ? 'lineage_full' : 'parent_revoked', knownFields);
-    }
+    // A refused lineage keeps no record; one written beside the mark's read is withdrawn.
+    if (revoked) await store.deleteSessions([uid]).catch(() => undefined);
+    if (added === 'full' || added === 'revoked' || revoked) throw new Rejection(added === 'full' ? 'lineage_full' : 'parent_revoked', knownFields);
   }
 
   /**

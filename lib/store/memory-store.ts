@@ -59,14 +59,17 @@ export class MemoryStore implements TransferStore {
   }
 
   async transfersRevokedAt(parentGrantId: string): Promise<number | undefined> {
-    const entry = this.#revoked.get(parentGrantId);
-    return entry && entry.expiresAt > this.#now() ? entry.at : undefined;
+    return this.#revokedAt(parentGrantId);
   }
 
   async saveSession(uid: string, session: TransferredSession, ttlSeconds: number, lineage?: SessionLineage): Promise<AddChildResult | undefined> {
     this.#prune();
-    this.#sessions.set(uid, { json: JSON.stringify(session), expiresAt: this.#now() + sessionRecordTtl(session, ttlSeconds) * 1000 });
-    return lineage && this.addChild(session.grantId, `session:${uid}`, ttlSeconds, lineage.max, lineage.mintedAt);
+    // Child and record in one synchronous step: a cascade sees both or neither.
+    const added = lineage && this.#addChild(session.grantId, `session:${uid}`, ttlSeconds, lineage.max, lineage.mintedAt);
+    if (added === undefined || added === 'added') {
+      this.#sessions.set(uid, { json: JSON.stringify(session), expiresAt: this.#now() + sessionRecordTtl(session, ttlSeconds) * 1000 });
+    }
+    return added;
   }
 
   async deleteSessions(uids: string[]): Promise<void> {
@@ -85,17 +88,11 @@ export class MemoryStore implements TransferStore {
   }
 
   async addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number): Promise<AddChildResult> {
-    const revokedAt = await this.transfersRevokedAt(parentGrantId);
-    if (mintedAt !== undefined && revokedAt !== undefined && mintedAt <= revokedAt) return 'revoked';
-    const lineage = this.#live(parentGrantId);
-    if (!lineage.has(child) && lineage.size >= max) return 'full';
-    lineage.set(child, Math.max(lineage.get(child) ?? 0, this.#now() + ttlSeconds * 1000));
-    this.#children.set(parentGrantId, lineage);
-    return 'added';
+    return this.#addChild(parentGrantId, child, ttlSeconds, max, mintedAt);
   }
 
   async endLineage(parentGrantId: string, at: number, ttlSeconds: number): Promise<Child[]> {
-    const marked = await this.transfersRevokedAt(parentGrantId);
+    const marked = this.#revokedAt(parentGrantId);
     if (marked === undefined || marked < at) this.#revoked.set(parentGrantId, { at, expiresAt: this.#now() + ttlSeconds * 1000 });
     return [...this.#live(parentGrantId).keys()];
   }
@@ -104,6 +101,21 @@ export class MemoryStore implements TransferStore {
     const lineage = this.#live(parentGrantId);
     for (const child of children) lineage.delete(child);
     if (lineage.size === 0) this.#children.delete(parentGrantId);
+  }
+
+  #revokedAt(parentGrantId: string): number | undefined {
+    const entry = this.#revoked.get(parentGrantId);
+    return entry && entry.expiresAt > this.#now() ? entry.at : undefined;
+  }
+
+  #addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number): AddChildResult {
+    const revokedAt = this.#revokedAt(parentGrantId);
+    if (mintedAt !== undefined && revokedAt !== undefined && mintedAt <= revokedAt) return 'revoked';
+    const lineage = this.#live(parentGrantId);
+    if (!lineage.has(child) && lineage.size >= max) return 'full';
+    lineage.set(child, Math.max(lineage.get(child) ?? 0, this.#now() + ttlSeconds * 1000));
+    this.#children.set(parentGrantId, lineage);
+    return 'added';
   }
 
   /** A grant's children that have not expired. */

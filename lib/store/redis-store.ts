@@ -64,8 +64,9 @@ return count`);
  * parent's tokens minted at or before ARGV[4] seconds were made void (KEYS[2], the marker a
  * cascade writes before it reads the lineage, so a child is either seen by the cascade or
  * refused); drops the expired; refuses ('full') past ARGV[3] live members; keeps the later expiry
- * of a member added twice; raises (never lowers) the key's TTL. One round trip; time is Redis's,
- * the same for every process.
+ * of a member added twice; raises (never lowers) the key's TTL. With KEYS[3], a session's record,
+ * writes it (ARGV[5], for ARGV[6] seconds) with the child: a cascade finds both or neither. One
+ * round trip; time is Redis's, the same for every process.
  */
 const ADD_CHILD = new Script(`
 if ARGV[4] ~= '' then
@@ -79,6 +80,7 @@ local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not current and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 'full' end
 if not current or tonumber(current) < expires then redis.call('ZADD', KEYS[1], expires, ARGV[1]) end
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if KEYS[3] then redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[6]) end
 return 'added'`);
 
 /**
@@ -96,8 +98,9 @@ return children`);
 /**
  * Tokens in Redis: `SET <prefix>{<hash>} <record> EX <ttl> NX` to store, a script to consume (one
  * atomic round trip that leaves a replay marker). Braces make every key's id a Cluster hash tag;
- * a script that touches several keys touches one grant's (lineage, mark), and several sessions'
- * records share a DEL only off a Cluster, so nothing fails with CROSSSLOT.
+ * on a Cluster a script touches one grant's keys only (lineage, mark), so nothing fails with
+ * CROSSSLOT. Off a Cluster one server holds every key: a session's record joins the script that
+ * adds it to the lineage, and several records share a DEL.
  */
 export class RedisStore implements TransferStore {
   readonly #client: RedisClient;
@@ -160,20 +163,24 @@ export class RedisStore implements TransferStore {
   }
 
   async saveSession(uid: string, session: TransferredSession, ttlSeconds: number, lineage?: SessionLineage): Promise<AddChildResult | undefined> {
-    const record = () => this.#run('SET', () =>
-      this.#client.set(this.sessionKey(uid), JSON.stringify(session), 'EX', sessionRecordTtl(session, ttlSeconds)));
+    const key = this.sessionKey(uid);
+    const json = JSON.stringify(session);
+    const recordTtl = sessionRecordTtl(session, ttlSeconds);
+    const record = () => this.#run('SET', () => this.#client.set(key, json, 'EX', recordTtl));
     if (!lineage) {
       await record();
       return undefined;
     }
-    const child = () => this.addChild(session.grantId, `session:${uid}`, ttlSeconds, lineage.max, lineage.mintedAt);
-    // One connection runs commands in the order they are sent, so sent together the record is
-    // written first. A Cluster keeps the two keys on different nodes: the child waits for the record.
-    if (this.#client.isCluster) {
-      await record();
-      return child();
+    const child = `session:${uid}` as const;
+    if (!this.#client.isCluster) {
+      // One server holds every key: the record is written by the script that adds the child.
+      return this.#addChild(session.grantId, child, ttlSeconds, lineage.max, lineage.mintedAt, [key, json, recordTtl]);
     }
-    const [, added] = await Promise.all([record(), child()]);
+    // A Cluster keeps the two keys on different nodes: the record first, so a cascade that finds
+    // the child finds the record; withdrawn when the child is refused.
+    await record();
+    const added = await this.#addChild(session.grantId, child, ttlSeconds, lineage.max, lineage.mintedAt);
+    if (added !== 'added') await this.deleteSessions([uid]);
     return added;
   }
 
@@ -190,9 +197,17 @@ export class RedisStore implements TransferStore {
     return parseJson(json as string | null);
   }
 
-  async addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number): Promise<AddChildResult> {
+  addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number): Promise<AddChildResult> {
+    return this.#addChild(parentGrantId, child, ttlSeconds, max, mintedAt);
+  }
+
+  /** ADD_CHILD, writing `record` (key, value, TTL) with the child when one is given. */
+  async #addChild(
+    parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number, record?: [string, string, number],
+  ): Promise<AddChildResult> {
+    const keys = [this.lineageKey(parentGrantId), this.revokedKey(parentGrantId), ...record ? [record[0]] : []];
     return await this.#run('EVAL', () => ADD_CHILD.run(
-      this.#client, [this.lineageKey(parentGrantId), this.revokedKey(parentGrantId)], child, ttlSeconds, max, mintedAt ?? '',
+      this.#client, keys, child, ttlSeconds, max, mintedAt ?? '', ...record ? [record[1], record[2]] : [],
     )) as AddChildResult;
   }
 

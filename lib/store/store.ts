@@ -74,10 +74,11 @@ export interface TransferStore {
   transfersRevokedAt(parentGrantId: string): Promise<number | undefined>;
   /**
    * Records a session created from a transfer, kept for `ttlSeconds`, or for its `idle`
-   * lifetime from the last `touchSession` when it has one. With `lineage`, it then becomes a
-   * child of its parent grant (`addChild` of `session:<uid>`, with the token's issue time), never
-   * before its record is written: a cascade that finds the child always finds the record to
-   * delete. Answers what `addChild` did, or undefined without `lineage`.
+   * lifetime from the last `touchSession` when it has one. With `lineage`, it also becomes a child
+   * of its parent grant (as `addChild` of `session:<uid>`, with the token's issue time), and the
+   * record is kept only when the child is added: a cascade that finds the child always finds the
+   * record to delete, and a refused session leaves nothing. Answers what `addChild` did, or
+   * undefined without `lineage`.
    */
   saveSession(uid: string, session: TransferredSession, ttlSeconds: number, lineage?: SessionLineage): Promise<AddChildResult | undefined>;
   /** The session's record, restarting its idle lifetime; undefined once it expired. */
