@@ -3,7 +3,8 @@
  * provider with the library's store on STORE_REDIS and oidc-provider's adapter on ADAPTER_REDIS,
  * each a redis:// URL (two servers, so the store's Redis counts exactly the library's commands
  * and memory) or a comma-separated list of Redis Cluster nodes (host:port). BENCH_TELEMETRY=1
- * registers OpenTelemetry's SDK first (see ./telemetry.ts). BENCH_AUTO_PIPELINING=1 gives both ioredis
+ * registers OpenTelemetry's SDK first (see ./telemetry.ts); BENCH_TELEMETRY=sdk does too, and
+ * turns the library's own instrumentation off (`telemetry: false`). BENCH_AUTO_PIPELINING=1 gives both ioredis
  * clients `enableAutoPipelining: true` (a host's choice, which bench/run.ts does not make: kept for
  * measuring it).
  */
@@ -31,6 +32,7 @@ const { app } = createIdentityProvider({
     maxLineagePerGrant: 100_000,
     // Each round's tokens are minted before the round and must outlive it.
     ttl: 300,
+    ...(process.env.BENCH_TELEMETRY === 'sdk' ? { telemetry: false } : {}),
   },
   // Processes serving one issuer share their cookie keys.
   cookieKeys: ['bench-cookie-key'],

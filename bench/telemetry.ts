@@ -1,5 +1,6 @@
 /**
- * With BENCH_TELEMETRY=1, registers OpenTelemetry's SDK as the global providers. bench/server.ts
+ * With BENCH_TELEMETRY=1 or =sdk, registers OpenTelemetry's SDK as the global providers (=sdk:
+ * and bench/server.ts turns the library's instrumentation off, `telemetry: false`). bench/server.ts
  * imports this module first: the library obtains its meter and tracer when `configure()` runs,
  * and a meter obtained before a provider is registered stays a no-op. The "instrumentation on"
  * rows then pay what a deployment pays: metrics recorded and collected every second, every span
@@ -45,13 +46,8 @@ const discard = {
   shutdown: async () => {},
 };
 
-// BENCH_TELEMETRY=context registers the context manager alone (no SDK: the library records
-// nothing), to tell what async context propagation costs every request from what the library's
-// spans and metrics cost.
-if (process.env.BENCH_TELEMETRY === '1' || process.env.BENCH_TELEMETRY === 'context') {
+if (process.env.BENCH_TELEMETRY === '1' || process.env.BENCH_TELEMETRY === 'sdk') {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-}
-if (process.env.BENCH_TELEMETRY === '1') {
   metrics.setGlobalMeterProvider(new MeterProvider({
     readers: [new PeriodicExportingMetricReader({ exporter: discard, exportIntervalMillis: 1000 })],
   }));
