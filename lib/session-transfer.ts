@@ -25,9 +25,8 @@ import { revokeGrant } from './revocation/revoke-grant.js';
 import { createRedeem } from './redeem/redeem.js';
 import { RedisStore } from './store/redis-store.js';
 import type { TransferStore } from './store/store.js';
-import { instrumentedStore } from './telemetry/instrumented-store.js';
 import { createTelemetry } from './telemetry/create.js';
-import { NO_TELEMETRY, type Instrumentation } from './telemetry/telemetry.js';
+import type { Instrumentation } from './telemetry/telemetry.js';
 
 type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
 
@@ -152,10 +151,8 @@ export class SessionTransfer extends SessionTransferEmitter {
       prefix: this.options.keyPrefix,
       commandTimeout: this.options.commandTimeout,
     });
-    this.#telemetry = createTelemetry(this.options.telemetry, this);
-    this.#store = this.#telemetry === NO_TELEMETRY
-      ? this.store
-      : instrumentedStore(this.store, this.store instanceof RedisStore ? 'redis' : undefined, this.#telemetry);
+    this.#telemetry = createTelemetry(this.options.telemetry, this, this.store, this.store instanceof RedisStore ? 'redis' : undefined);
+    this.#store = this.#telemetry.store;
     this.#cascade = createCascade({
       store: this.#store, events: this, telemetry: this.#telemetry, clock: this.options.clock, ttl: this.options.ttl,
     });
@@ -223,7 +220,6 @@ export class SessionTransfer extends SessionTransferEmitter {
         provider,
         hooks: this.#hooks,
         options: this.options,
-        store: this.#store,
         telemetry: this.#telemetry,
         events: this,
         transferAudiences,

@@ -11,7 +11,7 @@ import { StoreUnavailableError } from '../errors.js';
 import type { IssuedEvent, RequestContext, SessionTransferEmitter } from '../events.js';
 import { REFRESH_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
-import type { TransferRecord, TransferStore } from '../store/store.js';
+import type { TransferRecord } from '../store/store.js';
 import type { Instrumentation, Operation } from '../telemetry/telemetry.js';
 import { generateToken, hashToken } from '../token.js';
 import { FORM_STATE } from './auth0-request.js';
@@ -42,8 +42,8 @@ export interface MintDependencies {
   provider: Provider;
   hooks: ProviderHooks;
   options: ResolvedOptions;
-  store: TransferStore;
   events: SessionTransferEmitter;
+  /** Also the store the mint uses (`operation.store`). */
   telemetry: Instrumentation;
   /** The audience URNs of the Auth0 form; ignored when they appear in a token-exchange request. */
   transferAudiences: ReadonlySet<string>;
@@ -119,7 +119,7 @@ function deviceIp(ctx: TokenEndpointGrantContext, options: ResolvedOptions, requ
  * nothing), rotates per the provider's policy, and answers in RFC 8693's shape.
  */
 export function createMintHandler(deps: MintDependencies) {
-  const { provider, hooks, options, store, events, telemetry } = deps;
+  const { provider, hooks, options, events, telemetry } = deps;
 
   /** The request's DPoP proof, checked before anything is looked up, as the refresh grant does. */
   async function proofOf(ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<DpopProof | undefined> {
@@ -134,6 +134,7 @@ export function createMintHandler(deps: MintDependencies) {
   }
 
   async function mint(ctx: TokenEndpointGrantContext<ExchangeParams>, operation: Operation): Promise<void> {
+    const { store } = operation;
     const request: RequestContext = { ip: clientIp(ctx, options.trustProxy, events), userAgent: userAgentOf(ctx) };
     const clientId = ctx.oidc.client.clientId;
     let found: { accountId: string; grantId: string } | undefined;

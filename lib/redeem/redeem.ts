@@ -106,8 +106,8 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
    * token was revoked while a `revokeGrantPolicy` kept the grant. Either way the cascade left its
    * mark (`endLineage`), whatever way oidc-provider ended it.
    */
-  async function parentRevoked(parent: Pick<TransferRecord, 'grantId' | 'iat'>, knownFields: Known): Promise<boolean> {
-    const at = await fromStore(store.transfersRevokedAt(parent.grantId), knownFields);
+  async function parentRevoked(marks: TransferStore, parent: Pick<TransferRecord, 'grantId' | 'iat'>, knownFields: Known): Promise<boolean> {
+    const at = await fromStore(marks.transfersRevokedAt(parent.grantId), knownFields);
     return at !== undefined && parent.iat <= at;
   }
 
@@ -119,6 +119,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
    * parent's mark is read beside the record. Throws a Rejection, leaving no record behind.
    */
   async function recordSession(
+    sessions: TransferStore,
     uid: string,
     parent: Pick<TransferRecord, 'grantId' | 'iat'>,
     transferred: TransferredSession,
@@ -126,11 +127,11 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     knownFields: Known,
   ): Promise<void> {
     const [added, revoked] = await Promise.all([
-      fromStore(store.saveSession(uid, transferred, lifetime, transferred.cascade ? { max: options.maxLineagePerGrant, mintedAt: parent.iat } : undefined), knownFields),
-      transferred.cascade ? false : parentRevoked(parent, knownFields),
+      fromStore(sessions.saveSession(uid, transferred, lifetime, transferred.cascade ? { max: options.maxLineagePerGrant, mintedAt: parent.iat } : undefined), knownFields),
+      transferred.cascade ? false : parentRevoked(sessions, parent, knownFields),
     ]);
     // A refused lineage keeps no record; one written beside the mark's read is withdrawn.
-    if (revoked) await store.deleteSessions([uid]).catch(() => undefined);
+    if (revoked) await sessions.deleteSessions([uid]).catch(() => undefined);
     if (added === 'full' || added === 'revoked' || revoked) throw new Rejection(added === 'full' ? 'lineage_full' : 'parent_revoked', knownFields);
   }
 
@@ -149,7 +150,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     const knownFields = { issuingClientId: pending.session.clientId, accountId: pending.login.accountId, grantId: pending.parent.grantId };
     try {
       if (pending.parent.exp * 1000 <= options.clock()) throw new Rejection('not_found_or_expired', knownFields);
-      await recordSession(session.uid, pending.parent, pending.session, pending.lifetime, knownFields);
+      await recordSession(store, session.uid, pending.parent, pending.session, pending.lifetime, knownFields);
       return true;
     } catch (caught) {
       if (!(caught instanceof Rejection)) debug('confirming a session transfer failed: %O', caught);
@@ -162,6 +163,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
   }
 
   async function check(
+    tokens: TransferStore,
     ctx: KoaContextWithOIDC,
     provider: Provider,
     client: Client,
@@ -169,7 +171,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     request: RequestContext,
     web: RedeemContext,
   ): Promise<{ record: TransferRecord; native: Client }> {
-    const record = await fromStore(store.consume(presented.hash, request.ip));
+    const record = await fromStore(tokens.consume(presented.hash, request.ip));
     if (record && 'replayed' in record) {
       // A token presented again from another address leaked: with onReplay "revoke_grant" its
       // parent grant ends, with everything it spawned. From the address that used it first it is a
@@ -254,13 +256,13 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     const session = ctx.oidc.session!;
     const settings = clientSettings(client);
     try {
-      const { record, native } = await check(ctx, provider, client, presented, request, web);
+      const { record, native } = await check(operation.store, ctx, provider, client, presented, request, web);
       operation.account(record.accountId);
 
       const confirming = presented.transport === 'query' && settings.confirm_query_transfers;
       // Where no session is recorded now (recording it looks at the parent: the lineage write, or
       // a read of the mark beside the record), the parent is looked at here.
-      if ((session.accountId || confirming) && await parentRevoked(record, known(record))) throw new Rejection('parent_revoked', known(record));
+      if ((session.accountId || confirming) && await parentRevoked(operation.store, record, known(record))) throw new Rejection('parent_revoked', known(record));
 
       if (session.accountId && session.accountId !== record.accountId) {
         // Case 3: never a silent user swap. The other user's session ends; the login prompt follows.
@@ -315,7 +317,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
           });
           outcome = 'confirmation_required';
         } else {
-          await recordSession(session.uid, record, transferred, lifetime, known(record));
+          await recordSession(operation.store, session.uid, record, transferred, lifetime, known(record));
           // Case 1: the login the rest of the pipeline sees.
           const isNew = (session as Session & { new?: boolean }).new === true;
           session.loginAccount({ accountId: login.accountId, loginTs: login.ts, amr: login.amr, acr: login.acr });

@@ -1,5 +1,5 @@
+import type { TelemetryAttributes } from './api.js';
 import type { TransferStore } from '../store/store.js';
-import { storeCall, type Instrumentation } from './telemetry.js';
 
 /** Every operation of the store interface; a type test keeps this list complete. */
 export const STORE_OPERATIONS = [
@@ -7,13 +7,38 @@ export const STORE_OPERATIONS = [
   'addChild', 'endLineage', 'removeChildren',
 ] as const satisfies readonly (keyof TransferStore)[];
 
-/** The store with each round trip in a span and the store-duration histogram, named by operation. */
-export function instrumentedStore(store: TransferStore, system: string | undefined, telemetry: Instrumentation): TransferStore {
+/** One store operation's span name and attributes, built once (`storeCall()`), not per call. */
+export interface StoreCall {
+  spanName: string;
+  attributes: TelemetryAttributes;
+}
+
+/** Names a store operation as OpenTelemetry's database conventions do; `system` is `redis` for `RedisStore`. */
+export function storeCall(system: string | undefined, operation: string): StoreCall {
+  return {
+    spanName: `${operation} ${system ?? 'store'}`,
+    attributes: system ? { 'db.system.name': system, 'db.operation.name': operation } : { 'db.operation.name': operation },
+  };
+}
+
+/** Measures one store call: its span (a child of `parent`, else of the active span) and duration. */
+export type MeasureStoreCall = (call: StoreCall, run: () => Promise<unknown>, parent?: unknown) => Promise<unknown>;
+
+/** Each operation's `StoreCall`, per store system. */
+const callsBySystem = new Map<string | undefined, Record<string, StoreCall>>();
+
+/** The store with each call measured by `measure`, named by operation, its spans children of `parent`. */
+export function instrumentedStore(store: TransferStore, system: string | undefined, measure: MeasureStoreCall, parent?: unknown): TransferStore {
+  let calls = callsBySystem.get(system);
+  if (!calls) {
+    calls = Object.fromEntries(STORE_OPERATIONS.map((name) => [name, storeCall(system, name)]));
+    callsBySystem.set(system, calls);
+  }
   const wrapped = {} as Record<string, unknown>;
   for (const name of STORE_OPERATIONS) {
     const method = store[name] as (...args: unknown[]) => Promise<unknown>;
-    const call = storeCall(system, name);
-    wrapped[name] = (...args: unknown[]) => telemetry.store(call, () => method.apply(store, args));
+    const call = calls[name]!;
+    wrapped[name] = (...args: unknown[]) => measure(call, () => method.apply(store, args), parent);
   }
   return wrapped as unknown as TransferStore;
 }
