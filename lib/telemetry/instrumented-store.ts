@@ -24,6 +24,34 @@ export function storeCall(system: string | undefined, operation: string): StoreC
 /** Measures one store call: its span (a child of `parent`, else of the active span) and duration. */
 export type MeasureStoreCall = (call: StoreCall, run: () => Promise<unknown>, parent?: unknown) => Promise<unknown>;
 
+/**
+ * A store whose calls are measured, their spans children of `parent`. Its methods live on the
+ * prototype: one is made per mint and redeem (bound to its span), and closures per instance
+ * would cost each of them.
+ */
+class MeasuredStore {
+  readonly store: TransferStore;
+  readonly calls: Readonly<Record<string, StoreCall>>;
+  readonly measure: MeasureStoreCall;
+  readonly parent: unknown;
+
+  constructor(store: TransferStore, calls: Readonly<Record<string, StoreCall>>, measure: MeasureStoreCall, parent: unknown) {
+    this.store = store;
+    this.calls = calls;
+    this.measure = measure;
+    this.parent = parent;
+  }
+}
+
+for (const name of STORE_OPERATIONS) {
+  Object.defineProperty(MeasuredStore.prototype, name, {
+    value(this: MeasuredStore, ...args: unknown[]) {
+      const method = this.store[name] as (...params: unknown[]) => Promise<unknown>;
+      return this.measure(this.calls[name]!, () => method.apply(this.store, args), this.parent);
+    },
+  });
+}
+
 /** Each operation's `StoreCall`, per store system. */
 const callsBySystem = new Map<string | undefined, Record<string, StoreCall>>();
 
@@ -34,11 +62,5 @@ export function instrumentedStore(store: TransferStore, system: string | undefin
     calls = Object.fromEntries(STORE_OPERATIONS.map((name) => [name, storeCall(system, name)]));
     callsBySystem.set(system, calls);
   }
-  const wrapped = {} as Record<string, unknown>;
-  for (const name of STORE_OPERATIONS) {
-    const method = store[name] as (...args: unknown[]) => Promise<unknown>;
-    const call = calls[name]!;
-    wrapped[name] = (...args: unknown[]) => measure(call, () => method.apply(store, args), parent);
-  }
-  return wrapped as unknown as TransferStore;
+  return new MeasuredStore(store, calls, measure, parent) as unknown as TransferStore;
 }
