@@ -4,13 +4,14 @@ import { mkdtemp } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cluster } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster, Redis } from 'ioredis';
 
 import { NativeApp } from '../../examples/native/app.js';
 import { RedisStore } from '../../lib/index.js';
 import { testIdentityProvider } from '../helpers/idp.js';
 import { inBatches, ISSUER_HOST, mintMany, redeemAt, WEB_REDIRECT } from '../helpers/http-flow.js';
-import { startRedisCluster, type RedisCluster } from '../helpers/redis-server.js';
+import { startRedisCluster, startRedisServer, type RedisCluster } from '../helpers/redis-server.js';
 
 let cluster: RedisCluster;
 let client: Cluster;
@@ -78,4 +79,27 @@ it('keeps a session\'s record only when its lineage takes it (record and lineage
   expect(await store.saveSession('u-3', { ...session, grantId: 'g-cluster' }, 60, { max: 5, mintedAt: 100 })).toBe('revoked');
   expect(await Promise.all(['u-1', 'u-2', 'u-3'].map((uid) => store.touchSession(uid)))).toEqual([session, undefined, undefined]);
   expect(errors.filter((err) => /CROSSSLOT/.test(err.message))).toEqual([]);
+});
+
+it('works through a plain client to a cluster-mode server (one node, every slot), writing key by key', async () => {
+  // A cluster-mode server refuses one command over several hash slots even when it holds them
+  // all, as a proxy may: the store then writes a session's record apart from its lineage, and
+  // deletes records one by one.
+  const server = await startRedisServer(undefined, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--dir', await mkdtemp(join(tmpdir(), 'one-node-'))]);
+  const plain = new Redis(server.url);
+  try {
+    await plain.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    while (!String(await plain.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) await sleep(50);
+    const store = new RedisStore({ client: plain, prefix: 'one-node:', commandTimeout: 1000 });
+    const session = { grantId: 'g-one', clientId: 'example-native', accountId: 'demo', cascade: true as const };
+    expect(await store.saveSession('u-1', session, 60, { max: 5, mintedAt: 100 })).toBe('added');
+    expect(await store.saveSession('u-2', session, 60, { max: 5, mintedAt: 100 })).toBe('added');
+    expect((await store.endLineage('g-one', 100, 60)).sort()).toEqual(['session:u-1', 'session:u-2']);
+    expect(await store.touchSession('u-1')).toEqual(session);
+    await store.deleteSessions(['u-1', 'u-2']);
+    expect([await store.touchSession('u-1'), await store.touchSession('u-2')]).toEqual([undefined, undefined]);
+  } finally {
+    plain.disconnect();
+    await server.stop();
+  }
 });

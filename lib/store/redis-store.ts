@@ -106,6 +106,11 @@ export class RedisStore implements TransferStore {
   readonly #client: RedisClient;
   readonly #prefix: string;
   readonly #timeout: number;
+  /**
+   * The server refused a script over two hash slots although the client is not a Cluster's (a
+   * cluster-mode server behind a plain client, or a proxy): records are then written on their own.
+   */
+  #crossSlotRefused = false;
 
   constructor({ client, prefix, commandTimeout }: RedisStoreOptions) {
     this.#client = client;
@@ -172,12 +177,16 @@ export class RedisStore implements TransferStore {
       return undefined;
     }
     const child = `session:${uid}` as const;
-    if (!this.#client.isCluster) {
+    if (this.#acrossSlots()) {
       // One server holds every key: the record is written by the script that adds the child.
-      return this.#addChild(session.grantId, child, ttlSeconds, lineage.max, lineage.mintedAt, [key, json, recordTtl]);
+      try {
+        return await this.#addChild(session.grantId, child, ttlSeconds, lineage.max, lineage.mintedAt, [key, json, recordTtl]);
+      } catch (err) {
+        if (!this.#refusedAcrossSlots(err)) throw err;
+      }
     }
-    // A Cluster keeps the two keys on different nodes: the record first, so a cascade that finds
-    // the child finds the record; withdrawn when the child is refused.
+    // The two keys may be on different nodes: the record first, so a cascade that finds the child
+    // finds the record; withdrawn when the child is refused.
     await record();
     const added = await this.#addChild(session.grantId, child, ttlSeconds, lineage.max, lineage.mintedAt);
     if (added !== 'added') await this.deleteSessions([uid]);
@@ -186,10 +195,18 @@ export class RedisStore implements TransferStore {
 
   async deleteSessions(uids: string[]): Promise<void> {
     const keys = uids.map((uid) => this.sessionKey(uid));
+    const remove = (batches: string[][]) => Promise.all(batches.map((batch) => this.#run('DEL', () => this.#client.del(...batch))));
     // A cascade forgets thousands at once: a few DELs of many keys, where the keys may share one
     // command (not on a Cluster: their hash tags differ).
-    const batches = this.#client.isCluster ? keys.map((key) => [key]) : chunks(keys, DELETE_BATCH);
-    await Promise.all(batches.map((batch) => this.#run('DEL', () => this.#client.del(...batch))));
+    if (this.#acrossSlots()) {
+      try {
+        await remove(chunks(keys, DELETE_BATCH));
+        return;
+      } catch (err) {
+        if (!this.#refusedAcrossSlots(err)) throw err;
+      }
+    }
+    await remove(keys.map((key) => [key]));
   }
 
   async touchSession(uid: string): Promise<TransferredSession | undefined> {
@@ -224,6 +241,19 @@ export class RedisStore implements TransferStore {
       this.#run('ZREM', () => this.#client.zrem(this.lineageKey(parentGrantId), ...children)),
       this.#run('SREM', () => this.#client.srem(this.legacyChildrenKey(parentGrantId), ...children)),
     ]);
+  }
+
+  /** Whether one command may touch keys of several hash slots: off a Cluster, unless the server refused it. */
+  #acrossSlots(): boolean {
+    return !this.#client.isCluster && !this.#crossSlotRefused;
+  }
+
+  /** Whether `err` is the server's refusal of keys in several hash slots; remembered if so. */
+  #refusedAcrossSlots(err: unknown): boolean {
+    const cause = err instanceof StoreUnavailableError ? err.cause : err;
+    if (!(cause instanceof Error && cause.message.startsWith('CROSSSLOT'))) return false;
+    this.#crossSlotRefused = true;
+    return true;
   }
 
   /** Runs one command with the store's deadline. */
