@@ -76,7 +76,7 @@ it('keeps a session\'s record only when its lineage takes it (record and lineage
   expect(await store.saveSession('u-1', session, 60, { max: 1, mintedAt: 100 })).toBe('added');
   expect(await store.saveSession('u-2', session, 60, { max: 1, mintedAt: 100 })).toBe('full');
   expect(await store.endLineage('g-cluster', 100, 60)).toEqual(['session:u-1']);
-  expect(await store.saveSession('u-3', { ...session, grantId: 'g-cluster' }, 60, { max: 5, mintedAt: 100 })).toBe('revoked');
+  expect(await store.saveSession('u-3', session, 60, { max: 5, mintedAt: 100 })).toBe('revoked');
   expect(await Promise.all(['u-1', 'u-2', 'u-3'].map((uid) => store.touchSession(uid)))).toEqual([session, undefined, undefined]);
   expect(errors.filter((err) => /CROSSSLOT/.test(err.message))).toEqual([]);
 });

@@ -7,18 +7,20 @@ export const STORE_OPERATIONS = [
   'addChild', 'endLineage', 'removeChildren',
 ] as const satisfies readonly (keyof TransferStore)[];
 
-/** One store operation's span name and attributes, built once (`storeCall()`), not per call. */
+/** One store operation's span name and attributes, built once (`storeCalls()`), not per call. */
 export interface StoreCall {
   spanName: string;
   attributes: TelemetryAttributes;
 }
 
-/** Names a store operation as OpenTelemetry's database conventions do; `system` is `redis` for `RedisStore`. */
-export function storeCall(system: string | undefined, operation: string): StoreCall {
-  return {
+/** Each store operation named as OpenTelemetry's database conventions do; `system` is `redis` for `RedisStore`. */
+export type StoreCalls = Readonly<Record<(typeof STORE_OPERATIONS)[number], StoreCall>>;
+
+export function storeCalls(system: string | undefined): StoreCalls {
+  return Object.fromEntries(STORE_OPERATIONS.map((operation): [string, StoreCall] => [operation, {
     spanName: `${operation} ${system ?? 'store'}`,
     attributes: system ? { 'db.system.name': system, 'db.operation.name': operation } : { 'db.operation.name': operation },
-  };
+  }])) as StoreCalls;
 }
 
 /** Measures one store call: its span (a child of `parent`, else of the active span) and duration. */
@@ -31,11 +33,11 @@ export type MeasureStoreCall = (call: StoreCall, run: () => Promise<unknown>, pa
  */
 class MeasuredStore {
   readonly store: TransferStore;
-  readonly calls: Readonly<Record<string, StoreCall>>;
+  readonly calls: StoreCalls;
   readonly measure: MeasureStoreCall;
   readonly parent: unknown;
 
-  constructor(store: TransferStore, calls: Readonly<Record<string, StoreCall>>, measure: MeasureStoreCall, parent: unknown) {
+  constructor(store: TransferStore, calls: StoreCalls, measure: MeasureStoreCall, parent: unknown) {
     this.store = store;
     this.calls = calls;
     this.measure = measure;
@@ -47,20 +49,12 @@ for (const name of STORE_OPERATIONS) {
   Object.defineProperty(MeasuredStore.prototype, name, {
     value(this: MeasuredStore, ...args: unknown[]) {
       const method = this.store[name] as (...params: unknown[]) => Promise<unknown>;
-      return this.measure(this.calls[name]!, () => method.apply(this.store, args), this.parent);
+      return this.measure(this.calls[name], () => method.apply(this.store, args), this.parent);
     },
   });
 }
 
-/** Each operation's `StoreCall`, per store system. */
-const callsBySystem = new Map<string | undefined, Record<string, StoreCall>>();
-
-/** The store with each call measured by `measure`, named by operation, its spans children of `parent`. */
-export function instrumentedStore(store: TransferStore, system: string | undefined, measure: MeasureStoreCall, parent?: unknown): TransferStore {
-  let calls = callsBySystem.get(system);
-  if (!calls) {
-    calls = Object.fromEntries(STORE_OPERATIONS.map((name) => [name, storeCall(system, name)]));
-    callsBySystem.set(system, calls);
-  }
+/** The store with each call measured by `measure`, named by `calls`, its spans children of `parent`. */
+export function instrumentedStore(store: TransferStore, calls: StoreCalls, measure: MeasureStoreCall, parent?: unknown): TransferStore {
   return new MeasuredStore(store, calls, measure, parent) as unknown as TransferStore;
 }

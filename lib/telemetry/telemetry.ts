@@ -4,7 +4,7 @@ import type { SessionTransferEmitter } from '../events.js';
 import type { TransferStore } from '../store/store.js';
 import { contextWithSpan, type TelemetryAttributes, type TelemetryMeterProvider, type TelemetryTracer, type TelemetryTracerProvider } from './api.js';
 import { INSTRUMENTS } from './instruments.js';
-import { instrumentedStore, type StoreCall } from './instrumented-store.js';
+import { instrumentedStore, storeCalls, type StoreCall, type StoreCalls } from './instrumented-store.js';
 
 /** How the library reports to OpenTelemetry; see the `telemetry` option. */
 export interface TelemetryOptions {
@@ -76,7 +76,7 @@ type Histogram = { record(value: number, attributes?: TelemetryAttributes): void
 export class Telemetry implements Instrumentation {
   readonly store: TransferStore;
   readonly #rawStore: TransferStore;
-  readonly #system: string | undefined;
+  readonly #calls: StoreCalls;
   readonly #measure = this.#storeCall.bind(this);
   readonly #tracer: TelemetryTracer;
   readonly #includeAccountId: boolean;
@@ -86,8 +86,8 @@ export class Telemetry implements Instrumentation {
 
   constructor({ meterProvider, tracerProvider, events, includeAccountId, store, system }: TelemetryDependencies) {
     this.#rawStore = store;
-    this.#system = system;
-    this.store = instrumentedStore(store, system, this.#measure);
+    this.#calls = storeCalls(system);
+    this.store = instrumentedStore(store, this.#calls, this.#measure);
     const meter = meterProvider.getMeter(SCOPE);
     this.#tracer = tracerProvider.getTracer(SCOPE);
     this.#includeAccountId = includeAccountId;
@@ -146,7 +146,7 @@ export class Telemetry implements Instrumentation {
       account: (accountId) => {
         if (this.#includeAccountId) span.setAttribute('enduser.id', accountId);
       },
-      store: instrumentedStore(this.#rawStore, this.#system, this.#measure, contextWithSpan(span)),
+      store: instrumentedStore(this.#rawStore, this.#calls, this.#measure, contextWithSpan(span)),
     };
     try {
       return await run(operation);
