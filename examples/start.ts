@@ -10,6 +10,7 @@
  * private JWKs) and COOKIE_KEYS (comma-separated). METRICS_PORT serves OpenTelemetry metrics for
  * Prometheus at /metrics on that port (0: any free port); examples/grafana/ has a dashboard for them.
  */
+import './node-version.js';
 import { Redis } from 'ioredis';
 import type { JWK } from 'oidc-provider';
 

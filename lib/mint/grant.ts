@@ -218,11 +218,11 @@ export function createMintHandler(deps: MintDependencies) {
         expiresAt: record.exp,
         ...(audience ? { audience } : {}),
       };
-      events.emit('issued', issued);
+      events.report('issued', issued);
     } catch (err) {
       const reason = reasonOf(err);
       operation.fail(reason);
-      events.emit('issue_failed', {
+      events.report('issue_failed', {
         type: 'issue_failed',
         reason,
         error: reason === 'server_error' ? 'server_error' : (err as { message: string }).message,

@@ -95,7 +95,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     }
     const accountId = session.accountId!;
     const grantIds = await endSession(provider, ctx, session);
-    events.emit('session_revoked', {
+    events.report('session_revoked', {
       type: 'session_revoked', clientId: client.clientId, accountId, grantIds, reason: 'idle_expired', ...(await requestContext(ctx)),
     });
     return true;
@@ -155,7 +155,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     } catch (caught) {
       if (!(caught instanceof Rejection)) debug('confirming a session transfer failed: %O', caught);
       const err = caught instanceof Rejection ? caught : new Rejection('server_error', knownFields);
-      events.emit('rejected', { type: 'rejected', reason: err.reason, clientId: pending.clientId, transport: 'query', ...(await requestContext(ctx)), ...err.known });
+      events.report('rejected', { type: 'rejected', reason: err.reason, clientId: pending.clientId, transport: 'query', ...(await requestContext(ctx)), ...err.known });
       await endSession(provider, ctx, session);
       forceLogin(ctx);
       return false;
@@ -200,7 +200,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       const underFloor = floor !== 'none' && !(await compareDevice({ enforce_device_binding: floor, ipv6_prefix_length: null }, record, request.ip, options.asnResolver)).ok;
       if (settings.device_binding_mode === 'enforce' || underFloor) throw mismatch;
       // log_only: report what enforcing would have refused, and go ahead.
-      events.emit('rejected', { type: 'rejected', reason: mismatch.reason, ...web, ...mismatch.known, logOnly: true });
+      events.report('rejected', { type: 'rejected', reason: mismatch.reason, ...web, ...mismatch.known, logOnly: true });
     }
     if (record.audience && !record.audience.includes(client.clientId)) throw new Rejection('client_mismatch', known(record));
     return { record, native };
@@ -239,7 +239,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     if ('reason' in presented || ctx.oidc.prompts.has('login')) {
       const ignored = 'reason' in presented ? presented.reason : 'login_requested';
       const message = ignoredMessage(client!.clientId, ignored, presented.transport, settings.allowed_authentication_methods);
-      events.emit('ignored', { type: 'ignored', reason: ignored, message, ...web });
+      events.report('ignored', { type: 'ignored', reason: ignored, message, ...web });
       return;
     }
     if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName, options.cookieDomain);
@@ -268,7 +268,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
         // Case 3: never a silent user swap. The other user's session ends; the login prompt follows.
         const accountId = session.accountId;
         const grantIds = await endSession(provider, ctx, session);
-        events.emit('session_revoked', { type: 'session_revoked', clientId: client.clientId, accountId, grantIds, reason: 'user_mismatch', ...request });
+        events.report('session_revoked', { type: 'session_revoked', clientId: client.clientId, accountId, grantIds, reason: 'user_mismatch', ...request });
         throw new Rejection('user_mismatch', known(record));
       }
 
@@ -326,7 +326,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
           recordTransferredLogin(ctx, transferredLogin);
         }
       }
-      events.emit('redeemed', {
+      events.report('redeemed', {
         type: 'redeemed', ...web, ...known(record) as Required<Omit<Known, 'binding'>>, sessionUid: session.uid, outcome,
       });
     } catch (caught) {
@@ -334,7 +334,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       if (!(caught instanceof Rejection)) debug('session transfer token check failed: %O', caught);
       const err = caught instanceof Rejection ? caught : new Rejection('server_error');
       operation.fail(err.reason);
-      events.emit('rejected', { type: 'rejected', reason: err.reason, ...web, ...err.known });
+      events.report('rejected', { type: 'rejected', reason: err.reason, ...web, ...err.known });
       // Case 4: an existing session never silently continues past a refused token.
       if (session.accountId || err.reason === 'user_mismatch') forceLogin(ctx);
     }

@@ -137,7 +137,7 @@ export function createCascade({ store, events, telemetry, clock, ttl }: CascadeD
       }
     });
     await store.removeChildren(grantId, children);
-    events.emit('cascade_revoked', { type: 'cascade_revoked', grantId, trigger, sessions: sessions.length, grants: grants.size });
+    events.report('cascade_revoked', { type: 'cascade_revoked', grantId, trigger, sessions: sessions.length, grants: grants.size });
     // Ended already: the sessions end at their next use, and oidc-provider refuses the codes and
     // tokens of grants that are gone. The provider's storage is tidied after.
     const tidied = tidy(provider, sessions, grants);
@@ -174,7 +174,7 @@ export function createCascade({ store, events, telemetry, clock, ttl }: CascadeD
         await telemetry.cascade(trigger, () => once(provider, grantId, trigger, voidUntil));
       } catch (err) {
         const willRetry = number <= CASCADE_RETRY_DELAYS.length;
-        events.emit('cascade_failed', {
+        events.report('cascade_failed', {
           type: 'cascade_failed', grantId, trigger, attempt: number, willRetry, error: err instanceof Error ? err.message : String(err),
         });
         if (willRetry) setTimeout(() => void attempt(number + 1), CASCADE_RETRY_DELAYS[number - 1]).unref();
