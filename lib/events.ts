@@ -138,21 +138,53 @@ export interface RejectedEvent extends RedeemContext {
   logOnly?: true;
 }
 
-/** Why a token that arrived at the authorization endpoint was left unused (not consumed). */
+/** Why a token that arrived at the authorization endpoint was left unused (not consumed), or a mint did not happen. */
 export type IgnoredReason =
   /** The web client accepts no transfer: its `allowed_authentication_methods` is empty. */
   | 'client_accepts_no_transfers'
   /** It arrived by a transport (cookie or query) the web client does not allow. */
   | 'transport_not_allowed'
   /** The request asks for a fresh login (`prompt=login` or `max_age=0`); a transfer is not one. */
-  | 'login_requested';
+  | 'login_requested'
+  /**
+   * A cookie whose name looks like the transfer cookie's arrived, but not under `cookieName`
+   * (e.g. `session_transfer_token`): nothing reads it. Its value is not looked at.
+   */
+  | 'cookie_name_mismatch'
+  /**
+   * A `refresh_token` grant's `audience` looks like a try at the transfer audience (a misspelling
+   * of it, the issuer, a client id) but is not it: oidc-provider ran an ordinary refresh.
+   */
+  | 'audience_near_miss';
 
-/** A token arrived but was not used; it stays valid. `message` names the setting to change. */
-export interface IgnoredEvent extends RedeemContext {
+/** What a configuration mistake, rather than the request, causes: reported once as a process warning too. */
+export const CONFIGURATION_IGNORED: ReadonlySet<IgnoredReason> = new Set([
+  'client_accepts_no_transfers', 'transport_not_allowed', 'cookie_name_mismatch', 'audience_near_miss',
+]);
+
+/** A token arrived at the authorization endpoint but was not used; it stays valid. `message` names the setting to change. */
+export interface IgnoredTokenEvent extends RedeemContext {
   type: 'ignored';
-  reason: IgnoredReason;
+  reason: Exclude<IgnoredReason, 'audience_near_miss'>;
   message: string;
 }
+
+/**
+ * A `refresh_token` grant that looks meant to mint ran as an ordinary refresh (the refresh token
+ * rotated, an access token issued), as oidc-provider answers it. `message` names the audience to send.
+ */
+export interface IgnoredAudienceEvent extends RequestContext {
+  type: 'ignored';
+  reason: 'audience_near_miss';
+  /** The `client_id` the request named (not yet authenticated when this is reported), if any. */
+  clientId?: string;
+  /** The audience sent (at most 100 characters). */
+  audience: string;
+  message: string;
+}
+
+/** Something that looked like a transfer was not one; `reason` tells which and `message` the setting to change. */
+export type IgnoredEvent = IgnoredTokenEvent | IgnoredAudienceEvent;
 
 /** A misconfiguration the library noticed at run time. */
 export type WarningCode =
@@ -237,31 +269,76 @@ export interface Diagnostics {
   warnOnce(code: WarningCode, message: string): void;
 }
 
+type Listener<K extends keyof SessionTransferEvents> = (...args: SessionTransferEvents[K]) => void;
+
 /**
  * The library's typed events. Each is also a `debug` line (they carry no token by construction).
  * A listener that throws is reported through `debug` and never breaks the request that caused the
- * event.
+ * event. Not an `EventEmitter` subclass: its methods are typed from `SessionTransferEvents` alone
+ * (a union of names gives the union of their events), whatever version of `@types/node` the
+ * application uses.
  */
-export class SessionTransferEmitter extends EventEmitter<SessionTransferEvents> implements Diagnostics {
-  readonly #warned = new Set<WarningCode>();
+export class SessionTransferEmitter implements Diagnostics {
+  readonly #emitter = new EventEmitter();
+  readonly #warned = new Set<string>();
+
+  /** Calls `listener` with every event `name` (or any of the names, given a union). */
+  on<K extends keyof SessionTransferEvents>(name: K, listener: Listener<K>): this {
+    this.#emitter.on(name, listener);
+    return this;
+  }
+
+  /** Calls `listener` with the next event `name` only. */
+  once<K extends keyof SessionTransferEvents>(name: K, listener: Listener<K>): this {
+    this.#emitter.once(name, listener);
+    return this;
+  }
+
+  /** Removes a listener added with `on()` or `once()`. */
+  off<K extends keyof SessionTransferEvents>(name: K, listener: Listener<K>): this {
+    this.#emitter.off(name, listener);
+    return this;
+  }
+
+  /** How many listeners event `name` has. */
+  listenerCount(name: keyof SessionTransferEvents): number {
+    return this.#emitter.listenerCount(name);
+  }
 
   /** Reports a misconfiguration once: event `warning`, a debug line and a process warning. */
   warnOnce(code: WarningCode, message: string): void {
-    if (this.#warned.has(code)) return;
-    this.#warned.add(code);
+    if (!this.#once(code)) return;
     this.report('warning', { type: 'warning', code, message });
     process.emitWarning(`oidc-session-transfer: ${message}`, { code: `OIDC_SESSION_TRANSFER_${code.toUpperCase()}` });
   }
 
   /**
-   * Emits an event as the library does: a debug line, and a listener's throw kept from the
-   * request. Not an `emit` override: @types/node 26 types `emit` so that no narrower override fits.
+   * Reports an `ignored` event; the first of each reason a configuration mistake causes is also a
+   * process warning, so an operator who listens to nothing still sees it once.
+   * @internal
+   */
+  reportIgnored(event: IgnoredEvent): void {
+    this.report('ignored', event);
+    if (!CONFIGURATION_IGNORED.has(event.reason) || !this.#once(`ignored:${event.reason}`)) return;
+    process.emitWarning(`oidc-session-transfer: ${event.message} (reported once; each occurrence is an "ignored" event)`,
+      { code: `OIDC_SESSION_TRANSFER_IGNORED_${event.reason.toUpperCase()}` });
+  }
+
+  /** True the first time `key` is seen by this instance. */
+  #once(key: string): boolean {
+    if (this.#warned.has(key)) return false;
+    this.#warned.add(key);
+    return true;
+  }
+
+  /**
+   * Emits an event as the library does: a debug line, and a listener's throw kept from the request.
    * @internal
    */
   report<K extends keyof SessionTransferEvents>(name: K, ...args: SessionTransferEvents[K]): boolean {
     debug('%s %o', name, args[0]);
     try {
-      return this.emit(name, ...(args as never));
+      return this.#emitter.emit(name, ...args);
     } catch (err) {
       debug('listener for %s threw: %O', name, err);
       return true;

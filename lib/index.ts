@@ -9,6 +9,8 @@ export {
   type RegistrationPolicy,
   type ResolvedOptions,
   type SessionTransferOptions,
+  type SessionTransferSettings,
+  type TokenStorageOption,
 } from './options.js';
 export {
   clientDefaults,
@@ -30,7 +32,9 @@ export type {
   CascadeFailedEvent,
   CascadeRevokedEvent,
   CascadeTrigger,
+  IgnoredAudienceEvent,
   IgnoredEvent,
+  IgnoredTokenEvent,
   IgnoredReason,
   IssuedEvent,
   IssueFailedEvent,

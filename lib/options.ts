@@ -9,20 +9,35 @@ import type { TelemetryOptions } from './telemetry/telemetry.js';
 import type { TransferStore } from './store/store.js';
 
 /**
+ * Where the library keeps its tokens: exactly one of `redis` and `store` (the types require one;
+ * `resolveOptions` checks it again for JavaScript callers).
+ */
+export type TokenStorageOption =
+  | {
+    /**
+     * The ioredis client (standalone, Sentinel or Cluster) that holds the tokens. The library never
+     * creates or closes it.
+     */
+    redis: RedisClient;
+    store?: undefined;
+  }
+  | {
+    redis?: undefined;
+    /**
+     * A custom token store instead of `redis`, e.g. `new MemoryStore()` for development (it warns
+     * once: it is not for production).
+     */
+    store: TransferStore;
+  };
+
+/**
  * Every option of the library, with its default. Validated once, when the library is created;
  * a wrong value throws `OptionsError` naming the option.
  */
-export interface SessionTransferOptions {
-  /**
-   * The ioredis client (standalone, Sentinel or Cluster) that holds the tokens. The library never
-   * creates or closes it. Exactly one of `redis` and `store` is required.
-   */
-  redis?: RedisClient;
-  /**
-   * A custom token store instead of `redis`, e.g. `new MemoryStore()` for development (it warns
-   * once: it is not for production).
-   */
-  store?: TransferStore;
+export type SessionTransferOptions = TokenStorageOption & SessionTransferSettings;
+
+/** The options besides where tokens are kept (`TokenStorageOption`), each with its default. */
+export interface SessionTransferSettings {
   /** Prefix of every Redis key the library writes, after the client's own `keyPrefix`. Default `"st:"`. */
   keyPrefix?: string;
   /**
@@ -114,6 +129,13 @@ export interface SessionTransferOptions {
    * `includeAccountId`.
    */
   telemetry?: false | TelemetryOptions;
+  /**
+   * Where `attach()` writes its one-line start-up summary: the issuer, which static clients may
+   * mint, which accept tokens (by which transport, under which binding), and where failures are
+   * reported. Default `console.warn` (standard error, beside oidc-provider's own start-up notes);
+   * `false` turns it off. It is a debug line as well.
+   */
+  startupSummary?: false | ((line: string) => void);
 }
 
 /** Decides whether a self-registering client may carry trust-granting metadata; see `registrationPolicy`. */
@@ -141,6 +163,7 @@ export interface ResolvedOptions {
   maxLineagePerGrant: number;
   onReplay: 'report' | 'revoke_grant';
   telemetry: false | Required<Pick<TelemetryOptions, 'includeAccountId'>> & Omit<TelemetryOptions, 'includeAccountId'>;
+  startupSummary: ((line: string) => void) | undefined;
 }
 
 export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
@@ -171,6 +194,7 @@ export const defaults = {
   maxLineagePerGrant: 1000,
   onReplay: 'report',
   telemetry: {},
+  startupSummary: (line: string): void => console.warn(line),
 } as const;
 
 /** The endpoint paths the Auth0 SDKs call, as oidc-provider `routes`; set by `auth0Compatible`. */
@@ -189,7 +213,7 @@ export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
   'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
   'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
   'auth0Compatible', 'registrationPolicy', 'maxTokensPerGrant', 'maxLineagePerGrant', 'onReplay',
-  'telemetry',
+  'telemetry', 'startupSummary',
 ];
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -316,5 +340,6 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     maxLineagePerGrant: integer('maxLineagePerGrant', input.maxLineagePerGrant ?? defaults.maxLineagePerGrant, 1, 100_000),
     onReplay: oneOf('onReplay', input.onReplay ?? defaults.onReplay, ['report', 'revoke_grant'] as const),
     telemetry: resolveTelemetry(input.telemetry ?? defaults.telemetry),
+    startupSummary: input.startupSummary === false ? undefined : fn('startupSummary', input.startupSummary ?? defaults.startupSummary),
   };
 }

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { errors, type ClientMetadata, type Configuration, type Provider, type RefreshToken } from 'oidc-provider';
+import {
+  errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC, type Provider, type RefreshToken,
+} from 'oidc-provider';
 
 import {
   FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY, METADATA_KEY, resolveClientSettings, resolveFirstParty, resolveIpHeaderTrusted,
@@ -10,6 +12,7 @@ import { debug } from './debug.js';
 import { ClientMetadataError, OptionsError, UsageError } from './errors.js';
 import { SessionTransferEmitter } from './events.js';
 import { forwardedHeadersGuard } from './binding/forwarded-headers.js';
+import { clientIp, userAgentOf } from './binding/client-ip.js';
 import { normalizeIp } from './binding/ip.js';
 import { auth0RequestTranslator } from './mint/auth0-request.js';
 import { createMintHandler, GRANT_DUPLICATES, GRANT_PARAMETERS } from './mint/grant.js';
@@ -53,11 +56,35 @@ function resolveClientMetadata(metadata: ClientMetadata): ClientSessionTransfer 
   metadata[METADATA_KEY] = settings;
   metadata[FIRST_PARTY_KEY] = resolveFirstParty(clientId, metadata[FIRST_PARTY_KEY], metadata.application_type);
   metadata[IP_HEADER_TRUSTED_KEY] = resolveIpHeaderTrusted(clientId, metadata[IP_HEADER_TRUSTED_KEY], metadata.token_endpoint_auth_method);
-  const grantTypes = metadata.grant_types;
-  if (grantTypes?.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
+  // oidc-provider's default grant_types is ["authorization_code"]: no refresh token to mint from.
+  const grantTypes = metadata.grant_types ?? ['authorization_code'];
+  if (settings.can_create_session_transfer_token && !grantTypes.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
+    throw new ClientMetadataError(clientId, `${METADATA_KEY}.can_create_session_transfer_token`,
+      'needs the refresh_token grant: the app mints from its refresh token, so add "refresh_token" to grant_types');
+  }
+  if (grantTypes.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
     metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];
   }
   return settings;
+}
+
+/** Lower case, letters and digits only: how a misspelt property name is matched with the real one. */
+const squashed = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+const LIBRARY_KEYS = new Map([METADATA_KEY, FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY].map((key) => [squashed(key), key]));
+
+/**
+ * A static client property that looks like one of the library's but is not (`session_transfers`,
+ * `sessionTransfer`, `is_first_party_app`): oidc-provider would drop it without a word, leaving
+ * the client with the defaults.
+ */
+function rejectMisspeltKeys(client: ClientMetadata): void {
+  for (const key of Object.keys(client)) {
+    if ([...LIBRARY_KEYS.values()].includes(key)) continue;
+    const name = squashed(key);
+    const meant = LIBRARY_KEYS.get(name) ?? LIBRARY_KEYS.get(name.replace(/s$/, ''))
+      ?? (name.startsWith('sessiontransfer') ? METADATA_KEY : undefined);
+    if (meant) throw new ClientMetadataError(String(client.client_id), key, `is not a client property the library reads: did you mean ${meant}?`);
+  }
 }
 
 /** The host's routes with Auth0's paths; a route the host set to another path is a conflict. */
@@ -78,6 +105,11 @@ function clientSummary(clients: { clientId: string; settings: ClientSessionTrans
     `${clientId} (${settings.allowed_authentication_methods.join('+')}, ${settings.enforce_device_binding} binding)`);
   return `static clients that may mint: ${minting.join(', ') || 'none'}; that accept tokens: ${accepting.join(', ') || 'none'}`;
 }
+
+const NOT_ATTACHED = 'the provider was built, or loaded a client, before transfer.attach(provider, { app }) was called: '
+  + 'call attach() right after new Provider(), before the provider serves requests or loads clients';
+/** How long after new Provider() an unattached provider is reported. */
+const ATTACH_GRACE_MS = 1000;
 
 /** oidc-provider's routes where a client writes its own metadata (RFC 7591, RFC 7592). */
 const SELF_REGISTRATION = new Set(['registration', 'client_update']);
@@ -135,6 +167,12 @@ export class SessionTransfer extends SessionTransferEmitter {
   #hooks: ProviderHooks | undefined;
   #provider: Provider | undefined;
   #clientSummary = '';
+  #staticClientIds: ReadonlySet<string> = new Set();
+  /** Static clients that accept tokens: as a mint's `audience`, a near miss. */
+  #acceptingClientIds: readonly string[] = [];
+  /** A provider was built from `configure()`'s result. */
+  #built = false;
+  #attachTimer: NodeJS.Timeout | undefined;
   #adapterCascades = false;
   /** Grants being revoked through `revokeGrant()`, so their cascade reports trigger `api`. */
   readonly #apiRevocations = new Set<string>();
@@ -169,21 +207,25 @@ export class SessionTransfer extends SessionTransferEmitter {
   configure(host: Configuration = {}): Configuration {
     const configuration = this.options.auth0Compatible ? { ...host, routes: auth0Routes(host.routes) } : host;
     // Validated on copies here, to fail at start-up; oidc-provider resolves them when it loads.
-    const staticClients = (configuration.clients ?? []).map((client) =>
-      ({ clientId: String(client.client_id), settings: resolveClientMetadata({ ...client }) }));
+    const staticClients = (configuration.clients ?? []).map((client) => {
+      rejectMisspeltKeys(client);
+      return { clientId: String(client.client_id), settings: resolveClientMetadata({ ...client }) };
+    });
     this.#clientSummary = clientSummary(staticClients);
     const hooks = captureHooks(configuration);
     this.#hooks = hooks;
     this.#adapterCascades = configuration.adapter !== undefined;
+    this.#staticClientIds = new Set(staticClients.map(({ clientId }) => clientId));
+    this.#acceptingClientIds = staticClients.filter(({ settings }) => settings.allowed_authentication_methods.length).map(({ clientId }) => clientId);
     const redeem = createRedeem({ hooks, options: this.options, store: this.#store, events: this, telemetry: this.#telemetry });
-    return {
+    const extraClientMetadata = withClientMetadata(
+      configuration.extraClientMetadata,
+      () => this.#requireAttached(),
+      this.options.registrationPolicy,
+      this.#staticClientIds,
+    );
+    const configured: Configuration = {
       ...configuration,
-      extraClientMetadata: withClientMetadata(
-        configuration.extraClientMetadata,
-        () => this.#requireAttached(),
-        this.options.registrationPolicy,
-        new Set(staticClients.map(({ clientId }) => clientId)),
-      ),
       ...redeemConfiguration(configuration, hooks, this.#store, redeem, this.options.maxLineagePerGrant),
       revokeGrantPolicy: async (ctx) => {
         const revokes = await hooks.revokeGrantPolicy(ctx);
@@ -199,6 +241,26 @@ export class SessionTransfer extends SessionTransferEmitter {
         ? { adapter: cascadingAdapter(configuration.adapter, (grantId) => this.#cascadeFrom(grantId)) }
         : {}),
     };
+    // new Provider() reads every property of its configuration once: this one tells that a provider
+    // is being built from this result, so attach() can refuse a provider built from anything else,
+    // and a provider left unattached is reported even if no request ever reaches the library's code.
+    Object.defineProperty(configured, 'extraClientMetadata', {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        this.#providerBuilt();
+        return extraClientMetadata;
+      },
+    });
+    return configured;
+  }
+
+  #providerBuilt(): void {
+    if (this.#built) return;
+    this.#built = true;
+    // Not every request loads a client (an Auth0-form JSON mint is refused by oidc-provider's body
+    // parser first), so a provider that is never attached is also reported on a timer.
+    this.#attachTimer = setTimeout(() => this.warnOnce('not_attached', NOT_ATTACHED), ATTACH_GRACE_MS).unref();
   }
 
   /**
@@ -211,6 +273,10 @@ export class SessionTransfer extends SessionTransferEmitter {
   attach(provider: Provider, { app }: { app?: ExpressLike } = {}): this {
     if (!this.#hooks) throw new UsageError('attach()', 'pass the provider configuration through configure() first');
     if (this.#provider) throw new UsageError('attach()', 'this instance is attached to a provider already');
+    if (!this.#built) {
+      throw new UsageError('attach()', 'the provider was not built from what configure() returned: '
+        + 'pass its result to the provider, new Provider(issuer, transfer.configure(configuration)), not the configuration itself');
+    }
     const issuer = new URL(provider.issuer);
     const transferAudiences = new Set(this.options.audience(issuer));
 
@@ -234,6 +300,14 @@ export class SessionTransfer extends SessionTransferEmitter {
       jsonPaths: new Set(auth0 ? [tokenPath, revocationPath] : []),
       endSessionPath: auth0 ? endSessionPath : undefined,
       audiences: transferAudiences,
+      nearMisses: new Set([issuer.href, issuer.href.replace(/\/$/, ''), issuer.host, ...this.#acceptingClientIds]),
+      onNearMiss: (ctx, audience, clientId) => this.reportIgnored({
+        type: 'ignored', reason: 'audience_near_miss', ...(clientId === undefined ? {} : { clientId }), audience: audience.slice(0, 100),
+        ip: clientIp(ctx as KoaContextWithOIDC, this.options.trustProxy, this), userAgent: userAgentOf(ctx as KoaContextWithOIDC),
+        message: `a refresh_token grant${clientId === undefined ? '' : ` of client ${JSON.stringify(clientId.slice(0, 100))}`} has audience `
+          + `${JSON.stringify(audience.slice(0, 100))}, which is not a session transfer audience of this provider, so it ran as an ordinary refresh `
+          + `(the refresh token rotated, an access token issued): to mint, send audience ${[...transferAudiences].join(' or ')}`,
+      }),
       tokenType: this.options.tokenType,
     }));
     const trust = this.options.trustProxy;
@@ -254,15 +328,18 @@ export class SessionTransfer extends SessionTransferEmitter {
       provider.on('grant.revoked', (_ctx: unknown, grantId: string) => void this.#cascadeFrom(grantId));
     }
     this.#provider = provider;
-    debug('attached to %s; %s', provider.issuer, this.#clientSummary);
+    clearTimeout(this.#attachTimer);
+    const summary = `oidc-session-transfer: attached to ${provider.issuer}; ${this.#clientSummary}. `
+      + 'Refused and ignored tokens are events (transfer.on("rejected" | "ignored")) and DEBUG=oidc-session-transfer lines.';
+    debug(summary);
+    this.options.startupSummary?.(summary);
     return this;
   }
 
   #requireAttached(): void {
     if (this.#provider) return;
-    const message = 'the provider loaded a client before transfer.attach(provider, { app }) was called: call attach() right after new Provider(), before the provider serves requests or loads clients';
-    this.warnOnce('not_attached', message);
-    throw new errors.InvalidClientMetadata(message);
+    this.warnOnce('not_attached', NOT_ATTACHED);
+    throw new errors.InvalidClientMetadata(NOT_ATTACHED);
   }
 
   /**

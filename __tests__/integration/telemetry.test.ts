@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Provider } from 'oidc-provider';
 import request from 'supertest';
 
-import { INSTRUMENTS, sessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
+import { INSTRUMENTS, sessionTransfer, type SessionTransferSettings } from '../../lib/index.js';
 import { AUDIENCE, quitRedis, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
 
@@ -34,7 +34,7 @@ afterAll(async () => {
   context.disable();
 });
 
-function instrumented(options: Partial<SessionTransferOptions> = {}, includeAccountId = false) {
+function instrumented(options: Partial<SessionTransferSettings> = {}, includeAccountId = false) {
   const reader = new ScrapeReader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
   const meterProvider = new MeterProvider({ readers: [reader] });
   const spans = new InMemorySpanExporter();

@@ -30,7 +30,7 @@ describe('options', () => {
   });
 
   it.each<[string, SessionTransferOptions, RegExp]>([
-    ['no store', {}, /^options\.redis is required/],
+    ['no store', {} as never, /^options\.redis is required/],
     ['both stores', { store, redis: {} as never }, /^options\.store cannot be combined with options\.redis/],
     ['a redis that is not a client', { redis: { get: 1 } as never }, /^options\.redis must be an ioredis client/],
     ['a store without consume', { store: { save: async () => undefined } as never }, /^options\.store must implement/],

@@ -22,6 +22,12 @@ export interface TranslatorOptions {
   endSessionPath: string | undefined;
   /** The `audience` values that mean "mint a Session Transfer Token". */
   audiences: ReadonlySet<string>;
+  /**
+   * Other `audience` values that look meant to mint (the issuer, a client id): the refresh runs as
+   * oidc-provider answers it, and `onNearMiss` reports it.
+   */
+  nearMisses: ReadonlySet<string>;
+  onNearMiss: (ctx: ParameterizedContext, audience: string, clientId: string | undefined) => void;
   tokenType: string;
 }
 
@@ -72,17 +78,26 @@ function fromForm(raw: string): Body {
 /** Any provider's session-transfer audience, as the SDKs build it from their configured domain. */
 const TRANSFER_AUDIENCE = /^urn:.+:session_transfer$/;
 
+/** Lower case, letters and digits only. */
+const squash = (value: string) => value.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+type TransferKind = { kind: 'mint' } | { kind: 'foreign' } | { kind: 'near_miss'; audience: string };
+
 /**
  * A `refresh_token` grant asking for a transfer token: `mint` with this provider's audience,
  * `foreign` with another's (an app configured with another domain), which must not run as a
- * plain refresh and rotate the app's token.
+ * plain refresh and rotate the app's token; `near_miss` with a value that looks meant to mint (a
+ * misspelt transfer audience, the issuer, a client id), which runs as oidc-provider answers it,
+ * since it is a valid resource indicator too, and is reported.
  */
-function transferKind(body: Body, audiences: ReadonlySet<string>): 'mint' | 'foreign' | undefined {
+function transferKind(body: Body, audiences: ReadonlySet<string>, nearMisses: ReadonlySet<string>): TransferKind | undefined {
   const grantType = body.get('grant_type');
   if (grantType?.length !== 1 || grantType[0] !== 'refresh_token') return undefined;
-  const audience = body.get('audience') ?? [];
-  if (audience.some((value) => audiences.has(value))) return 'mint';
-  return audience.some((value) => typeof value === 'string' && TRANSFER_AUDIENCE.test(value)) ? 'foreign' : undefined;
+  const audience = (body.get('audience') ?? []).filter((value): value is string => typeof value === 'string');
+  if (audience.some((value) => audiences.has(value))) return { kind: 'mint' };
+  if (audience.some((value) => TRANSFER_AUDIENCE.test(value))) return { kind: 'foreign' };
+  const near = audience.find((value) => nearMisses.has(value) || squash(value).includes('sessiontransfer'));
+  return near === undefined ? undefined : { kind: 'near_miss', audience: near };
 }
 
 /**
@@ -170,7 +185,9 @@ function deliver(ctx: Context, form: URLSearchParams, parsedUpstream: boolean): 
  * `auth0Compatible` switch) any other JSON body becomes the form oidc-provider reads, validated
  * like one. Every other request is left exactly as it came.
  */
-export function auth0RequestTranslator({ tokenPath, jsonPaths, endSessionPath, audiences, tokenType }: TranslatorOptions): Middleware {
+export function auth0RequestTranslator({
+  tokenPath, jsonPaths, endSessionPath, audiences, nearMisses, onNearMiss, tokenType,
+}: TranslatorOptions): Middleware {
   const expected = [...audiences].join(' or ');
   const foreign = (ctx: Context) => badRequest(ctx, `a session transfer token of this provider has the audience ${expected}`, 'invalid_target');
 
@@ -216,9 +233,13 @@ export function auth0RequestTranslator({ tokenPath, jsonPaths, endSessionPath, a
 
     let form: URLSearchParams | undefined;
     try {
-      const transfer = atToken && body ? transferKind(body, audiences) : undefined;
-      if (transfer === 'foreign') return foreign(ctx);
-      if (transfer === 'mint') {
+      const transfer = atToken && body ? transferKind(body, audiences, nearMisses) : undefined;
+      if (transfer?.kind === 'foreign') return foreign(ctx);
+      if (transfer?.kind === 'near_miss') {
+        const clientId = body!.get('client_id')?.[0];
+        onNearMiss(ctx, transfer.audience, typeof clientId === 'string' ? clientId : undefined);
+      }
+      if (transfer?.kind === 'mint') {
         form = translate(body!, tokenType);
         ctx.state[FORM_STATE] = 'refresh_token';
       } else if (acceptJson && kind !== FORM) {

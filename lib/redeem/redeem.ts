@@ -238,8 +238,9 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     // A transfer is not a fresh login: with prompt=login (or max_age=0) the token is left unused.
     if ('reason' in presented || ctx.oidc.prompts.has('login')) {
       const ignored = 'reason' in presented ? presented.reason : 'login_requested';
-      const message = ignoredMessage(client!.clientId, ignored, presented.transport, settings.allowed_authentication_methods);
-      events.report('ignored', { type: 'ignored', reason: ignored, message, ...web });
+      const message = ignoredMessage(client!.clientId, ignored, presented.transport, settings.allowed_authentication_methods,
+        cookieName, 'cookie' in presented ? presented.cookie : undefined);
+      events.reportIgnored({ type: 'ignored', reason: ignored, message, ...web });
       return;
     }
     if (presented.transport === 'cookie') clearTokenCookie(ctx, cookieName, options.cookieDomain);

@@ -22,11 +22,36 @@ export function pushedValue(token: string): string {
   return `${PUSHED}${hashToken(token)}`;
 }
 
-/** A token that arrived by a transport the web client does not allow; it is left as it is. */
+/** A token that arrived but cannot be used (a transport the web client does not allow, a cookie under another name); it is left as it is. */
 export interface UnusableToken {
   transport: AuthenticationMethod;
-  reason: Extract<IgnoredReason, 'client_accepts_no_transfers' | 'transport_not_allowed'>;
+  reason: Extract<IgnoredReason, 'client_accepts_no_transfers' | 'transport_not_allowed' | 'cookie_name_mismatch'>;
+  /** For `cookie_name_mismatch`: the name it came under. */
+  cookie?: string;
 }
+
+/** Longest cookie name reported as a misnamed transfer cookie (the name is the browser's to send). */
+const MAX_COOKIE_NAME = 64;
+
+/**
+ * A cookie that looks meant to carry the token but is not named `cookieName`: its name, squashed
+ * (lower case, letters and digits), contains "sessiontransfer" or is `cookieName`'s squashed. Only
+ * looked for when no token arrived, so an ordinary authorization request pays one header read.
+ */
+function misnamedCookie(ctx: KoaContextWithOIDC, cookieName: string): string | undefined {
+  const header = ctx.get('cookie');
+  if (!/transfer/i.test(header)) return undefined;
+  const expected = squash(cookieName);
+  for (const pair of header.split(';')) {
+    const name = pair.slice(0, pair.indexOf('=')).trim();
+    if (!name || name === cookieName || name.length > MAX_COOKIE_NAME) continue;
+    const squashed = squash(name);
+    if (squashed === expected || squashed.includes('sessiontransfer')) return name;
+  }
+  return undefined;
+}
+
+const squash = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /**
  * The token a request presents by a transport the web client allows: the query parameter first
@@ -51,13 +76,20 @@ export function presentedToken(
 
   const allowed = settings.allowed_authentication_methods;
   const usable = offered.find(({ transport }) => allowed.includes(transport));
-  if (usable || !offered[0]) return usable;
-  return { transport: offered[0].transport, reason: allowed.length ? 'transport_not_allowed' : 'client_accepts_no_transfers' };
+  if (usable) return usable;
+  if (offered[0]) return { transport: offered[0].transport, reason: allowed.length ? 'transport_not_allowed' : 'client_accepts_no_transfers' };
+  const cookie = misnamedCookie(ctx, cookieName);
+  return cookie ? { transport: 'cookie', reason: 'cookie_name_mismatch', cookie } : undefined;
 }
 
 /** Why a token was left unused, and the setting that would change it. */
-export function ignoredMessage(clientId: string, reason: IgnoredReason, transport: AuthenticationMethod, allowed: readonly AuthenticationMethod[]): string {
+export function ignoredMessage(
+  clientId: string, reason: Exclude<IgnoredReason, 'audience_near_miss'>, transport: AuthenticationMethod,
+  allowed: readonly AuthenticationMethod[], cookieName: string, cookie?: string,
+): string {
   switch (reason) {
+    case 'cookie_name_mismatch':
+      return `a cookie named ${JSON.stringify(cookie)} arrived at the authorization endpoint for client "${clientId}", but the token is read from the cookie "${cookieName}" (options.cookieName): set the cookie under that name, or set cookieName to the name your apps use`;
     case 'client_accepts_no_transfers':
       return `client "${clientId}" accepts no session transfer tokens: set its session_transfer.allowed_authentication_methods to ["cookie"], ["query"] or both`;
     case 'transport_not_allowed':

@@ -115,9 +115,9 @@ export class Telemetry implements Instrumentation {
       'session_transfer.client.id': e.clientId, 'session_transfer.transport': e.transport, 'error.type': e.reason,
       'session_transfer.log_only': e.logOnly === true,
     }));
-    events.on('ignored', (e) => ignored.add(1, {
-      'session_transfer.client.id': e.clientId, 'session_transfer.transport': e.transport, 'session_transfer.ignored.reason': e.reason,
-    }));
+    events.on('ignored', (e) => ignored.add(1, e.reason === 'audience_near_miss'
+      ? { 'session_transfer.client.id': e.clientId ?? '', 'session_transfer.ignored.reason': e.reason }
+      : { 'session_transfer.client.id': e.clientId, 'session_transfer.transport': e.transport, 'session_transfer.ignored.reason': e.reason }));
     events.on('session_revoked', (e) => sessionsRevoked.add(1, { 'session_transfer.revocation.reason': e.reason }));
     events.on('cascade_revoked', (e) => {
       cascades.add(1, { 'session_transfer.cascade.trigger': e.trigger, 'session_transfer.cascade.outcome': 'revoked' });
