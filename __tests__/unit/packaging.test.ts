@@ -76,12 +76,17 @@ describe('the package', () => {
     expect(run.stdout.trim()).toBe('function');
   }, 30_000);
 
-  it('ships every file the README links to or names in lib/', () => {
-    const readme = readFileSync('README.md', 'utf8');
-    const links = [...readme.matchAll(/\]\((?!https?:|#)([^)#\s]+)/g)].map((match) => match[1]!);
-    const named = [...readme.matchAll(/`(lib\/[\w/.-]+\.ts)`/g)].map((match) => match[1]!);
-    expect(links.length + named.length).toBeGreaterThan(0);
+  it('ships every file the README and docs/ link to or name in lib/', () => {
     const files = packedFiles();
-    for (const path of [...links, ...named]) expect(files).toContain(path);
+    const markdown = ['README.md', ...readdirSync('docs').filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+    for (const file of markdown) expect(files).toContain(file);
+    const paths = markdown.flatMap((file) => {
+      const text = readFileSync(file, 'utf8');
+      const links = [...text.matchAll(/\]\((?!https?:|#)([^)#\s]+)/g)].map((match) => join(dirname(file), match[1]!));
+      const named = [...text.matchAll(/`(lib\/[\w/.-]+\.ts)`/g)].map((match) => match[1]!);
+      return [...links, ...named];
+    });
+    expect(paths.length).toBeGreaterThan(10);
+    for (const path of paths) expect(files).toContain(path);
   }, 30_000);
 });
