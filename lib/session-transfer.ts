@@ -56,16 +56,20 @@ function resolveClientMetadata(metadata: ClientMetadata): ClientSessionTransfer 
   metadata[METADATA_KEY] = settings;
   metadata[FIRST_PARTY_KEY] = resolveFirstParty(clientId, metadata[FIRST_PARTY_KEY], metadata.application_type);
   metadata[IP_HEADER_TRUSTED_KEY] = resolveIpHeaderTrusted(clientId, metadata[IP_HEADER_TRUSTED_KEY], metadata.token_endpoint_auth_method);
-  // oidc-provider's default grant_types is ["authorization_code"]: no refresh token to mint from.
-  const grantTypes = metadata.grant_types ?? ['authorization_code'];
-  if (settings.can_create_session_transfer_token && !grantTypes.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
-    throw new ClientMetadataError(clientId, `${METADATA_KEY}.can_create_session_transfer_token`,
-      'needs the refresh_token grant: the app mints from its refresh token, so add "refresh_token" to grant_types');
-  }
-  if (grantTypes.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
+  const grantTypes = metadata.grant_types;
+  if (grantTypes?.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
     metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];
   }
   return settings;
+}
+
+/** A client that may mint needs a refresh token to mint from (oidc-provider's default grant_types has none). */
+function requireMintGrant(metadata: ClientMetadata, settings: ClientSessionTransfer): void {
+  const grantTypes = metadata.grant_types ?? ['authorization_code'];
+  if (settings.can_create_session_transfer_token && !grantTypes.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
+    throw new ClientMetadataError(String(metadata.client_id), `${METADATA_KEY}.can_create_session_transfer_token`,
+      'needs the refresh_token grant: the app mints from its refresh token, so add "refresh_token" to grant_types');
+  }
 }
 
 /** Lower case, letters and digits only: how a misspelt property name is matched with the real one. */
@@ -148,6 +152,7 @@ function withClientMetadata(
               'is the operator\'s to set: a client cannot register it (options.registrationPolicy decides otherwise)');
           }
         }
+        requireMintGrant(metadata, settings);
       } catch (err) {
         if (err instanceof ClientMetadataError) throw new errors.InvalidClientMetadata(err.message);
         throw err;
@@ -209,7 +214,10 @@ export class SessionTransfer extends SessionTransferEmitter {
     // Validated on copies here, to fail at start-up; oidc-provider resolves them when it loads.
     const staticClients = (configuration.clients ?? []).map((client) => {
       rejectMisspeltKeys(client);
-      return { clientId: String(client.client_id), settings: resolveClientMetadata({ ...client }) };
+      const resolved = { ...client };
+      const settings = resolveClientMetadata(resolved);
+      requireMintGrant(resolved, settings);
+      return { clientId: String(client.client_id), settings };
     });
     this.#clientSummary = clientSummary(staticClients);
     const hooks = captureHooks(configuration);
