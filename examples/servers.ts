@@ -63,19 +63,21 @@ export async function startExampleServers({ port, webPort, host, issuer: issuerA
   const issuer = resolve(issuerAddress, ports.idp);
   const webUrl = resolve(webAddress, ports.web);
 
-  const idp = createIdentityProvider({ ...idpOptions, issuer, webAppUrl: webUrl });
+  const close = async () => {
+    await Promise.all([idpServer, webServer].map((server) => new Promise((done) => {
+      server.close(done);
+      server.closeAllConnections();
+    })));
+  };
+  let idp: ExampleIdentityProvider;
+  try {
+    idp = createIdentityProvider({ ...idpOptions, issuer, webAppUrl: webUrl });
+  } catch (err) {
+    // A refused configuration (a client's settings, say) leaves no server listening.
+    await close();
+    throw err;
+  }
   idpServer.on('request', idp.app);
   webServer.on('request', createWebApp({ issuer, baseUrl: webUrl }));
-  return {
-    ...idp,
-    issuer,
-    webUrl,
-    ports,
-    async close() {
-      await Promise.all([idpServer, webServer].map((server) => new Promise((done) => {
-        server.close(done);
-        server.closeAllConnections();
-      })));
-    },
-  };
+  return { ...idp, issuer, webUrl, ports, close };
 }

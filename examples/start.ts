@@ -1,62 +1,92 @@
 /**
  * `npm start`: the example identity provider (http://localhost:3000/) and web app
  * (http://localhost:3001), listening on every interface (IPv4 and IPv6). The provider answers the
- * Auth0 SDKs as they are (`auth0Compatible`; its issuer ends with "/" as theirs expect). In-process stores unless
- * REDIS_URL is set. PORT and WEB_PORT change the ports (0: any free port), ISSUER and WEB_URL the
- * addresses; ACCESS_LOG=1 logs requests (tokens redacted); CONFIRM_QUERY_TRANSFERS=1 has the user
- * confirm a link-delivered transfer ("Continue as …?"); DEVICE_BINDING_MODE=log_only (default
- * enforce) has the web app's IP binding report a mismatch and let the transfer through. Several
+ * Auth0 SDKs as they are (`auth0Compatible`; its issuer ends with "/" as theirs expect). Its
+ * clients: example-native, example-web, and example-spa for a single-page app at SPA_URL
+ * (default http://localhost:3002/; comma-separated for several), plus those of CLIENTS_FILE (a JSON
+ * array of client metadata). In-process stores unless REDIS_URL is set. PORT and WEB_PORT change
+ * the ports (0: any free port), ISSUER and WEB_URL the addresses; TRUST_PROXY (false, a hop count
+ * such as 1, or comma-separated CIDR ranges) trusts the TLS-terminating proxy in front, whose
+ * X-Forwarded-* headers then give the endpoints' https and host and the client IP. ACCESS_LOG=1
+ * logs requests (tokens redacted); CONFIRM_QUERY_TRANSFERS=1 has the user confirm a
+ * link-delivered transfer ("Continue as …?"); DEVICE_BINDING_MODE=log_only (default enforce) has
+ * the browser clients' IP binding report a mismatch and let the transfer through. Several
  * processes serving one issuer (REDIS_URL, same ISSUER) also need the same JWKS (a JSON array of
  * private JWKs) and COOKIE_KEYS (comma-separated). METRICS_PORT serves OpenTelemetry metrics for
- * Prometheus at /metrics on that port (0: any free port); examples/grafana/ has a dashboard for them.
+ * Prometheus at /metrics on that port (0: any free port); examples/grafana/ has a dashboard for
+ * them. docs/example.md describes each setting. A value that cannot be used stops start-up with
+ * one line naming it.
  */
 import './node-version.js';
 import { Redis } from 'ioredis';
-import type { JWK } from 'oidc-provider';
 
-import { MemoryStore, redisAdapter, type DeviceBindingMode } from '../lib/index.js';
+import { MemoryStore, redisAdapter } from '../lib/index.js';
+import { clientsFileRefusal, loadClients, readClientsFile, type ClientsFile } from './clients-file.js';
+import { DEFAULT_SPA_URL, exampleClients } from './idp/app.js';
 import { AUTH0_SDK_READY, startExampleServers } from './servers.js';
+import { readSettings, SettingError, trustProxyRefusal, type StartSettings } from './settings.js';
 import { servePrometheusMetrics } from './telemetry/prometheus.js';
 
-const port = Number(process.env.PORT ?? 3000);
-const webPort = Number(process.env.WEB_PORT ?? 3001);
-const redisUrl = process.env.REDIS_URL;
-const DEVICE_BINDING_MODES: readonly DeviceBindingMode[] = ['enforce', 'log_only'];
-const deviceBindingMode = (process.env.DEVICE_BINDING_MODE || 'enforce') as DeviceBindingMode;
-if (!DEVICE_BINDING_MODES.includes(deviceBindingMode)) {
-  console.error(`DEVICE_BINDING_MODE=${deviceBindingMode} is not a device binding mode: use ${DEVICE_BINDING_MODES.join(' or ')}`);
+/** Stops start-up with one line: a setting that cannot be used needs no stack trace. */
+function refuse(line: string): never {
+  console.error(line);
   process.exit(1);
 }
+
+let settings: StartSettings;
+let clientsFile: ClientsFile | undefined;
+try {
+  settings = readSettings(process.env);
+  const builtInIds = exampleClients().map((client) => String(client.client_id));
+  clientsFile = settings.clientsFile ? await readClientsFile(settings.clientsFile, builtInIds) : undefined;
+} catch (err) {
+  if (!(err instanceof SettingError)) throw err;
+  refuse(err.message);
+}
+const { port, webPort, redisUrl, deviceBindingMode, metricsPort } = settings;
 
 const redis = redisUrl ? new Redis(redisUrl) : undefined;
 redis?.on('error', (err) => console.error('redis:', err.message));
 
 // Before the provider exists: the library takes its meter from the global provider when created.
-const metricsPort = process.env.METRICS_PORT ? Number(process.env.METRICS_PORT) : undefined;
 const metrics = metricsPort === undefined ? undefined : await servePrometheusMetrics(metricsPort).catch((err: NodeJS.ErrnoException) => {
   if (err.code !== 'EADDRINUSE') throw err;
-  console.error(`port ${metricsPort} is in use: stop what runs there, or choose another with METRICS_PORT=… npm start`);
-  process.exit(1);
+  refuse(`port ${metricsPort} is in use: stop what runs there, or choose another with METRICS_PORT=… npm start`);
 });
 
 const example = await startExampleServers({
   port,
   webPort,
-  issuer: process.env.ISSUER || AUTH0_SDK_READY.issuer,
-  webUrl: process.env.WEB_URL || undefined,
-  transfer: { ...(redis ? { redis } : { store: new MemoryStore() }), auth0Compatible: AUTH0_SDK_READY.auth0Compatible },
+  issuer: settings.issuer ?? AUTH0_SDK_READY.issuer,
+  webUrl: settings.webUrl,
+  spaUrls: settings.spaUrls,
+  clients: clientsFile?.clients,
+  transfer: {
+    ...(redis ? { redis } : { store: new MemoryStore() }),
+    auth0Compatible: AUTH0_SDK_READY.auth0Compatible,
+    trustProxy: settings.trustProxy,
+  },
   // With Redis, oidc-provider's sessions, grants and tokens live there too (several processes, restarts).
   configuration: redis ? { adapter: redisAdapter({ client: redis }) } : undefined,
-  accessLog: process.env.ACCESS_LOG ? console.log : undefined,
-  confirmQueryTransfers: process.env.CONFIRM_QUERY_TRANSFERS === '1',
+  accessLog: settings.accessLog ? console.log : undefined,
+  confirmQueryTransfers: settings.confirmQueryTransfers,
   deviceBindingMode,
-  ...(process.env.JWKS ? { signingKeys: JSON.parse(process.env.JWKS) as JWK[] } : {}),
-  ...(process.env.COOKIE_KEYS ? { cookieKeys: process.env.COOKIE_KEYS.split(',') } : {}),
+  signingKeys: settings.signingKeys,
+  cookieKeys: settings.cookieKeys,
 }).catch((err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EADDRINUSE') throw err;
-  console.error(`port ${(err as { port?: number }).port} is in use: stop what runs there, or choose others with PORT=… WEB_PORT=… npm start`);
-  process.exit(1);
+  if (err.code === 'EADDRINUSE') {
+    refuse(`port ${(err as { port?: number }).port} is in use: stop what runs there, or choose others with PORT=… WEB_PORT=… npm start`);
+  }
+  const line = trustProxyRefusal(err, process.env.TRUST_PROXY) ?? clientsFileRefusal(err, clientsFile)?.message;
+  if (line) refuse(line);
+  throw err;
 });
+if (clientsFile) {
+  await loadClients(example.provider, clientsFile).catch((err: unknown) => {
+    if (err instanceof SettingError) refuse(err.message);
+    throw err;
+  });
+}
 
 const { issuer, webUrl, ports, transfer } = example;
 transfer.on('issued', (event) => console.log('session transfer token issued', event));
@@ -70,5 +100,8 @@ transfer.on('cascade_revoked', (event) => console.log('cascade revocation', even
 console.log(`identity provider: ${issuer} (listening on port ${ports.idp}; discovery: ${new URL('.well-known/openid-configuration', issuer).href}, your session: ${new URL('/account', issuer).href})`);
 console.log(`storage: ${redis ? `Redis at ${redisUrl}` : 'in-process memory (set REDIS_URL for Redis)'}`);
 console.log(`web app: ${webUrl} (listening on port ${ports.web})${deviceBindingMode === 'log_only' ? '; device binding: log_only (mismatches are reported, not refused)' : ''}`);
+console.log(`single-page app client example-spa: ${(settings.spaUrls ?? [DEFAULT_SPA_URL]).join(', ')} (not served here: run yours there)`);
+if (clientsFile) console.log(`clients from ${clientsFile.path}: ${clientsFile.clients.map((client) => client.client_id).join(', ')}`);
+if (settings.trustProxy !== false) console.log(`trusted proxies: ${process.env.TRUST_PROXY} (X-Forwarded-Proto, -Host and -For from them are believed)`);
 if (metrics) console.log(`metrics: http://localhost:${metrics.port}/metrics (Prometheus, listening on port ${metrics.port}; dashboard: examples/grafana/session-transfer.json)`);
 console.log(`native app simulator: npm run native${port === 3000 && webPort === 3001 ? '' : ` (with PORT=${ports.idp} WEB_PORT=${ports.web})`} -- --help`);

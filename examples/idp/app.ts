@@ -4,7 +4,10 @@ import express from 'express';
 import Provider, { type ClientMetadata, type Configuration, type JWK } from 'oidc-provider';
 
 // Outside this repository: import { sessionTransfer, ... } from 'oidc-session-transfer';
-import { redactUrl, sessionTransfer, type DeviceBindingMode, type SessionTransfer, type SessionTransferOptions } from '../../lib/index.js';
+import {
+  redactUrl, sessionTransfer, type AuthenticationMethod, type ClientSessionTransferInput, type DeviceBindingMode, type SessionTransfer,
+  type SessionTransferOptions,
+} from '../../lib/index.js';
 import { findAccount } from './accounts.js';
 import { accountRoutes } from './account.js';
 import { interactionRoutes } from './interactions.js';
@@ -21,29 +24,85 @@ export const nativeClient: ClientMetadata = {
   session_transfer: { can_create_session_transfer_token: true },
 };
 
-/**
- * The example's web app at `webAppUrl`: first-party, accepts transfer tokens by cookie or query,
- * bound to the minting device's IP; with `confirmQueryTransfers`, a query-delivered one is signed
- * in only once the user confirms; with `deviceBindingMode: 'log_only'`, an IP mismatch is only
- * reported (counted with `session_transfer.log_only=true`) and the transfer goes ahead.
- */
-export function webClient(webAppUrl = 'http://localhost:3001', confirmQueryTransfers = false, deviceBindingMode: DeviceBindingMode = 'enforce'): ClientMetadata {
+/** Where the example SPA runs unless told (`SPA_URL`). */
+export const DEFAULT_SPA_URL = 'http://localhost:3002/';
+
+/** How the example's browser clients take transfer tokens (`CONFIRM_QUERY_TRANSFERS`, `DEVICE_BINDING_MODE`). */
+export interface TransferAcceptance {
+  /** A query-delivered token is signed in only once the user confirms (login CSRF defence). Default false. */
+  confirmQueryTransfers?: boolean;
+  /** `log_only`: an IP mismatch is only reported (counted with `session_transfer.log_only=true`) and the transfer goes ahead. Default `enforce`. */
+  deviceBindingMode?: DeviceBindingMode;
+}
+
+/** First-party, bound to the minting device's IP: a token arriving by one of `methods` signs the browser in. */
+function acceptTransfers(methods: AuthenticationMethod[], { confirmQueryTransfers = false, deviceBindingMode = 'enforce' }: TransferAcceptance) {
+  return {
+    is_first_party: true,
+    session_transfer: {
+      allowed_authentication_methods: methods,
+      enforce_device_binding: 'ip',
+      device_binding_mode: deviceBindingMode,
+      confirm_query_transfers: confirmQueryTransfers,
+    } satisfies ClientSessionTransferInput,
+  };
+}
+
+/** The example's web app at `webAppUrl` (confidential, server-side): accepts transfer tokens by cookie or query. */
+export function webClient(webAppUrl = 'http://localhost:3001', acceptance: TransferAcceptance = {}): ClientMetadata {
   return {
     client_id: 'example-web',
     client_secret: 'example-web-secret',
-    is_first_party: true,
     redirect_uris: [new URL('/callback', webAppUrl).href],
     post_logout_redirect_uris: [new URL('/', webAppUrl).href],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    session_transfer: {
-      allowed_authentication_methods: ['cookie', 'query'],
-      enforce_device_binding: 'ip',
-      device_binding_mode: deviceBindingMode,
-      confirm_query_transfers: confirmQueryTransfers,
-    },
+    ...acceptTransfers(['cookie', 'query'], acceptance),
   };
 }
+
+/**
+ * Where a single-page app at each of `spaUrls` returns: the URL itself and, for a bare origin, the
+ * origin without its "/" too, since SPAs often send `window.location.origin`.
+ */
+function spaRedirectUris(spaUrls: readonly string[]): string[] {
+  return [...new Set(spaUrls.flatMap((address) => {
+    const url = new URL(address);
+    return url.pathname === '/' && !url.search ? [url.origin, url.href] : [url.href];
+  }))];
+}
+
+/**
+ * The example's single-page app (auth0-spa-js, say) at `spaUrls`: public, authorization code +
+ * PKCE (oidc-provider requires S256 of public clients), answered with CORS from the origins of its
+ * redirect URIs; accepts transfer tokens by query, as `sessionTransferTokenQueryParamName` sends them.
+ */
+export function spaClient(spaUrls: readonly string[] = [DEFAULT_SPA_URL], acceptance: TransferAcceptance = {}): ClientMetadata {
+  const redirectUris = spaRedirectUris(spaUrls);
+  return {
+    client_id: 'example-spa',
+    application_type: 'web',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: redirectUris,
+    post_logout_redirect_uris: redirectUris,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    ...acceptTransfers(['query'], acceptance),
+  };
+}
+
+/** The example's own clients: `example-native`, `example-web` and `example-spa`. */
+export function exampleClients({ webAppUrl, spaUrls, ...acceptance }: Pick<ExampleOptions, 'webAppUrl' | 'spaUrls'> & TransferAcceptance = {}): ClientMetadata[] {
+  return [nativeClient, webClient(webAppUrl, acceptance), spaClient(spaUrls, acceptance)];
+}
+
+/**
+ * CORS at the provider's endpoints: a browser app calls the token endpoint from its own origin.
+ * Public clients (SPAs) get it for the origins of their redirect URIs; confidential ones call
+ * from servers and get none. (oidc-provider's default is close, but warns that it wants replacing.)
+ */
+const clientBasedCORS: NonNullable<Configuration['clientBasedCORS']> = (_ctx, origin, client) =>
+  origin !== 'null' && client.clientAuthMethod === 'none' && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin);
 
 let signingKey: JWK | undefined;
 /**
@@ -59,11 +118,11 @@ function exampleSigningKey(): JWK {
   return signingKey;
 }
 
-export interface ExampleOptions {
+export interface ExampleOptions extends TransferAcceptance {
   issuer: string;
   /** Where tokens are kept: `{ redis }` or `{ store }` (see the library's options). */
   transfer: SessionTransferOptions;
-  /** Clients besides the two example ones (the tests add some). */
+  /** Clients besides the example's own (the tests add some; `CLIENTS_FILE` too). */
   clients?: ClientMetadata[];
   /** oidc-provider settings to override (the tests set a few). */
   configuration?: Configuration;
@@ -73,12 +132,10 @@ export interface ExampleOptions {
   cookieKeys?: string[];
   /** Where the example web app runs (its redirect URIs). Default `http://localhost:3001`. */
   webAppUrl?: string;
+  /** Where the example SPA runs (`example-spa`'s redirect URIs and CORS origins). Default `http://localhost:3002/`. */
+  spaUrls?: string[];
   /** Signing keys; processes serving one issuer need the same. A key made at start by default. */
   signingKeys?: JWK[];
-  /** The web app confirms query-delivered transfers with the user (login CSRF defence). Default false. */
-  confirmQueryTransfers?: boolean;
-  /** The web app's `device_binding_mode`: `log_only` reports IP mismatches and lets them through. Default `enforce`. */
-  deviceBindingMode?: DeviceBindingMode;
 }
 
 export interface ExampleIdentityProvider {
@@ -90,14 +147,15 @@ export interface ExampleIdentityProvider {
 /** The example identity provider: oidc-provider in Express, with Native-to-Web SSO added. */
 export function createIdentityProvider({
   issuer, transfer: transferOptions, clients = [], configuration, accessLog,
-  cookieKeys = [randomBytes(32).toString('base64url')], webAppUrl, signingKeys = [exampleSigningKey()], confirmQueryTransfers,
+  cookieKeys = [randomBytes(32).toString('base64url')], webAppUrl, spaUrls, signingKeys = [exampleSigningKey()], confirmQueryTransfers,
   deviceBindingMode,
 }: ExampleOptions): ExampleIdentityProvider {
   const transfer = sessionTransfer(transferOptions);
 
   // 1. Pass the provider configuration through the library.
   const provider = new Provider(issuer, transfer.configure({
-    clients: [nativeClient, webClient(webAppUrl, confirmQueryTransfers, deviceBindingMode), ...clients],
+    clients: [...exampleClients({ webAppUrl, spaUrls, confirmQueryTransfers, deviceBindingMode }), ...clients],
+    clientBasedCORS,
     findAccount,
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },

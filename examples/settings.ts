@@ -1,0 +1,117 @@
+/**
+ * `npm start`'s settings, read from the environment (docs/example.md lists them). A value that
+ * cannot be used is a SettingError: start-up prints its message, one line naming the variable
+ * and what it accepts, and exits with status 1.
+ */
+import type { JWK } from 'oidc-provider';
+
+// Outside this repository: import type { ... } from 'oidc-session-transfer';
+import type { DeviceBindingMode, TrustProxy } from '../lib/index.js';
+
+/** A setting that cannot be used; its message is the one line start-up prints. */
+export class SettingError extends Error {
+  override name = 'SettingError';
+}
+
+export interface StartSettings {
+  port: number;
+  webPort: number;
+  metricsPort: number | undefined;
+  issuer: string | undefined;
+  webUrl: string | undefined;
+  /** Where the example SPA (`example-spa`) runs: its redirect URIs and CORS origins. */
+  spaUrls: string[] | undefined;
+  redisUrl: string | undefined;
+  accessLog: boolean;
+  confirmQueryTransfers: boolean;
+  deviceBindingMode: DeviceBindingMode;
+  trustProxy: false | number | TrustProxy;
+  signingKeys: JWK[] | undefined;
+  cookieKeys: string[] | undefined;
+  clientsFile: string | undefined;
+}
+
+const DEVICE_BINDING_MODES: readonly DeviceBindingMode[] = ['enforce', 'log_only'];
+export const TRUST_PROXY_FORMS = 'use false (the default), a hop count (TRUST_PROXY=1) or comma-separated CIDR ranges (TRUST_PROXY=10.0.0.0/8,127.0.0.1/32)';
+
+type Env = Record<string, string | undefined>;
+
+/** A port number; 0 takes any free port. */
+function port(env: Env, name: string, fallback: number): number {
+  const value = env[name] || String(fallback);
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > 65535) throw new SettingError(`${name}=${value} is not a port: use 0 to 65535 (0: any free port)`);
+  return number;
+}
+
+/** An absolute http(s) URL. */
+function url(name: string, value: string): string {
+  const parsed = URL.parse(value);
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new SettingError(`${name}=${value} is not an http(s) URL: use one such as https://id.example.com/`);
+  }
+  return value;
+}
+
+/** A comma-separated list, without empty entries. */
+const list = (value: string) => value.split(',').map((entry) => entry.trim()).filter(Boolean);
+
+/** One or more comma-separated http(s) URLs. */
+function urls(name: string, value: string): string[] {
+  const entries = list(value);
+  if (entries.length === 0) throw new SettingError(`${name}=${value} names no URL: use one or more, comma-separated`);
+  return entries.map((entry) => url(name, entry));
+}
+
+/**
+ * TRUST_PROXY as the library's `trustProxy`: false, a hop count or CIDR ranges. The library checks
+ * the count and the ranges when it starts; `trustProxyRefusal()` words its refusal.
+ */
+export function trustProxySetting(value: string | undefined): false | number | TrustProxy {
+  if (!value || value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return { ranges: list(value) };
+}
+
+/** The line to print when the library refuses TRUST_PROXY's value; undefined for any other error. */
+export function trustProxyRefusal(err: unknown, value: string | undefined): string | undefined {
+  // The library's advice: match on `code`, not on the class.
+  const refusal = err as { code?: unknown; path?: unknown; message: string };
+  if (refusal?.code !== 'ERR_SESSION_TRANSFER_OPTIONS' || typeof refusal.path !== 'string' || !refusal.path.startsWith('trustProxy')) return undefined;
+  return `TRUST_PROXY=${value} cannot be used (${refusal.message}): ${TRUST_PROXY_FORMS}`;
+}
+
+function jwks(value: string): JWK[] {
+  let keys: unknown;
+  try {
+    keys = JSON.parse(value);
+  } catch (err) {
+    throw new SettingError(`JWKS is not JSON (${(err as Error).message}): use a JSON array of private JWKs`);
+  }
+  if (!Array.isArray(keys) || keys.length === 0) throw new SettingError('JWKS must be a non-empty JSON array of private JWKs');
+  return keys as JWK[];
+}
+
+/** Reads every setting of `npm start` from `env`; throws a SettingError for the first unusable one. */
+export function readSettings(env: Env): StartSettings {
+  const deviceBindingMode = (env.DEVICE_BINDING_MODE || 'enforce') as DeviceBindingMode;
+  if (!DEVICE_BINDING_MODES.includes(deviceBindingMode)) {
+    throw new SettingError(`DEVICE_BINDING_MODE=${deviceBindingMode} is not a device binding mode: use ${DEVICE_BINDING_MODES.join(' or ')}`);
+  }
+  return {
+    port: port(env, 'PORT', 3000),
+    webPort: port(env, 'WEB_PORT', 3001),
+    metricsPort: env.METRICS_PORT ? port(env, 'METRICS_PORT', 0) : undefined,
+    issuer: env.ISSUER ? url('ISSUER', env.ISSUER) : undefined,
+    webUrl: env.WEB_URL ? url('WEB_URL', env.WEB_URL) : undefined,
+    spaUrls: env.SPA_URL ? urls('SPA_URL', env.SPA_URL) : undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    accessLog: Boolean(env.ACCESS_LOG),
+    confirmQueryTransfers: env.CONFIRM_QUERY_TRANSFERS === '1',
+    deviceBindingMode,
+    trustProxy: trustProxySetting(env.TRUST_PROXY),
+    signingKeys: env.JWKS ? jwks(env.JWKS) : undefined,
+    cookieKeys: env.COOKIE_KEYS ? list(env.COOKIE_KEYS) : undefined,
+    clientsFile: env.CLIENTS_FILE || undefined,
+  };
+}
