@@ -3,11 +3,17 @@ import { ClientMetadataError } from './errors.js';
 /** The client metadata property that holds a client's settings, as in Auth0's client object. */
 export const METADATA_KEY = 'session_transfer';
 
+/** @category Client metadata */
 export type AuthenticationMethod = 'cookie' | 'query';
+/** @category Client metadata */
 export type DeviceBinding = 'ip' | 'asn' | 'none';
+/** @category Client metadata */
 export type DeviceBindingMode = 'enforce' | 'log_only';
 
-/** Per-client settings, with Auth0's names and defaults. */
+/**
+ * Per-client settings, with Auth0's names and defaults.
+ * @category Client metadata
+ */
 export interface ClientSessionTransfer {
   /** Native side: the client may exchange its refresh tokens for Session Transfer Tokens. */
   can_create_session_transfer_token: boolean;
@@ -50,11 +56,13 @@ export interface ClientSessionTransfer {
  * What a client's `session_transfer` metadata may hold: any of the settings, the rest defaulted
  * (`null` for `allowed_authentication_methods` means none, as in Auth0). Check a client with
  * `session_transfer: { … } satisfies ClientSessionTransferInput`.
+ * @category Client metadata
  */
 export type ClientSessionTransferInput = {
   [K in keyof ClientSessionTransfer]?: K extends 'allowed_authentication_methods' ? ClientSessionTransfer[K] | null : ClientSessionTransfer[K];
 };
 
+/** @category Client metadata */
 export const clientDefaults: Readonly<ClientSessionTransfer> = Object.freeze({
   can_create_session_transfer_token: false,
   enforce_cascade_revocation: true,

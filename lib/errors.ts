@@ -4,6 +4,7 @@
  *
  * Errors answered to OAuth clients at the token endpoint are oidc-provider's own error classes,
  * so they are rendered exactly like the provider's other errors.
+ * @category Errors
  */
 export type SessionTransferErrorCode =
   | 'ERR_SESSION_TRANSFER_OPTIONS'
@@ -11,6 +12,7 @@ export type SessionTransferErrorCode =
   | 'ERR_SESSION_TRANSFER_STORE_UNAVAILABLE'
   | 'ERR_SESSION_TRANSFER_USAGE';
 
+/** @category Errors */
 export class SessionTransferError extends Error {
   readonly code: SessionTransferErrorCode;
 
@@ -21,7 +23,10 @@ export class SessionTransferError extends Error {
   }
 }
 
-/** A library option is missing or invalid; the message names the option path. */
+/**
+ * A library option is missing or invalid; the message names the option path.
+ * @category Errors
+ */
 export class OptionsError extends SessionTransferError {
   /** The option path, e.g. `ttl` or `trustProxy`. */
   readonly path: string;
@@ -32,7 +37,10 @@ export class OptionsError extends SessionTransferError {
   }
 }
 
-/** A client's metadata for the library is invalid; the message names the client and field. */
+/**
+ * A client's metadata for the library is invalid; the message names the client and field.
+ * @category Errors
+ */
 export class ClientMetadataError extends SessionTransferError {
   readonly clientId: string;
   /** The metadata path, e.g. `session_transfer.enforce_device_binding`. */
@@ -45,14 +53,20 @@ export class ClientMetadataError extends SessionTransferError {
   }
 }
 
-/** The token store did not answer in time or is disconnected; nothing was written or read. */
+/**
+ * The token store did not answer in time or is disconnected; nothing was written or read.
+ * @category Errors
+ */
 export class StoreUnavailableError extends SessionTransferError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_SESSION_TRANSFER_STORE_UNAVAILABLE', message, options);
   }
 }
 
-/** The library's methods were called out of order (e.g. `attach()` before `configure()`). */
+/**
+ * The library's methods were called out of order (e.g. `attach()` before `configure()`).
+ * @category Errors
+ */
 export class UsageError extends SessionTransferError {
   constructor(method: string, message: string) {
     super('ERR_SESSION_TRANSFER_USAGE', `${method}: ${message}`);

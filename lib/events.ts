@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 
 import { debug } from './debug.js';
 
-/** Who asked, as the library saw it. Never contains a token. */
+/**
+ * Who asked, as the library saw it. Never contains a token.
+ * @category Events
+ */
 export interface RequestContext {
   /** Client IP (see the `trustProxy` option). */
   ip: string;
@@ -11,7 +14,10 @@ export interface RequestContext {
   userAgent?: string;
 }
 
-/** A Session Transfer Token was minted (Auth0 log type `sertft`). */
+/**
+ * A Session Transfer Token was minted (Auth0 log type `sertft`).
+ * @category Events
+ */
 export interface IssuedEvent extends RequestContext {
   type: 'issued';
   /** The native client that minted it. */
@@ -27,7 +33,10 @@ export interface IssuedEvent extends RequestContext {
   expiresAt: number;
 }
 
-/** Why a mint was refused; each maps to one OAuth error. */
+/**
+ * Why a mint was refused; each maps to one OAuth error.
+ * @category Events
+ */
 export type IssueFailureReason =
   /** `invalid_request`: malformed input, wrong or missing token types. */
   | 'invalid_request'
@@ -59,7 +68,10 @@ export type IssueFailureReason =
   /** `server_error`: anything unexpected; nothing was issued. */
   | 'server_error';
 
-/** A mint was refused (Auth0 log type `fertft`). */
+/**
+ * A mint was refused (Auth0 log type `fertft`).
+ * @category Events
+ */
 export interface IssueFailedEvent extends RequestContext {
   type: 'issue_failed';
   reason: IssueFailureReason;
@@ -71,7 +83,10 @@ export interface IssueFailedEvent extends RequestContext {
   grantId?: string;
 }
 
-/** Why a presented token did not sign the browser in (Auth0's `w` log warnings). */
+/**
+ * Why a presented token did not sign the browser in (Auth0's `w` log warnings).
+ * @category Events
+ */
 export type RejectionReason =
   /** Unknown, or expired. */
   | 'not_found_or_expired'
@@ -101,7 +116,10 @@ export interface RedeemContext extends RequestContext {
   transport: 'cookie' | 'query';
 }
 
-/** A token signed a browser in (Auth0 log type `s` with `triggered_by_session_transfer_token`). */
+/**
+ * A token signed a browser in (Auth0 log type `s` with `triggered_by_session_transfer_token`).
+ * @category Events
+ */
 export interface RedeemedEvent extends RedeemContext {
   type: 'redeemed';
   /** The native client that minted it, the account and the parent grant. */
@@ -118,7 +136,10 @@ export interface RedeemedEvent extends RedeemContext {
   outcome: 'new_session' | 'same_user' | 'confirmation_required';
 }
 
-/** A presented token was refused; the user gets the login prompt (`login_required` for `prompt=none`). */
+/**
+ * A presented token was refused; the user gets the login prompt (`login_required` for `prompt=none`).
+ * @category Events
+ */
 export interface RejectedEvent extends RedeemContext {
   type: 'rejected';
   reason: RejectionReason;
@@ -138,7 +159,10 @@ export interface RejectedEvent extends RedeemContext {
   logOnly?: true;
 }
 
-/** Why a token that arrived at the authorization endpoint was left unused (not consumed), or a mint did not happen. */
+/**
+ * Why a token that arrived at the authorization endpoint was left unused (not consumed), or a mint did not happen.
+ * @category Events
+ */
 export type IgnoredReason =
   /** The web client accepts no transfer: its `allowed_authentication_methods` is empty. */
   | 'client_accepts_no_transfers'
@@ -162,7 +186,10 @@ export const CONFIGURATION_IGNORED: ReadonlySet<IgnoredReason> = new Set([
   'client_accepts_no_transfers', 'transport_not_allowed', 'cookie_name_mismatch', 'audience_near_miss',
 ]);
 
-/** A token arrived at the authorization endpoint but was not used; it stays valid. `message` names the setting to change. */
+/**
+ * A token arrived at the authorization endpoint but was not used; it stays valid. `message` names the setting to change.
+ * @category Events
+ */
 export interface IgnoredTokenEvent extends RedeemContext {
   type: 'ignored';
   reason: Exclude<IgnoredReason, 'audience_near_miss'>;
@@ -172,6 +199,7 @@ export interface IgnoredTokenEvent extends RedeemContext {
 /**
  * A `refresh_token` grant that looks meant to mint ran as an ordinary refresh (the refresh token
  * rotated, an access token issued), as oidc-provider answers it. `message` names the audience to send.
+ * @category Events
  */
 export interface IgnoredAudienceEvent extends RequestContext {
   type: 'ignored';
@@ -183,10 +211,16 @@ export interface IgnoredAudienceEvent extends RequestContext {
   message: string;
 }
 
-/** Something that looked like a transfer was not one; `reason` tells which and `message` the setting to change. */
+/**
+ * Something that looked like a transfer was not one; `reason` tells which and `message` the setting to change.
+ * @category Events
+ */
 export type IgnoredEvent = IgnoredTokenEvent | IgnoredAudienceEvent;
 
-/** A misconfiguration the library noticed at run time. */
+/**
+ * A misconfiguration the library noticed at run time.
+ * @category Events
+ */
 export type WarningCode =
   /** The provider serves requests but `attach()` was never called. */
   | 'not_attached'
@@ -198,6 +232,7 @@ export type WarningCode =
 /**
  * Reported once per `SessionTransfer` instance and code, also as a process warning (printed by
  * Node unless warnings are silenced). `message` names the fix.
+ * @category Events
  */
 export interface WarningEvent {
   type: 'warning';
@@ -205,7 +240,10 @@ export interface WarningEvent {
   message: string;
 }
 
-/** A browser session was ended because of a transfer (case 3: another user's token arrived). */
+/**
+ * A browser session was ended because of a transfer (case 3: another user's token arrived).
+ * @category Events
+ */
 export interface SessionRevokedEvent extends RequestContext {
   type: 'session_revoked';
   /** The web client whose authorization request ended it. */
@@ -216,7 +254,10 @@ export interface SessionRevokedEvent extends RequestContext {
   reason: 'user_mismatch' | 'idle_expired';
 }
 
-/** What revoked a parent grant, as far as the request shows it. */
+/**
+ * What revoked a parent grant, as far as the request shows it.
+ * @category Events
+ */
 export type CascadeTrigger =
   /** The revocation endpoint. */
   | 'revocation'
@@ -231,7 +272,10 @@ export type CascadeTrigger =
   /** The grant was destroyed some other way (expiry, the host's own code). */
   | 'grant_destroyed';
 
-/** A parent grant ended and, with `enforce_cascade_revocation`, what it spawned ended too. */
+/**
+ * A parent grant ended and, with `enforce_cascade_revocation`, what it spawned ended too.
+ * @category Events
+ */
 export interface CascadeRevokedEvent {
   type: 'cascade_revoked';
   /** The parent (native) grant. */
@@ -242,7 +286,10 @@ export interface CascadeRevokedEvent {
   grants: number;
 }
 
-/** A cascade could not complete; it is retried while `willRetry`. */
+/**
+ * A cascade could not complete; it is retried while `willRetry`.
+ * @category Events
+ */
 export interface CascadeFailedEvent {
   type: 'cascade_failed';
   grantId: string;
@@ -252,6 +299,7 @@ export interface CascadeFailedEvent {
   error: string;
 }
 
+/** @category Events */
 export interface SessionTransferEvents {
   issued: [IssuedEvent];
   issue_failed: [IssueFailedEvent];
@@ -277,6 +325,7 @@ type Listener<K extends keyof SessionTransferEvents> = (...args: SessionTransfer
  * event. Not an `EventEmitter` subclass: its methods are typed from `SessionTransferEvents` alone
  * (a union of names gives the union of their events), whatever version of `@types/node` the
  * application uses.
+ * @category Events
  */
 export class SessionTransferEmitter implements Diagnostics {
   readonly #emitter = new EventEmitter();

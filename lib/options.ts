@@ -11,6 +11,7 @@ import type { TransferStore } from './store/store.js';
 /**
  * Where the library keeps its tokens: exactly one of `redis` and `store` (the types require one;
  * `resolveOptions` checks it again for JavaScript callers).
+ * @category Setup
  */
 export type TokenStorageOption =
   | {
@@ -33,10 +34,14 @@ export type TokenStorageOption =
 /**
  * Every option of the library, with its default. Validated once, when the library is created;
  * a wrong value throws `OptionsError` naming the option.
+ * @category Setup
  */
 export type SessionTransferOptions = TokenStorageOption & SessionTransferSettings;
 
-/** The options besides where tokens are kept (`TokenStorageOption`), each with its default. */
+/**
+ * The options besides where tokens are kept (`TokenStorageOption`), each with its default.
+ * @category Setup
+ */
 export interface SessionTransferSettings {
   /** Prefix of every Redis key the library writes, after the client's own `keyPrefix`. Default `"st:"`. */
   keyPrefix?: string;
@@ -138,9 +143,16 @@ export interface SessionTransferSettings {
   startupSummary?: false | ((line: string) => void);
 }
 
-/** Decides whether a self-registering client may carry trust-granting metadata; see `registrationPolicy`. */
+/**
+ * Decides whether a self-registering client may carry trust-granting metadata; see `registrationPolicy`.
+ * @category Setup
+ */
 export type RegistrationPolicy = (ctx: KoaContextWithOIDC, metadata: ClientMetadata) => boolean;
 
+/**
+ * The options as validated, defaults applied: `transfer.options`.
+ * @category Setup
+ */
 export interface ResolvedOptions {
   redis: RedisClient | undefined;
   store: TransferStore | undefined;
@@ -166,16 +178,23 @@ export interface ResolvedOptions {
   startupSummary: ((line: string) => void) | undefined;
 }
 
+/** @category Setup */
 export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
+/** @category Setup */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /**
  * `amr` value recorded on sessions created from a transfer; it reaches their codes, tokens and ID
  * tokens, so relying parties can tell, and a refresh token carrying it cannot mint again.
+ * @category Setup
  */
 export const TRANSFER_AMR = 'session_transfer';
-/** The authorization request parameter that carries a token. */
+/**
+ * The authorization request parameter that carries a token.
+ * @category Setup
+ */
 export const TOKEN_PARAM = 'session_transfer_token';
 
+/** @category Setup */
 export const defaults = {
   keyPrefix: 'st:',
   commandTimeout: 1000,
@@ -197,7 +216,10 @@ export const defaults = {
   startupSummary: (line: string): void => console.warn(line),
 } as const;
 
-/** The endpoint paths the Auth0 SDKs call, as oidc-provider `routes`; set by `auth0Compatible`. */
+/**
+ * The endpoint paths the Auth0 SDKs call, as oidc-provider `routes`; set by `auth0Compatible`.
+ * @category Setup
+ */
 export const AUTH0_ROUTES = {
   authorization: '/authorize',
   token: '/oauth/token',

@@ -8,6 +8,7 @@ const paramName = (pair: string) => new URLSearchParams(pair).keys().next().valu
  * replaced by `[redacted]`, however its name is percent-encoded (`session%5Ftransfer%5Ftoken`),
  * since the provider decodes the name before it reads the token. Query-delivered tokens are
  * single-use, but a log outlives them. Everything else is left as it was written.
+ * @category Setup
  */
 export function redactUrl(url: string): string {
   const start = url.indexOf('?');

@@ -33,7 +33,10 @@ import type { Instrumentation } from './telemetry/telemetry.js';
 
 type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
 
-/** A transfer waiting for the user's confirmation (`confirm_query_transfers`). */
+/**
+ * A transfer waiting for the user's confirmation (`confirm_query_transfers`).
+ * @category Setup
+ */
 export interface TransferConfirmation {
   /** The account the browser would be signed in as: show the user who that is. */
   accountId: string;
@@ -41,7 +44,10 @@ export interface TransferConfirmation {
   clientId: string;
   issuingClientId: string;
 }
-/** What `attach()` needs of an Express application. */
+/**
+ * What `attach()` needs of an Express application.
+ * @category Setup
+ */
 export type ExpressLike = { set(setting: string, value: unknown): unknown; get?(setting: string): unknown };
 
 /**
@@ -165,6 +171,7 @@ function withClientMetadata(
 /**
  * Native-to-Web SSO for one oidc-provider instance. Create it with `sessionTransfer(options)`,
  * pass the provider configuration through `configure()`, then `attach()` the provider.
+ * @category Setup
  */
 export class SessionTransfer extends SessionTransferEmitter {
   readonly options: ResolvedOptions;
@@ -411,7 +418,10 @@ export class SessionTransfer extends SessionTransferEmitter {
   }
 }
 
-/** Creates the library for one provider; see `SessionTransferOptions` for every option. */
+/**
+ * Creates the library for one provider; see `SessionTransferOptions` for every option.
+ * @category Setup
+ */
 export function sessionTransfer(options: SessionTransferOptions): SessionTransfer {
   return new SessionTransfer(options);
 }

@@ -47,6 +47,7 @@ return 0`);
 /** Grant indexes of entries without an expiry keep this long (30 days) rather than forever. */
 const UNBOUNDED_INDEX_TTL = 30 * 24 * 60 * 60;
 
+/** @category Storage */
 export interface RedisAdapterOptions {
   /** An ioredis client (standalone, Sentinel or Cluster), owned by the host application. */
   client: RedisClient;
@@ -65,6 +66,7 @@ export interface RedisAdapterOptions {
  * several provider processes share it and nothing is lost on restart. Each key holds one entry
  * and has the entry's TTL; its id is the key's hash tag, and no command touches two keys at
  * once, so it runs unchanged on Redis Cluster.
+ * @category Storage
  */
 export class RedisAdapter implements Adapter {
   readonly #model: string;
@@ -160,7 +162,10 @@ export class RedisAdapter implements Adapter {
   }
 }
 
-/** The adapter for oidc-provider's `adapter` setting: `adapter: redisAdapter({ client })`. */
+/**
+ * The adapter for oidc-provider's `adapter` setting: `adapter: redisAdapter({ client })`.
+ * @category Storage
+ */
 export function redisAdapter(options: RedisAdapterOptions): (model: string) => RedisAdapter {
   return (model) => new RedisAdapter(model, options);
 }

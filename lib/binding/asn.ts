@@ -1,6 +1,9 @@
 import { debug } from '../debug.js';
 
-/** What an ASN resolver knows of one address. */
+/**
+ * What an ASN resolver knows of one address.
+ * @category Device binding
+ */
 export interface AsnInfo {
   /** Autonomous system number, e.g. 7018. */
   asn: number;
@@ -11,6 +14,7 @@ export interface AsnInfo {
 /**
  * Looks up the autonomous system of an IP address; `null` when the address is unknown. Used to
  * record the minting device's ASN and, for `enforce_device_binding: "asn"`, to compare it.
+ * @category Device binding
  */
 export interface AsnResolver {
   lookup(ip: string): AsnInfo | null | Promise<AsnInfo | null>;

@@ -8,6 +8,7 @@ import { debug } from '../debug.js';
 import type { AsnInfo, AsnResolver } from './asn.js';
 import { normalizeIp } from './ip.js';
 
+/** @category Device binding */
 export interface MaxMindAsnOptions {
   /**
    * Reload the database when the file changes (polled every `watchInterval` ms), so a refreshed
@@ -28,6 +29,7 @@ function reader(database: Buffer, source: string): Reader<AsnResponse> {
 /**
  * ASN lookups in a MaxMind-format database (GeoLite2-ASN, DB-IP ASN Lite), read into memory.
  * Build it from a buffer, or with `open(path)` to follow updates of the file.
+ * @category Device binding
  */
 export class MaxMindAsnResolver implements AsnResolver {
   #reader: Reader<AsnResponse>;

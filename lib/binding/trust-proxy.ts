@@ -6,6 +6,7 @@ import { normalizeIp } from './ip.js';
  * Which proxies in front of the provider are trusted to report the client's address in
  * `X-Forwarded-For`: the nearest `hops` of them, those whose addresses lie in `ranges`, or (both
  * given) the nearest `hops` that also lie in `ranges`.
+ * @category Device binding
  */
 export interface TrustProxy {
   hops?: number;
@@ -13,7 +14,10 @@ export interface TrustProxy {
   ranges?: string[];
 }
 
-/** The resolved setting: a test for "the address at position i of the chain is a trusted proxy". */
+/**
+ * The resolved setting: a test for "the address at position i of the chain is a trusted proxy".
+ * @category Device binding
+ */
 export interface ProxyTrust {
   hops: number | undefined;
   trusts(address: string, position: number): boolean;

@@ -15,9 +15,15 @@ export interface RedeemHandlers {
   completeConfirmation(ctx: KoaContextWithOIDC): Promise<boolean>;
 }
 
-/** The reason oidc-provider reports when the library forces the login prompt. */
+/**
+ * The reason oidc-provider reports when the library forces the login prompt.
+ * @category Setup
+ */
 export const FORCED_LOGIN_REASON = 'session_transfer_rejected';
-/** The login prompt's reason when the user must confirm a transfer (`confirm_query_transfers`). */
+/**
+ * The login prompt's reason when the user must confirm a transfer (`confirm_query_transfers`).
+ * @category Setup
+ */
 export const CONFIRMATION_REASON = 'session_transfer_confirm';
 
 /** `amr` of a token, code or session tells whether it descends from a transfer. */

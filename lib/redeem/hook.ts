@@ -1,6 +1,9 @@
 import type { AuthenticationMethod } from '../client-metadata.js';
 
-/** What the redeem hook is told: the token's issuing side and the redeeming request. */
+/**
+ * What the redeem hook is told: the token's issuing side and the redeeming request.
+ * @category Redeem hook
+ */
 export interface RedeemHookContext {
   /** The native side, as recorded when the token was minted. */
   transfer: {
@@ -27,7 +30,10 @@ export interface RedeemHookContext {
   };
 }
 
-/** What the hook decides; returning nothing lets the transfer go ahead unchanged. */
+/**
+ * What the hook decides; returning nothing lets the transfer go ahead unchanged.
+ * @category Redeem hook
+ */
 export interface RedeemHookResult {
   /** Refuse the transfer (reason `denied`): the user gets the login prompt. */
   deny?: boolean;
@@ -37,7 +43,10 @@ export interface RedeemHookResult {
   sessionIdleLifetime?: number;
 }
 
-/** The counterpart of Auth0's post-login Action for transfers. */
+/**
+ * The counterpart of Auth0's post-login Action for transfers.
+ * @category Redeem hook
+ */
 export type RedeemHook = (context: RedeemHookContext) => RedeemHookResult | void | Promise<RedeemHookResult | void>;
 
 const positive = (value: unknown) => value === undefined || (Number.isInteger(value) && (value as number) > 0);

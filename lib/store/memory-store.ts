@@ -10,6 +10,7 @@ let warned = false;
 /**
  * Tokens in this process's memory, for development and the example. It cannot be shared by two
  * processes and loses every token on restart, so it warns once when first created.
+ * @category Storage
  */
 export class MemoryStore implements TransferStore {
   /** A record encoded as for Redis, or after its consumption what a replay reports. */

@@ -8,6 +8,7 @@ import {
   parseJson, sessionRecordTtl, type AddChildResult, type Child, type Consumed, type SessionLineage, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
+/** @category Storage */
 export type RedisClient = Redis | Cluster;
 
 /** Keys one DEL removes at most. */
@@ -20,6 +21,7 @@ const chunks = <T>(items: T[], size: number): T[][] =>
 const REPLAY_MARK = 0x21;
 
 
+/** @internal */
 export interface RedisStoreOptions {
   /** An ioredis client (standalone, Sentinel or Cluster), owned by the host application. */
   client: RedisClient;
@@ -101,6 +103,7 @@ return children`);
  * on a Cluster a script touches one grant's keys only (lineage, mark), so nothing fails with
  * CROSSSLOT. Off a Cluster one server holds every key: a session's record joins the script that
  * adds it to the lineage, and several records share a DEL.
+ * @internal
  */
 export class RedisStore implements TransferStore {
   readonly #client: RedisClient;

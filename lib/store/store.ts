@@ -1,6 +1,7 @@
 /**
  * What is kept for one Session Transfer Token, under the hash of the token. Nothing in it is a
  * bearer secret: the refresh token is identified by a hash, never by its value.
+ * @category Storage
  */
 export interface TransferRecord {
   /** Account (subject) the native login belongs to. */
@@ -26,7 +27,10 @@ export interface TransferRecord {
   exp: number;
 }
 
-/** What is kept for one browser session created from a transfer, under its session uid. */
+/**
+ * What is kept for one browser session created from a transfer, under its session uid.
+ * @category Storage
+ */
 export interface TransferredSession {
   /** The parent grant (the native refresh token's) and the native client. */
   grantId: string;
@@ -38,22 +42,32 @@ export interface TransferredSession {
   cascade?: true;
 }
 
-/** The lineage a session joins when recorded: the parent grant's cap, and the issue time of the token redeemed. */
+/**
+ * The lineage a session joins when recorded: the parent grant's cap, and the issue time of the token redeemed.
+ * @category Storage
+ */
 export interface SessionLineage {
   max: number;
   mintedAt: number;
 }
 
-/** What `addChild` did: recorded, refused as over `max`, or refused because the parent's cascade has begun. */
+/**
+ * What `addChild` did: recorded, refused as over `max`, or refused because the parent's cascade has begun.
+ * @category Storage
+ */
 export type AddChildResult = 'added' | 'full' | 'revoked';
 
-/** What a parent grant spawned: a browser session (by uid) or a web client's grant (by id). */
+/**
+ * What a parent grant spawned: a browser session (by uid) or a web client's grant (by id).
+ * @category Storage
+ */
 export type Child = `session:${string}` | `grant:${string}`;
 
 /**
  * What consuming a token found: its record (the first presentation), `{ replayed, by }` with the
  * parent grant and the address that consumed it first (a token already consumed, within its
  * lifetime), or undefined (never issued, or expired).
+ * @category Storage
  */
 export type Consumed = TransferRecord | { replayed: string; by: string } | undefined;
 
@@ -63,6 +77,7 @@ export type Consumed = TransferRecord | { replayed: string; by: string } | undef
  * hash, exactly one gets the record, and the others, until the token would have expired, learn
  * that it was replayed. Failures to reach the backing store reject with `StoreUnavailableError`
  * within a bounded time.
+ * @category Storage
  */
 export interface TransferStore {
   save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void>;
