@@ -121,6 +121,12 @@ const NOT_ATTACHED = 'the provider was built, or loaded a client, before transfe
 /** How long after new Provider() an unattached provider is reported. */
 const ATTACH_GRACE_MS = 1000;
 
+/** An http(s) URL as a URL parser reads it (a scheme in any letter case, as oidc-provider accepts a client id URL). */
+function isWebUrl(value: string): boolean {
+  const protocol = URL.parse(value)?.protocol;
+  return protocol === 'https:' || protocol === 'http:';
+}
+
 /** oidc-provider's routes where a client writes its own metadata (RFC 7591, RFC 7592). */
 const SELF_REGISTRATION = new Set(['registration', 'client_update']);
 
@@ -149,7 +155,7 @@ function withClientMetadata(
         const settings = resolveClientMetadata(metadata);
         // Self-published too: a client whose id is the URL of its own metadata document.
         const clientId = String(metadata.client_id);
-        const selfPublished = (ctx && SELF_REGISTRATION.has(ctx.oidc.route)) || (!staticClientIds.has(clientId) && /^https?:\/\//.test(clientId));
+        const selfPublished = (ctx && SELF_REGISTRATION.has(ctx.oidc.route)) || (!staticClientIds.has(clientId) && isWebUrl(clientId));
         if (selfPublished) {
           // Trust is the operator's to give, as in Auth0 (only its Management API sets these).
           const granted = trustGranted(settings, metadata[FIRST_PARTY_KEY] === true, metadata[IP_HEADER_TRUSTED_KEY] === true);

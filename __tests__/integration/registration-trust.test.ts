@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 
+import { redisAdapter } from '../../lib/index.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
 
 const redis = redisClient();
@@ -76,4 +77,24 @@ describe('dynamic registration', () => {
     expect((await request(allowing.app).post('/reg').send(client({ is_first_party: true }))).status).toBe(400);
     expect(seen).toContainEqual(['registration', true]);
   });
+});
+
+describe('a client id that is the URL of its own metadata document, in any letter case', () => {
+  // oidc-provider reads client id URLs case-insensitively (a Client ID Metadata Document's id);
+  // here the document's metadata sits in the adapter, as oidc-provider would cache what it fetched.
+  const idp = testIdentityProvider({ redis, keyPrefix: 'url-client:' });
+  const clients = redisAdapter({ client: redis, prefix: 'url-client:oidc:' })('Client');
+
+  it.each(['https://attacker.example/c', 'HTTPS://attacker.example/c', 'Https://attacker.example/d'])(
+    '%s cannot give itself trust (is_first_party, session_transfer)', async (clientId) => {
+      await clients.upsert(clientId, {
+        client_id: clientId, token_endpoint_auth_method: 'none', redirect_uris: ['https://attacker.example/cb'], response_types: ['code'],
+        grant_types: ['authorization_code'], is_first_party: true,
+        session_transfer: { allowed_authentication_methods: ['query'], enforce_device_binding: 'none' },
+      });
+      const query = new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: 'https://attacker.example/cb' });
+      const res = await request(idp.app).get(`/auth?${query}`);
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('is the operator&#39;s to set');
+    });
 });
