@@ -14,7 +14,8 @@ export interface ClientsFile {
   clients: ClientMetadata[];
 }
 
-const kind = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
+const kind = (value: unknown) =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 
 function problem(path: string, what: string): SettingError {
   return new SettingError(`CLIENTS_FILE=${path} ${what}`);
