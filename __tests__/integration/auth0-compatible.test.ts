@@ -114,3 +114,24 @@ describe('without auth0Compatible', () => {
     expect(res.body.error_description).toContain('application/x-www-form-urlencoded');
   });
 });
+
+describe('threat: an Auth0-form mint at a path the router folds runs as a plain refresh (token rotated, bearer token answered)', () => {
+  const issuedType = 'urn:auth0:params:oauth:token-type:session_transfer_token';
+
+  it.each(['/oauth/token/', '/OAUTH/TOKEN', '/OAuth/Token/'])('%s mints, as /oauth/token does', async (path) => {
+    const native = await nativeLogin(app, { paths: AUTH0_ROUTES, json: true });
+    const jsonMint = await json(path, { grant_type: 'refresh_token', client_id: 'example-native', refresh_token: native.refresh_token, audience: AUDIENCE });
+    expect(jsonMint.body.issued_token_type).toBe(issuedType);
+    const formMint = await request(app).post(path).type('form')
+      .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: jsonMint.body.refresh_token ?? native.refresh_token, audience: AUDIENCE });
+    expect(formMint.body.issued_token_type).toBe(issuedType);
+  });
+
+  it('a form in another charset is read in that charset, as oidc-provider reads it', async () => {
+    const native = await nativeLogin(app, { paths: AUTH0_ROUTES, json: true });
+    const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: native.refresh_token, audience: AUDIENCE });
+    const res = await request(app).post('/oauth/token').set('content-type', 'application/x-www-form-urlencoded; charset=utf-16le')
+      .serialize((body: unknown) => body as string).send(Buffer.from(form.toString(), 'utf16le'));
+    expect(res.body.issued_token_type).toBe(issuedType);
+  });
+});

@@ -35,6 +35,39 @@ export interface TranslatorOptions {
 export const FORM_STATE = 'sessionTransferForm';
 
 type Body = Map<string, string[]>;
+
+/**
+ * oidc-provider's router (lib/helpers/router.js) matches a path with its case folded (upper case,
+ * save characters whose upper case is ASCII) and with one trailing slash removed when nothing
+ * matched: the translation must see the same requests as the same endpoint, or one it does not
+ * recognise would reach the endpoint untranslated.
+ */
+function fold(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(value)) return value.toUpperCase();
+  let out = '';
+  for (const char of value) {
+    const upper = char.toUpperCase();
+    out += upper.length === 1 && !(char.codePointAt(0)! > 127 && upper.codePointAt(0)! < 128) ? upper : char;
+  }
+  return out;
+}
+
+/** Whether the router would serve `path` as `route`. */
+function sameRoute(path: string, route: string | undefined): boolean {
+  if (route === undefined) return false;
+  const folded = fold(route);
+  return fold(path) === folded || (path.length > 1 && path.endsWith('/') && fold(path.slice(0, -1)) === folded);
+}
+
+/** The body as text in its declared charset, as oidc-provider decodes it; undefined for a charset it cannot decode either. */
+function decode(raw: Buffer, charset: string): string | undefined {
+  try {
+    return new TextDecoder(charset || 'utf-8').decode(raw);
+  } catch {
+    return undefined;
+  }
+}
 type Context = ParameterizedContext;
 
 class BadRequest extends Error {}
@@ -192,7 +225,7 @@ export function auth0RequestTranslator({
   const foreign = (ctx: Context) => badRequest(ctx, `a session transfer token of this provider has the audience ${expected}`, 'invalid_target');
 
   return async function translateAuth0Request(ctx, next) {
-    if (ctx.path === endSessionPath && ctx.method === 'GET') {
+    if (ctx.method === 'GET' && sameRoute(ctx.path, endSessionPath)) {
       const query = new URLSearchParams(ctx.querystring);
       const returnTo = query.get('returnTo');
       if (returnTo !== null && !query.has('post_logout_redirect_uri')) {
@@ -201,9 +234,10 @@ export function auth0RequestTranslator({
       }
       return next();
     }
-    const atToken = ctx.path === tokenPath;
-    const acceptJson = jsonPaths.has(ctx.path);
-    if (ctx.method !== 'POST' || (!atToken && !acceptJson)) return next();
+    if (ctx.method !== 'POST') return next();
+    const atToken = sameRoute(ctx.path, tokenPath);
+    const acceptJson = [...jsonPaths].some((path) => sameRoute(ctx.path, path));
+    if (!atToken && !acceptJson) return next();
     const kind = ctx.is('application/json', FORM);
     if (!kind || (kind === FORM && !atToken)) return next();
     const declared = ctx.request.length;
@@ -228,7 +262,13 @@ export function auth0RequestTranslator({
         return badRequest(ctx, 'failed to read the request body');
       }
       if (raw === undefined) return badRequest(ctx, 'request body is too large');
-      body = kind === FORM ? fromForm(raw.toString('utf8')) : fromJson(raw.toString('utf8'));
+      const text = decode(raw, ctx.request.charset);
+      if (text === undefined) {
+        // oidc-provider refuses the charset too, with its own error.
+        replay(ctx, raw, ctx.get('content-type'));
+        return next();
+      }
+      body = kind === FORM ? fromForm(text) : fromJson(text);
     }
 
     let form: URLSearchParams | undefined;
