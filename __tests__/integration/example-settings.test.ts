@@ -74,6 +74,17 @@ describe('ISSUER=https://id.example.test/ TRUST_PROXY=1 SPA_URL=https://spa.exam
     expect(idp.output()).toContain('trusted proxies: 1');
   });
 
+  it('sets Secure cookies on a request the proxy received over https', async () => {
+    const res = await request(idp.url).get(`/authorize?${new URLSearchParams({
+      client_id: 'example-spa', response_type: 'code', redirect_uri: 'https://spa.example.test/app/', scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+    })}`).set(PROXIED);
+    expect(res.headers.location).toMatch(/^\/interaction\//);
+    const cookies = res.headers['set-cookie'] as unknown as string[];
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const cookie of cookies) expect(cookie).toMatch(/; secure/);
+  });
+
   it('signs a client of CLIENTS_FILE in from a token minted for example-native', async () => {
     const app = { clientId: 'file-spa', redirectUri: 'http://localhost:4300/callback' };
     const authorized = await authorizeWithToken(idp.url, await exampleNativeToken(idp.url, ISSUER), app);
