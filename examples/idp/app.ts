@@ -102,7 +102,7 @@ export function exampleClients({ webAppUrl, spaUrls, ...acceptance }: Pick<Examp
  * from servers and get none. (oidc-provider's default is close, but warns that it wants replacing.)
  */
 const clientBasedCORS: NonNullable<Configuration['clientBasedCORS']> = (_ctx, origin, client) =>
-  origin !== 'null' && client.clientAuthMethod === 'none' && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin);
+  origin !== 'null' && client.clientAuthMethod === 'none' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin);
 
 let signingKey: JWK | undefined;
 /**
