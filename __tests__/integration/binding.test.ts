@@ -139,6 +139,14 @@ describe('IPv6 prefix matching', () => {
     expect(await redeem('prefix-web', '2001:db8:1:2::a', '2001:db8:1:3::a')).toBe(false);
   });
 
+  it("threat: a web client's IPv6 prefix loosens a native client's minimum_device_binding \"ip\" (exact): refused", async () => {
+    const { token } = await mintToken(idp.app, { clientId: 'strict-native', redirectUri: 'com.example.strict:/callback' }, { 'x-forwarded-for': '2001:db8:1:2::a' });
+    const res = await request(idp.app).get(`/auth?${new URLSearchParams({
+      client_id: 'prefix-web', response_type: 'code', redirect_uri: redirectUriOf('prefix-web'), scope: 'openid', session_transfer_token: token, prompt: 'none',
+    })}`).set('x-forwarded-for', '2001:db8:1:2:ffff::b');
+    expect(new URL(res.headers.location!).searchParams.get('error')).toBe('login_required');
+  });
+
   it('rejects the same /64 when off (the default)', async () => {
     expect(await redeem('query-web', '2001:db8:1:2::a', '2001:db8:1:2:ffff::b')).toBe(false);
   });

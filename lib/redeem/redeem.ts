@@ -193,11 +193,15 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     // The web client's rule, never weaker than the issuing native client's floor.
     const floor = clientSettings(native).minimum_device_binding;
     const binding = (rule: DeviceBinding) => compareDevice({ ...settings, enforce_device_binding: rule }, record, request.ip, options.asnResolver);
-    const { ok, rule, ...sides } = await binding(strongerBinding(settings.enforce_device_binding, floor));
-    if (!ok) {
-      const mismatch = new Rejection('device_mismatch', { ...known(record), binding: { rule: rule as 'ip' | 'asn', ...sides } });
-      // The floor is the native client's own, exact: the web client's IPv6 prefix does not loosen it.
-      const underFloor = floor !== 'none' && !(await compareDevice({ enforce_device_binding: floor, ipv6_prefix_length: null }, record, request.ip, options.asnResolver)).ok;
+    const outcome = await binding(strongerBinding(settings.enforce_device_binding, floor));
+    // The floor is the native client's own, exact: the web client's IPv6 prefix does not loosen
+    // it, so it is compared on its own whatever the web client's rule answered.
+    const floorOutcome = floor === 'none' ? undefined : await compareDevice({ enforce_device_binding: floor, ipv6_prefix_length: null }, record, request.ip, options.asnResolver);
+    const underFloor = floorOutcome?.ok === false;
+    if (!outcome.ok || underFloor) {
+      const failed = outcome.ok ? floorOutcome! : outcome;
+      const sides = { rule: failed.rule as 'ip' | 'asn', expected: failed.expected, actual: failed.actual, prefixLength: failed.prefixLength };
+      const mismatch = new Rejection('device_mismatch', { ...known(record), binding: sides });
       if (settings.device_binding_mode === 'enforce' || underFloor) throw mismatch;
       // log_only: report what enforcing would have refused, and go ahead.
       events.report('rejected', { type: 'rejected', reason: mismatch.reason, ...web, ...mismatch.known, logOnly: true });
