@@ -4,7 +4,7 @@
  * (unless asked) an account id.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { context, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type HrTime } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AggregationTemporality, MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Provider } from 'oidc-provider';
 import request from 'supertest';
 
-import { INSTRUMENTS, sessionTransfer, type SessionTransferSettings } from '../../lib/index.js';
+import { INSTRUMENTS, RedisStore, sessionTransfer, StoreUnavailableError, type SessionTransferSettings, type TransferStore } from '../../lib/index.js';
 import { AUDIENCE, quitRedis, redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
 
@@ -34,13 +34,13 @@ afterAll(async () => {
   context.disable();
 });
 
-function instrumented(options: Partial<SessionTransferSettings> = {}, includeAccountId = false) {
+function instrumented(options: Partial<SessionTransferSettings> = {}, includeAccountId = false, storage: { redis: Redis } | { store: TransferStore } = { redis }) {
   const reader = new ScrapeReader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
   const meterProvider = new MeterProvider({ readers: [reader] });
   const spans = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
   const idp = testIdentityProvider({
-    redis, keyPrefix: `telemetry-${Math.random().toString(36).slice(2)}:`, trustProxy: 1,
+    ...storage, keyPrefix: `telemetry-${Math.random().toString(36).slice(2)}:`, trustProxy: 1,
     telemetry: { meterProvider, tracerProvider, includeAccountId }, ...options,
   });
   // The request's own span, as an HTTP server instrumentation would start it.
@@ -138,29 +138,72 @@ describe('metrics', () => {
 });
 
 describe('spans and attributes', () => {
+  const seconds = ([whole, nanoseconds]: HrTime) => whole + nanoseconds / 1e9;
   const tokens: string[] = [];
   const allAttributes = (t: ReturnType<typeof instrumented>, spans: ReadableSpan[]) => Promise.all(Object.values(INSTRUMENTS)
     .map((instrument) => t.points(instrument.name))).then((all) => [...all.flat().map((point) => point.attributes), ...spans.map((span) => span.attributes)]);
 
-  it('nest the redeem under the request, and the store round trips under the redeem', async () => {
+  it('are one span per mint and per redeem, under the request, with each store round trip a duration attribute of it', async () => {
     const t = instrumented();
     const { token } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
     tokens.push(token);
     expect((await redeemAt(t, token)).kind).toBe('code');
     const spans = t.spans();
-    const redeem = spans.find((span) => span.name === 'session_transfer.redeem')!;
-    const parent = spans.find((span) => span.spanContext().spanId === redeem.parentSpanContext?.spanId);
-    expect(parent?.name).toBe('GET /auth');
-    const consume = spans.find((span) => span.name === 'consume redis')!;
-    expect(consume.parentSpanContext?.spanId).toBe(redeem.spanContext().spanId);
-    expect(consume.attributes).toMatchObject({ 'db.system.name': 'redis', 'db.operation.name': 'consume' });
-    const mint = spans.find((span) => span.name === 'session_transfer.mint')!;
-    expect(spans.find((span) => span.spanContext().spanId === mint.parentSpanContext?.spanId)?.name).toBe('POST /token');
+    const parentOf = (span: ReadableSpan) => spans.find((other) => other.spanContext().spanId === span.parentSpanContext?.spanId);
+    const library = spans.filter((span) => span.instrumentationScope.name === 'oidc-session-transfer');
+    expect(library.map((span) => span.name).sort()).toEqual(['session_transfer.mint', 'session_transfer.redeem']);
+    const [mint, redeem] = ['session_transfer.mint', 'session_transfer.redeem'].map((name) => library.find((span) => span.name === name)!) as [ReadableSpan, ReadableSpan];
+    expect(parentOf(mint)?.name).toBe('POST /token');
+    expect(parentOf(redeem)?.name).toBe('GET /auth');
+    // Each store call's time, within the operation's own.
+    const storeDurations = (span: ReadableSpan) => Object.entries(span.attributes).filter(([key]) => key.startsWith('session_transfer.store.'));
+    expect(storeDurations(mint).map(([key]) => key).sort()).toEqual(['session_transfer.store.countIssued.duration', 'session_transfer.store.save.duration']);
+    expect(storeDurations(redeem).map(([key]) => key).sort()).toEqual(['session_transfer.store.consume.duration', 'session_transfer.store.saveSession.duration']);
+    for (const span of [mint, redeem]) {
+      for (const [, duration] of storeDurations(span)) {
+        expect(duration).toBeGreaterThan(0);
+        expect(duration).toBeLessThanOrEqual(seconds(span.duration));
+      }
+    }
 
     // No attribute anywhere holds the token, its hash's key, or the account id.
     const values = (await allAttributes(t, spans)).flatMap((attributes) => Object.values(attributes)).map(String);
     expect(values.filter((value) => value.includes(token) || value === 'demo')).toEqual([]);
     expect(redeem.attributes['enduser.id']).toBeUndefined();
+  });
+
+  it('make a store call outside a mint or a redeem a client span of its own, under the active one', async () => {
+    const t = instrumented();
+    const { token } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    const browser = request.agent(t.app).set('x-forwarded-for', '203.0.113.5');
+    expect((await authorize(browser, t.provider, { token, prompt: 'none' })).kind).toBe('code');
+    // The transferred session's upkeep reads its record at its next authorization.
+    expect((await authorize(browser, t.provider, { prompt: 'none' })).kind).toBe('code');
+    const spans = t.spans();
+    const touch = spans.find((span) => span.name === 'touchSession redis')!;
+    expect(touch.kind).toBe(SpanKind.CLIENT);
+    expect(touch.attributes).toEqual({ 'db.system.name': 'redis', 'db.operation.name': 'touchSession' });
+    const parent = spans.find((span) => span.spanContext().spanId === touch.parentSpanContext?.spanId)!;
+    expect(parent.name).toBe('GET /auth');
+    expect(seconds(touch.startTime)).toBeGreaterThanOrEqual(seconds(parent.startTime));
+    expect(seconds(touch.endTime)).toBeLessThanOrEqual(seconds(parent.endTime));
+    // The span covers the round trip recorded in the store's histogram (made once the call settled, it starts when the call did).
+    const [recorded] = (await t.points(INSTRUMENTS.storeDuration.name)).filter((point) => point.attributes['db.operation.name'] === 'touchSession');
+    expect(seconds(touch.duration)).toBeCloseTo((recorded!.value as Histogram).sum!, 6);
+  });
+
+  it('name a failed store call on its operation\'s span, and count it by error', async () => {
+    const store = new RedisStore({ client: redis, prefix: `telemetry-down-${Math.random().toString(36).slice(2)}:`, commandTimeout: 1000 });
+    store.consume = () => Promise.reject(new StoreUnavailableError('the store is down'));
+    const t = instrumented({}, false, { store });
+    const { token } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
+    expect((await redeemAt(t, token)).kind).toBe('error');
+    const redeem = t.spans().find((span) => span.name === 'session_transfer.redeem')!;
+    expect(redeem.attributes).toMatchObject({ 'error.type': 'store_unavailable', 'session_transfer.store.consume.error.type': 'StoreUnavailableError' });
+    expect(redeem.attributes['session_transfer.store.consume.duration']).toBeGreaterThan(0);
+    expect(redeem.status.code).toBe(SpanStatusCode.ERROR);
+    const failed = (await t.points(INSTRUMENTS.storeDuration.name)).filter((point) => point.attributes['error.type'] === 'StoreUnavailableError');
+    expect(failed.map((point) => [point.attributes['db.operation.name'], (point.value as Histogram).count])).toEqual([['consume', 1]]);
   });
 
   it('carry the account id on the mint and redeem spans only when the host opts in', async () => {

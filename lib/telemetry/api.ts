@@ -23,13 +23,15 @@ export interface TelemetryMeter {
 
 export interface TelemetrySpan {
   setAttribute(key: string, value: string | number | boolean): unknown;
+  setAttributes(attributes: TelemetryAttributes): unknown;
   setStatus(status: { code: number; message?: string }): unknown;
-  end(): void;
+  /** `endTime`: a `performance.now()` reading. */
+  end(endTime?: number): void;
 }
 
 export interface TelemetryTracer {
-  /** A span whose parent is the active one, or `context`'s; it does not become active itself. */
-  startSpan(name: string, options: { kind?: number; attributes?: TelemetryAttributes }, context?: unknown): TelemetrySpan;
+  /** A span whose parent is the active one; it does not become active itself. `startTime`: a `performance.now()` reading. */
+  startSpan(name: string, options: { kind?: number; attributes?: TelemetryAttributes; startTime?: number }): TelemetrySpan;
   startActiveSpan<F extends (span: TelemetrySpan) => unknown>(
     name: string, options: { kind?: number; attributes?: TelemetryAttributes }, fn: F,
   ): ReturnType<F>;
@@ -58,15 +60,6 @@ function loadApi(): typeof OpenTelemetryApi | undefined {
     }
   }
   return api ?? undefined;
-}
-
-/**
- * The active context with `span` as its span: the parent of spans started within `span`'s work
- * while it is not the active one. Undefined without `@opentelemetry/api` (no SDK then either).
- */
-export function contextWithSpan(span: TelemetrySpan): unknown {
-  const loaded = loadApi();
-  return loaded?.trace.setSpan(loaded.context.active(), span as OpenTelemetryApi.Span);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 import type { TelemetryAttributes } from './api.js';
 import type { TransferStore } from '../store/store.js';
 
@@ -7,10 +9,15 @@ export const STORE_OPERATIONS = [
   'addChild', 'endLineage', 'removeChildren',
 ] as const satisfies readonly (keyof TransferStore)[];
 
-/** One store operation's span name and attributes, built once (`storeCalls()`), not per call. */
+/** One store operation's names, built once (`storeCalls()`), not per call. */
 export interface StoreCall {
+  /** Its span's name, outside a mint or a redeem. */
   spanName: string;
+  /** Its span's and its duration's attributes. */
   attributes: TelemetryAttributes;
+  /** The attribute of a mint's or a redeem's span that holds its duration (s), and the one that names its error. */
+  durationKey: string;
+  errorKey: string;
 }
 
 /** Each store operation named as OpenTelemetry's database conventions do; `system` is `redis` for `RedisStore`. */
@@ -20,41 +27,50 @@ export function storeCalls(system: string | undefined): StoreCalls {
   return Object.fromEntries(STORE_OPERATIONS.map((operation): [string, StoreCall] => [operation, {
     spanName: `${operation} ${system ?? 'store'}`,
     attributes: system ? { 'db.system.name': system, 'db.operation.name': operation } : { 'db.operation.name': operation },
+    durationKey: `session_transfer.store.${operation}.duration`,
+    errorKey: `session_transfer.store.${operation}.error.type`,
   }])) as StoreCalls;
 }
 
-/** Measures one store call: its span (a child of `parent`, else of the active span) and duration. */
-export type MeasureStoreCall = (call: StoreCall, run: () => Promise<unknown>, parent?: unknown) => Promise<unknown>;
+/** Told of each store call once it settled, with its start (`performance.now()`). */
+export interface StoreCallObserver {
+  succeeded(call: StoreCall, start: number): void;
+  failed(call: StoreCall, start: number, err: unknown): void;
+}
 
 /**
- * A store whose calls are measured, their spans children of `parent`. Its methods live on the
- * prototype: one is made per mint and redeem (bound to its span), and closures per instance
- * would cost each of them.
+ * A store whose calls are timed and told to `observer`. Its methods live on the prototype: one
+ * is made per mint and redeem, and closures per instance would cost each of them.
  */
 class MeasuredStore {
   readonly store: TransferStore;
   readonly calls: StoreCalls;
-  readonly measure: MeasureStoreCall;
-  readonly parent: unknown;
+  readonly observer: StoreCallObserver;
 
-  constructor(store: TransferStore, calls: StoreCalls, measure: MeasureStoreCall, parent: unknown) {
+  constructor(store: TransferStore, calls: StoreCalls, observer: StoreCallObserver) {
     this.store = store;
     this.calls = calls;
-    this.measure = measure;
-    this.parent = parent;
+    this.observer = observer;
   }
 }
 
 for (const name of STORE_OPERATIONS) {
   Object.defineProperty(MeasuredStore.prototype, name, {
-    value(this: MeasuredStore, ...args: unknown[]) {
-      const method = this.store[name] as (...params: unknown[]) => Promise<unknown>;
-      return this.measure(this.calls[name], () => method.apply(this.store, args), this.parent);
+    async value(this: MeasuredStore, ...args: unknown[]) {
+      const start = performance.now();
+      try {
+        const result: unknown = await (this.store[name] as (...params: unknown[]) => Promise<unknown>).apply(this.store, args);
+        this.observer.succeeded(this.calls[name], start);
+        return result;
+      } catch (err) {
+        this.observer.failed(this.calls[name], start, err);
+        throw err;
+      }
     },
   });
 }
 
-/** The store with each call measured by `measure`, named by `calls`, its spans children of `parent`. */
-export function instrumentedStore(store: TransferStore, calls: StoreCalls, measure: MeasureStoreCall, parent?: unknown): TransferStore {
-  return new MeasuredStore(store, calls, measure, parent) as unknown as TransferStore;
+/** The store with each call timed and told to `observer`, named by `calls`. */
+export function instrumentedStore(store: TransferStore, calls: StoreCalls, observer: StoreCallObserver): TransferStore {
+  return new MeasuredStore(store, calls, observer) as unknown as TransferStore;
 }

@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks';
 
 import type { SessionTransferEmitter } from '../events.js';
 import type { TransferStore } from '../store/store.js';
-import { contextWithSpan, type TelemetryAttributes, type TelemetryMeterProvider, type TelemetryTracer, type TelemetryTracerProvider } from './api.js';
+import type { TelemetryAttributes, TelemetryMeterProvider, TelemetrySpan, TelemetryTracer, TelemetryTracerProvider } from './api.js';
 import { INSTRUMENTS } from './instruments.js';
-import { instrumentedStore, storeCalls, type StoreCall, type StoreCalls } from './instrumented-store.js';
+import { instrumentedStore, storeCalls, type StoreCall, type StoreCallObserver, type StoreCalls } from './instrumented-store.js';
 
 /** How the library reports to OpenTelemetry; see the `telemetry` option. */
 export interface TelemetryOptions {
@@ -31,7 +31,7 @@ export interface Operation {
   fail(reason: string): void;
   /** Names the account on the span, when the host opted in. */
   account(accountId: string): void;
-  /** The store, its calls measured as children of the operation's span. */
+  /** The store, each call's duration an attribute of the operation's span. */
   readonly store: TransferStore;
 }
 
@@ -68,18 +68,73 @@ export interface TelemetryDependencies {
 type Counter = { add(value: number, attributes?: TelemetryAttributes): void };
 type Histogram = { record(value: number, attributes?: TelemetryAttributes): void };
 
+const SPAN_NAMES = { mint: 'session_transfer.mint', redeem: 'session_transfer.redeem' } as const;
+const failureOf = (err: unknown) => (err instanceof Error ? err.name : 'Error');
+
+/**
+ * One mint or redeem: its span, on which each store call's duration is an attribute (the sum,
+ * should one operation repeat a call), and its failure. One span per operation: a child span per
+ * store call cost the SDK as much again each.
+ */
+class MeasuredOperation implements Operation, StoreCallObserver {
+  readonly store: TransferStore;
+  readonly span: TelemetrySpan;
+  readonly #telemetry: Telemetry;
+  #stored: Record<string, number | string> | undefined;
+  failure: string | undefined;
+
+  constructor(telemetry: Telemetry, span: TelemetrySpan, store: TransferStore, calls: StoreCalls) {
+    this.#telemetry = telemetry;
+    this.span = span;
+    this.store = instrumentedStore(store, calls, this);
+  }
+
+  fail(reason: string): void {
+    this.failure = reason;
+    this.span.setAttribute('error.type', reason);
+    this.span.setStatus({ code: STATUS_ERROR, message: reason });
+  }
+
+  account(accountId: string): void {
+    if (this.#telemetry.includeAccountId) this.span.setAttribute('enduser.id', accountId);
+  }
+
+  succeeded(call: StoreCall, start: number): void {
+    this.#telemetry.recordStoreCall(this.#add(call, start), call.attributes);
+  }
+
+  failed(call: StoreCall, start: number, err: unknown): void {
+    const seconds = this.#add(call, start);
+    (this.#stored ??= {})[call.errorKey] = failureOf(err);
+    this.#telemetry.recordStoreCall(seconds, { ...call.attributes, 'error.type': failureOf(err) });
+  }
+
+  /** Adds the call's duration to the span's attributes; its duration (s). */
+  #add({ durationKey }: StoreCall, start: number): number {
+    const seconds = (performance.now() - start) / 1000;
+    const stored = (this.#stored ??= {});
+    stored[durationKey] = ((stored[durationKey] as number | undefined) ?? 0) + seconds;
+    return seconds;
+  }
+
+  /** Ends the span, its store calls' attributes set at once. */
+  end(): void {
+    if (this.#stored) this.span.setAttributes(this.#stored);
+    this.span.end();
+  }
+}
+
 /**
  * Metrics and spans for the mint, the redeem, store round trips and cascades. Counters follow the
  * library's events, so what is counted is exactly what is reported; durations and spans wrap the
  * work. No attribute carries a token.
  */
-export class Telemetry implements Instrumentation {
+export class Telemetry implements Instrumentation, StoreCallObserver {
   readonly store: TransferStore;
+  readonly includeAccountId: boolean;
   readonly #rawStore: TransferStore;
   readonly #calls: StoreCalls;
-  readonly #measure = this.#storeCall.bind(this);
   readonly #tracer: TelemetryTracer;
-  readonly #includeAccountId: boolean;
   readonly #mintDuration: Histogram;
   readonly #redeemDuration: Histogram;
   readonly #storeDuration: Histogram;
@@ -87,10 +142,10 @@ export class Telemetry implements Instrumentation {
   constructor({ meterProvider, tracerProvider, events, includeAccountId, store, system }: TelemetryDependencies) {
     this.#rawStore = store;
     this.#calls = storeCalls(system);
-    this.store = instrumentedStore(store, this.#calls, this.#measure);
+    this.store = instrumentedStore(store, this.#calls, this);
     const meter = meterProvider.getMeter(SCOPE);
     this.#tracer = tracerProvider.getTracer(SCOPE);
-    this.#includeAccountId = includeAccountId;
+    this.includeAccountId = includeAccountId;
     const counter = ({ name, unit, description }: { name: string; unit: string; description: string }): Counter =>
       meter.createCounter(name, { unit, description });
     const histogram = ({ name, unit, description }: { name: string; unit: string; description: string }): Histogram =>
@@ -128,51 +183,43 @@ export class Telemetry implements Instrumentation {
 
   /**
    * Runs a mint or a redeem in its span, and records its duration. The span is not made the
-   * active one: its store calls name it as their parent (`operation.store`). Activating it would
-   * put a context on every promise the provider makes in the meantime, which on Node 20 costs
-   * the redeem about a tenth of its CPU.
+   * active one (nothing the library starts within it is a span): activating it would put a
+   * context on every promise the provider makes in the meantime.
    */
   async operation<T>(kind: 'mint' | 'redeem', attributes: TelemetryAttributes, run: (operation: Operation) => Promise<T>): Promise<T> {
-    const histogram = kind === 'mint' ? this.#mintDuration : this.#redeemDuration;
-    const span = this.#tracer.startSpan(`session_transfer.${kind}`, { kind: SPAN_KIND.internal, attributes });
+    const operation = new MeasuredOperation(this, this.#tracer.startSpan(SPAN_NAMES[kind], { kind: SPAN_KIND.internal, attributes }), this.#rawStore, this.#calls);
     const start = performance.now();
-    let failure: string | undefined;
-    const operation: Operation = {
-      fail: (reason) => {
-        failure = reason;
-        span.setAttribute('error.type', reason);
-        span.setStatus({ code: STATUS_ERROR, message: reason });
-      },
-      account: (accountId) => {
-        if (this.#includeAccountId) span.setAttribute('enduser.id', accountId);
-      },
-      store: instrumentedStore(this.#rawStore, this.#calls, this.#measure, contextWithSpan(span)),
-    };
     try {
       return await run(operation);
     } finally {
-      histogram.record((performance.now() - start) / 1000, failure ? { ...attributes, 'error.type': failure } : attributes);
-      span.end();
+      (kind === 'mint' ? this.#mintDuration : this.#redeemDuration)
+        .record((performance.now() - start) / 1000, operation.failure ? { ...attributes, 'error.type': operation.failure } : attributes);
+      operation.end();
     }
   }
 
-  /** Runs one store round trip in its span (a leaf: started, never made active), and records its duration. */
-  async #storeCall<T>({ spanName, attributes }: StoreCall, run: () => Promise<T>, parent?: unknown): Promise<T> {
-    const span = this.#tracer.startSpan(spanName, { kind: SPAN_KIND.client, attributes }, parent);
-    const start = performance.now();
-    let recorded = attributes;
-    try {
-      return await run();
-    } catch (err) {
-      const failure = err instanceof Error ? err.name : 'Error';
-      recorded = { ...attributes, 'error.type': failure };
-      span.setAttribute('error.type', failure);
-      span.setStatus({ code: STATUS_ERROR, message: err instanceof Error ? err.message : String(err) });
-      throw err;
-    } finally {
-      this.#storeDuration.record((performance.now() - start) / 1000, recorded);
-      span.end();
-    }
+  /** Records a store call's duration (s). */
+  recordStoreCall(seconds: number, attributes: TelemetryAttributes): void {
+    this.#storeDuration.record(seconds, attributes);
+  }
+
+  /**
+   * A store call outside a mint or a redeem (a session's upkeep, a cascade): its span, a child of
+   * the active one, made once the call settled, and its duration.
+   */
+  succeeded(call: StoreCall, start: number): void {
+    const end = performance.now();
+    this.#tracer.startSpan(call.spanName, { kind: SPAN_KIND.client, attributes: call.attributes, startTime: start }).end(end);
+    this.recordStoreCall((end - start) / 1000, call.attributes);
+  }
+
+  failed(call: StoreCall, start: number, err: unknown): void {
+    const end = performance.now();
+    const span = this.#tracer.startSpan(call.spanName, { kind: SPAN_KIND.client, attributes: call.attributes, startTime: start });
+    span.setAttribute('error.type', failureOf(err));
+    span.setStatus({ code: STATUS_ERROR, message: err instanceof Error ? err.message : String(err) });
+    span.end(end);
+    this.recordStoreCall((end - start) / 1000, { ...call.attributes, 'error.type': failureOf(err) });
   }
 
   /** Runs a cascade in its span. */
