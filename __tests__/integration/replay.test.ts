@@ -46,6 +46,25 @@ describe('a replayed token', () => {
     expect(await authorize(victim, idp.provider, { prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
   });
 
+  it.each([
+    ['127.0.0.1', '::1', 'example-web'],
+    ['2001:db8:1:2::a', '2001:db8:1:2:ffff::b', 'prefix-web'],
+  ])('threat: a reload from what binding counts as the same device (%s, then %s at %s) revokes the user\'s own grant: it does not', async (first, again, clientId) => {
+    const idp = testIdentityProvider({ redis, keyPrefix: `replay-device-${clientId}:`, onReplay: 'revoke_grant', trustProxy: 1 });
+    const cascades: CascadeRevokedEvent[] = [];
+    idp.transfer.on('cascade_revoked', (event) => cascades.push(event));
+    const { token, native } = await mintToken(idp.app, {}, { 'x-forwarded-for': first });
+    expect((await authorize(at(idp.app, { 'x-forwarded-for': first }), idp.provider, { clientId, token })).kind).toBe('code');
+    expect((await authorize(at(idp.app, { 'x-forwarded-for': again }), idp.provider, { clientId, token, prompt: 'none' })).kind).toBe('error');
+    expect(cascades).toEqual([]);
+    const refresh = await request(idp.app).post('/token').type('form')
+      .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: native.refresh_token });
+    expect(refresh.status).toBe(200);
+    // Outside the prefix it is another device: the grant ends.
+    expect((await authorize(at(idp.app, elsewhere), idp.provider, { clientId, token, prompt: 'none' })).kind).toBe('error');
+    expect(cascades).toHaveLength(1);
+  });
+
   it('by default is only reported: the native grant lives on', async () => {
     const idp = testIdentityProvider({ redis, keyPrefix: 'replay-report:' });
     const { token, native } = await mintToken(idp.app);

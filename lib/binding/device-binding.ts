@@ -46,7 +46,7 @@ function sameIp(expected: string, actual: string, prefixLength: number | null): 
  */
 export async function compareDevice(
   settings: Pick<ClientSessionTransfer, 'enforce_device_binding' | 'ipv6_prefix_length'>,
-  record: TransferRecord,
+  record: Pick<TransferRecord, 'ip' | 'asn'>,
   ip: string,
   resolver: AsnResolver | undefined,
 ): Promise<BindingOutcome> {

@@ -4,7 +4,7 @@ import { asnOf } from '../binding/asn.js';
 import { clientIp, userAgentOf } from '../binding/client-ip.js';
 import { normalizeIp } from '../binding/ip.js';
 import { compareDevice, strongerBinding } from '../binding/device-binding.js';
-import { clientSettings, type DeviceBinding } from '../client-metadata.js';
+import { clientSettings, type ClientSessionTransfer, type DeviceBinding } from '../client-metadata.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
 import type {
@@ -162,6 +162,17 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     }
   }
 
+  /**
+   * Whether a replay comes from the device that used the token, judged as the web client's binding
+   * judges devices (127.0.0.1 and ::1 are one, an IPv6 prefix, an ASN), but never looser than the
+   * address: a client that binds nothing still has a leaked token's replay told from a reload.
+   */
+  async function sameDevice(settings: ClientSessionTransfer, usedBy: string, ip: string): Promise<boolean> {
+    const rule = settings.enforce_device_binding === 'asn' ? 'asn' : 'ip';
+    const first = { ip: usedBy, asn: rule === 'asn' ? await asnOf(options.asnResolver, normalizeIp(usedBy)) : undefined };
+    return (await compareDevice({ enforce_device_binding: rule, ipv6_prefix_length: settings.ipv6_prefix_length }, first, ip, options.asnResolver)).ok;
+  }
+
   async function check(
     tokens: TransferStore,
     ctx: KoaContextWithOIDC,
@@ -172,11 +183,12 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     web: RedeemContext,
   ): Promise<{ record: TransferRecord; native: Client }> {
     const record = await fromStore(tokens.consume(presented.hash, request.ip));
+    const settings = clientSettings(client);
     if (record && 'replayed' in record) {
-      // A token presented again from another address leaked: with onReplay "revoke_grant" its
-      // parent grant ends, with everything it spawned. From the address that used it first it is a
+      // A token presented again from another device leaked: with onReplay "revoke_grant" its
+      // parent grant ends, with everything it spawned. From the device that used it first it is a
       // reload, a back button or a cookie left behind, and only reported.
-      if (options.onReplay === 'revoke_grant' && record.replayed && normalizeIp(record.by) !== normalizeIp(request.ip)) {
+      if (options.onReplay === 'revoke_grant' && record.replayed && !(await sameDevice(settings, record.by, request.ip))) {
         markReplay(ctx);
         await revokeGrant(provider, ctx, record.replayed);
       }
@@ -184,7 +196,6 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     }
     if (!record || record.exp * 1000 <= options.clock()) throw new Rejection('not_found_or_expired');
 
-    const settings = clientSettings(client);
     // A native client that is gone takes its tokens with it. (The parent grant is looked at where
     // the transfer takes effect: see recordSession.)
     const native = await provider.Client.find(record.clientId);
