@@ -22,11 +22,20 @@ const mint = (app: Parameters<typeof request>[0], refreshToken: string, headers:
 describe('stored fields', () => {
   it('keep every key of the library at 1 kB or less, whatever the client sends', async () => {
     const idp = testIdentityProvider({ redis, keyPrefix: 'bounds-ua:' });
+    const sizes = async () => {
+      const keys = (await redis.keys('bounds-ua:*')).filter((key) => !key.startsWith('bounds-ua:oidc:'));
+      return Promise.all(keys.map(async (key) => Number(await redis.call('MEMORY', 'USAGE', key))));
+    };
+    // Measured while the token is outstanding (its record holds the minting user agent), then
+    // once it signed a browser in (the session's record holds the redeeming one).
     const { token } = await mintToken(idp.app, {}, { 'user-agent': 'x'.repeat(15 * 1024) });
+    const outstanding = await sizes();
+    expect(outstanding.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...outstanding)).toBeLessThanOrEqual(1024);
     expect((await authorize(request.agent(idp.app).set('user-agent', 'y'.repeat(15 * 1024)), idp.provider, { token })).kind).toBe('code');
-    const keys = (await redis.keys('bounds-ua:*')).filter((key) => !key.startsWith('bounds-ua:oidc:'));
-    expect(keys.length).toBeGreaterThanOrEqual(2);
-    for (const key of keys) expect(Number(await redis.call('MEMORY', 'USAGE', key))).toBeLessThanOrEqual(1024);
+    const redeemed = await sizes();
+    expect(redeemed.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...redeemed)).toBeLessThanOrEqual(1024);
   });
 
   it('name at most 10 web clients in a token', async () => {

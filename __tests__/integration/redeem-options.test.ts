@@ -223,7 +223,11 @@ describe('pushed authorization requests', () => {
       if (type === 'hash') return redis.hgetall(key);
       return redis.lrange(key, 0, -1);
     };
-    return JSON.stringify(await Promise.all(keys.map(read)));
+    // A pushed request keeps its parameters inside encoded objects (a JWT's base64url segments):
+    // each string is searched decoded too, or a raw token stored there would go unseen.
+    const text = JSON.stringify(await Promise.all(keys.map(read)));
+    const decoded = (text.match(/[A-Za-z0-9_-]{16,}/g) ?? []).map((part) => Buffer.from(part, 'base64url').toString('utf8'));
+    return [text, ...decoded].join('\n');
   }
 
   it('accepts a token pushed in the request body, keeps only its hash, and consumes it at the front-channel request', async () => {
