@@ -102,7 +102,7 @@ async function serveSpa(domain: () => string): Promise<Server> {
     page.on('request', (request) => { if (request.isNavigationRequest()) visited.push(request.url()); });
     await page.goto(`${spaUrl}?session_transfer_token=${token}`);
     // Back on the SPA, done or failed; a provider's error page never gets there.
-    await page.waitForFunction(() => document.querySelector('#user')?.textContent || document.querySelector('#error')?.textContent, undefined, { timeout: 15_000 });
+    await page.waitForSelector('#user:not(:empty), #error:not(:empty)', { timeout: 15_000 });
 
     expect(await page.textContent('#error')).toBe('');
     expect(await page.textContent('#user')).toBe('demo');
