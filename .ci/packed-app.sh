@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The package as users get it: `npm pack`, installed into fresh apps beside this repo (not in it).
 #  1. An identity provider (Express 5 + oidc-provider + ioredis) type-checks against it with
-#     skipLibCheck: false, using the README's tsconfig workarounds (@types/koa's
+#     skipLibCheck: false, using the tsconfig workarounds README's Install names (@types/koa's
 #     content-disposition, ioredis 6.1's redis-errors), then runs: a token-exchange mint with an
 #     unknown refresh token answers invalid_grant from the library's grant (unattached, the
 #     provider would know no such grant).

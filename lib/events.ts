@@ -317,7 +317,11 @@ export interface Diagnostics {
   warnOnce(code: WarningCode, message: string): void;
 }
 
-type Listener<K extends keyof SessionTransferEvents> = (...args: SessionTransferEvents[K]) => void;
+/**
+ * A listener of event `K` (of any of the events, given a union of names).
+ * @category Events
+ */
+export type SessionTransferListener<K extends keyof SessionTransferEvents> = (...args: SessionTransferEvents[K]) => void;
 
 /**
  * The library's typed events. Each is also a `debug` line (they carry no token by construction).
@@ -332,19 +336,19 @@ export class SessionTransferEmitter implements Diagnostics {
   readonly #warned = new Set<string>();
 
   /** Calls `listener` with every event `name` (or any of the names, given a union). */
-  on<K extends keyof SessionTransferEvents>(name: K, listener: Listener<K>): this {
+  on<K extends keyof SessionTransferEvents>(name: K, listener: SessionTransferListener<K>): this {
     this.#emitter.on(name, listener);
     return this;
   }
 
   /** Calls `listener` with the next event `name` only. */
-  once<K extends keyof SessionTransferEvents>(name: K, listener: Listener<K>): this {
+  once<K extends keyof SessionTransferEvents>(name: K, listener: SessionTransferListener<K>): this {
     this.#emitter.once(name, listener);
     return this;
   }
 
   /** Removes a listener added with `on()` or `once()`. */
-  off<K extends keyof SessionTransferEvents>(name: K, listener: Listener<K>): this {
+  off<K extends keyof SessionTransferEvents>(name: K, listener: SessionTransferListener<K>): this {
     this.#emitter.off(name, listener);
     return this;
   }

@@ -45,6 +45,7 @@ export type {
   RequestContext,
   SessionRevokedEvent,
   SessionTransferEvents,
+  SessionTransferListener,
   WarningCode,
   WarningEvent,
 } from './events.js';

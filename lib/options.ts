@@ -127,7 +127,7 @@ export interface SessionTransferSettings {
    */
   onReplay?: 'report' | 'revoke_grant';
   /**
-   * OpenTelemetry metrics and spans (see the README's instrument table). Default `{}`: through the
+   * OpenTelemetry metrics and spans (see the instrument table in docs/telemetry.md). Default `{}`: through the
    * global providers of `@opentelemetry/api` when it is installed, read when the library is
    * created (register the SDK first); with no SDK registered they cost nothing measurable.
    * `false` turns them off. No attribute carries a token, nor an account id unless
@@ -230,7 +230,7 @@ export const AUTH0_ROUTES = {
   end_session: '/v2/logout',
 } as const;
 
-/** Every option's name, in the order the README's table lists them. */
+/** Every option's name, in the order the options table of docs/configuration.md lists them. */
 export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
   'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
   'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
