@@ -140,6 +140,23 @@ describe('redeem: the four session cases', () => {
     expect(refreshed.body.error).toBe('invalid_grant');
   });
 
+  it("3 under prompt=none (threat: another account's token that passes binding is a silent logout): login_required, the session untouched", async () => {
+    const agent = browser();
+    const code = await browserLogin(agent, provider, 'other@example.com', 'other', 'unbound-web');
+    const before = await exchangeCode(app, code, 'unbound-web');
+    expect(before.status).toBe(200);
+    const revokedBefore = revoked.length;
+
+    const { token } = await mintToken(app);
+    expect(await authorize(agent, provider, { token, clientId: 'unbound-web', prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'user_mismatch', accountId: 'demo' });
+    expect(revoked).toHaveLength(revokedBefore);
+    // The victim is still signed in, as themselves.
+    const still = await authorize(agent, provider, { clientId: 'unbound-web', prompt: 'none' });
+    if (still.kind !== 'code') throw new Error(still.kind);
+    expect(idTokenClaims((await exchangeCode(app, still.code, 'unbound-web')).body.id_token).sub).toBe('other');
+  });
+
   it("3 (threat: an attacker's link ends the victim's offline grants): the session ends as a logout would, offline grants kept", async () => {
     const agent = browser();
     // The victim's browser holds an offline grant (a native sign-in through it) and an online one.

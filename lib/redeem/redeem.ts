@@ -281,7 +281,11 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       if ((session.accountId || confirming) && await parentRevoked(operation.store, record, known(record))) throw new Rejection('parent_revoked', known(record));
 
       if (session.accountId && session.accountId !== record.accountId) {
-        // Case 3: never a silent user swap. The other user's session ends; the login prompt follows.
+        // Case 3: never a silent user swap. Under prompt=none no user is present to see a login
+        // prompt, so the session is left as it is (login_required): otherwise another account's
+        // token that passes binding (binding none, a shared NAT) would be a silent logout.
+        if (ctx.oidc.prompts.has('none')) throw new Rejection('user_mismatch', known(record));
+        // Interactive: the other user's session ends, as in Auth0; the login prompt follows.
         const accountId = session.accountId;
         const grantIds = await endSession(provider, ctx, session);
         events.report('session_revoked', { type: 'session_revoked', clientId: client.clientId, accountId, grantIds, reason: 'user_mismatch', ...request });
