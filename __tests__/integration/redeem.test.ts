@@ -157,6 +157,25 @@ describe('redeem: the four session cases', () => {
     expect(idTokenClaims((await exchangeCode(app, still.code, 'unbound-web')).body.id_token).sub).toBe('other');
   });
 
+  it("3 then another transfer (threat: the ended session's uid joins a second user's lineage, so the first user's revocation ends the second's session): it does not", async () => {
+    const agent = browser();
+    const first = await mintToken(app);
+    expect((await authorize(agent, provider, { token: first.token })).kind).toBe('code');
+    const otherLogin = { login: 'other@example.com', password: 'other' };
+    // Another user's token: case 3 ends the first session; the next one signs the other user in.
+    expect((await authorize(agent, provider, { token: (await mintToken(app, otherLogin)).token })).kind).toBe('interaction');
+    const second = await authorize(agent, provider, { token: (await mintToken(app, otherLogin)).token });
+    if (second.kind !== 'code') throw new Error(second.kind);
+    expect(idTokenClaims((await exchangeCode(app, second.code)).body.id_token).sub).toBe('other');
+
+    // The first user signs their app out everywhere: the second user's session is not theirs.
+    expect((await request(app).post('/token/revocation').type('form')
+      .send({ client_id: 'example-native', token: first.native.refresh_token })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const still = await authorize(agent, provider, { prompt: 'none' });
+    expect(still.kind).toBe('code');
+  });
+
   it("3 (threat: an attacker's link ends the victim's offline grants): the session ends as a logout would, offline grants kept", async () => {
     const agent = browser();
     // The victim's browser holds an offline grant (a native sign-in through it) and an online one.
