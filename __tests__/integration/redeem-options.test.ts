@@ -262,6 +262,26 @@ describe('pushed authorization requests', () => {
     expect(rejected.at(-1)).toMatchObject({ reason: 'device_mismatch', binding: { expected: '203.0.113.7', actual: '192.0.2.9' } });
   });
 
+  it('threat: a reuse of the request_uri from elsewhere (who saw only the URL) revokes the victim\'s grant: it does not', async () => {
+    const guarded = testIdentityProvider({ redis, keyPrefix: 'par-reuse:', onReplay: 'revoke_grant', trustProxy: 1 });
+    const { rejected } = collect(guarded.transfer);
+    const device = { 'x-forwarded-for': '203.0.113.7' };
+    const { token, native } = await mintToken(guarded.app, {}, device);
+    const pushed = await request(guarded.app).post('/request').auth('consenting-web', 'consenting-web-secret').type('form').send({
+      client_id: 'consenting-web', response_type: 'code', redirect_uri: 'https://consenting-web.example/cb', scope: 'openid', session_transfer_token: token,
+    });
+    const front = (from: Record<string, string>) => request(guarded.app)
+      .get(`/auth?${new URLSearchParams({ client_id: 'consenting-web', request_uri: pushed.body.request_uri })}`).set(from);
+    // The victim's browser: signed in by the token, the consent prompt pending.
+    expect((await front(device)).headers.location).toMatch(/^\/interaction\//);
+    // Someone with the URL, elsewhere: the token is spent (a replay), and nothing more happens.
+    await front({ 'x-forwarded-for': '198.51.100.9' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'replayed' });
+    const refresh = await request(guarded.app).post('/token').type('form')
+      .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: native.refresh_token });
+    expect(refresh.status).toBe(200);
+  });
+
   it('never takes a hash for a token outside a pushed request', async () => {
     const { token } = await mintToken(idp.app);
     const forged = `pushed:${hashToken(token)}`;

@@ -17,6 +17,9 @@ it('redacts a token whose parameter name is percent- or plus-encoded, as the pro
   expect(redactUrl('/auth?x=%zz&session_transfer_token=abc')).toBe('/auth?x=%zz&session_transfer_token=[redacted]');
   expect(redactUrl('/auth?session_transfer_token')).toBe('/auth?session_transfer_token');
   expect(redactUrl('/no-query#session_transfer_token=abc')).toBe('/no-query#session_transfer_token=abc');
+  // A pushed request's URI reopens the request (and the token inside it) until its authorization ends.
+  expect(redactUrl('/auth?client_id=web&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc'))
+    .toBe('/auth?client_id=web&request_uri=[redacted]');
 });
 
 it('agrees with the query parser the provider uses (Koa\'s URLSearchParams) on what is the token', () => {

@@ -187,8 +187,10 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     if (record && 'replayed' in record) {
       // A token presented again from another device leaked: with onReplay "revoke_grant" its
       // parent grant ends, with everything it spawned. From the device that used it first it is a
-      // reload, a back button or a cookie left behind, and only reported.
-      if (options.onReplay === 'revoke_grant' && record.replayed && !(await sameDevice(settings, record.by, request.ip))) {
+      // reload, a back button or a cookie left behind, and only reported. A pushed request's token
+      // comes back whenever its request_uri is reused while the authorization is pending: whoever
+      // saw that URL did not see the token, so it is only reported too.
+      if (options.onReplay === 'revoke_grant' && record.replayed && !presented.pushed && !(await sameDevice(settings, record.by, request.ip))) {
         markReplay(ctx);
         await revokeGrant(provider, ctx, record.replayed);
       }

@@ -9,6 +9,8 @@ import { hashToken } from '../token.js';
 export interface PresentedToken {
   hash: string;
   transport: AuthenticationMethod;
+  /** It came inside a pushed request, which its `request_uri` reopens until the authorization ends. */
+  pushed?: true;
 }
 
 /**
@@ -69,7 +71,7 @@ export function presentedToken(
   const offered: PresentedToken[] = [];
   const pushed = 'PushedAuthorizationRequest' in ctx.oidc.entities && typeof param === 'string' && param.startsWith(PUSHED);
   const fromQuery = typeof param === 'string' ? param : ctx.query[TOKEN_PARAM];
-  if (pushed) offered.push({ hash: param.slice(PUSHED.length), transport: 'query' });
+  if (pushed) offered.push({ hash: param.slice(PUSHED.length), transport: 'query', pushed: true });
   else if (typeof fromQuery === 'string' && fromQuery) offered.push({ hash: hashToken(fromQuery), transport: 'query' });
   const fromCookie = ctx.cookies.get(cookieName, { signed: false });
   if (fromCookie) offered.push({ hash: hashToken(fromCookie), transport: 'cookie' });
