@@ -171,6 +171,21 @@ describe('the redeem hook', () => {
     expect(await authorize(browser, idp.provider, { prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
     expect(revoked.at(-1)).toMatchObject({ reason: 'idle_expired', accountId: 'demo' });
   });
+
+  it('threat: an interaction resumed after the idle lifetime ran out completes on the idle-expired session: it does not', async () => {
+    behaviour = async () => ({ sessionIdleLifetime: 60 });
+    const browser = agent();
+    const { token } = await mintToken(idp.app);
+    const pending = await authorize(browser, idp.provider, { clientId: 'consenting-web', token });
+    expect(pending).toMatchObject({ kind: 'interaction', prompt: 'consent' });
+    await redis.del(`hook:session:{${redeemed.at(-1)!.sessionUid}}`);
+
+    const resume = (await browser.post(`/interaction/${(pending as { uid: string }).uid}/confirm`).type('form').send({})).headers.location!;
+    const res = await browser.get(new URL(resume, 'http://localhost:3000').pathname);
+    const location = new URL(res.headers.location!, 'http://localhost:3000');
+    expect(location.searchParams.get('code')).toBeNull();
+    expect(revoked.at(-1)).toMatchObject({ reason: 'idle_expired', accountId: 'demo', clientId: 'consenting-web' });
+  });
 });
 
 describe('max_age', () => {

@@ -13,6 +13,8 @@ type ExtraParamValidator = (ctx: KoaContextWithOIDC, value: string | undefined, 
 export interface RedeemHandlers {
   redeem: ExtraParamValidator;
   completeConfirmation(ctx: KoaContextWithOIDC): Promise<boolean>;
+  /** At an interaction's resume: ends a transferred session past its idle lifetime (true then). */
+  resumeUpkeep(ctx: KoaContextWithOIDC): Promise<boolean>;
 }
 
 /**
@@ -100,7 +102,7 @@ export function redeemConfiguration(
   configuration: Configuration,
   hooks: ProviderHooks,
   store: TransferStore,
-  { redeem, completeConfirmation }: RedeemHandlers,
+  { redeem, completeConfirmation, resumeUpkeep }: RedeemHandlers,
   maxLineage: number,
 ): Configuration {
   return {
@@ -112,6 +114,9 @@ export function redeemConfiguration(
     },
     async loadExistingGrant(ctx) {
       if (!await completeConfirmation(ctx)) return undefined;
+      // The resume runs no parameter validators: the session's upkeep happens here (after a
+      // confirmed transfer recorded the session it signed in).
+      if (ctx.oidc.route === 'resume' && await resumeUpkeep(ctx)) return undefined;
       const existing = await hooks.loadExistingGrant(ctx);
       const client = ctx.oidc.client!;
       const firstParty = (client as unknown as Record<string, unknown>)[FIRST_PARTY_KEY] === true && client.applicationType !== 'native';

@@ -362,5 +362,14 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     }
   }
 
-  return { redeem: redeemSessionTransferToken, completeConfirmation };
+  /**
+   * An interaction resumed (after login, consent, a confirmation) goes on with the session as the
+   * authorization request did, without the parameter's validator: a transferred session past its
+   * idle lifetime ends here too. True when it ended.
+   */
+  function resumeUpkeep(ctx: KoaContextWithOIDC): Promise<boolean> {
+    return upkeep(ctx, ctx.oidc.provider, ctx.oidc.session!, ctx.oidc.client!);
+  }
+
+  return { redeem: redeemSessionTransferToken, completeConfirmation, resumeUpkeep };
 }
