@@ -34,6 +34,8 @@ export interface NativeLogin {
   json?: boolean;
   /** `prompt` of the authorization request (`consent` grants `offline_access`). */
   prompt?: string;
+  /** A resource indicator (RFC 8707) for the authorization request and the code exchange. */
+  resource?: string;
 }
 
 function location(res: request.Response): string {
@@ -65,6 +67,7 @@ export async function nativeLogin(app: App, {
   paths = { authorization: '/auth', token: '/token' },
   json = false,
   prompt,
+  resource,
 }: NativeLogin = {}): Promise<NativeTokens> {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -76,6 +79,7 @@ export async function nativeLogin(app: App, {
     code_challenge: challenge,
     code_challenge_method: 'S256',
     ...(prompt ? { prompt } : {}),
+    ...(resource ? { resource } : {}),
   });
 
   let next = location(await agent.get(`${paths.authorization}?${auth}`));
@@ -97,7 +101,7 @@ export async function nativeLogin(app: App, {
   if (clientSecret) exchange.auth(clientId, clientSecret);
   // The proof names the endpoint by the issuer's host; the request says it is addressed there.
   if (dpop) exchange.set('host', 'localhost:3000').set('dpop', dpop.proof('POST', `http://localhost:3000${paths.token}`));
-  const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: clientId };
+  const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: clientId, ...(resource ? { resource } : {}) };
   const token = await (json ? exchange.set('content-type', 'application/json').send(JSON.stringify(body)) : exchange.type('form').send(body));
   if (token.status !== 200) throw new Error(`code exchange failed: ${token.status} ${token.text}`);
   return token.body as NativeTokens;

@@ -52,9 +52,10 @@ export function interactionRoutes(provider: Provider, transfer: SessionTransfer)
     const grant = grantId
       ? (await provider.Grant.find(grantId))!
       : new provider.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
-    const details = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+    const details = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
     if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
   }));
 

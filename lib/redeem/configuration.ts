@@ -71,16 +71,21 @@ function policy(existing: interactionPolicy.DefaultPolicy | undefined): interact
 /**
  * A first-party web client signed in from a transfer gets the requested scopes recorded as
  * consented, instead of a consent screen (the user consented in the native app) — but only those
- * the token carries: a transfer never delegates more than the native app held. Anything else the
- * web client asks for, and any `claims` request, follows the normal consent path.
+ * the token carries: a transfer never delegates more than the native app held. An API's scopes
+ * (resource indicators) are consented per API, so only the (resource, scope) pairs the native
+ * grant holds pass; its grant is read only when the request names an API. Anything else the web
+ * client asks for, and any `claims` request, follows the normal consent path.
  */
-async function firstPartyGrant(ctx: KoaContextWithOIDC, existing: Grant | undefined, delegated: Set<string>): Promise<Grant> {
+async function firstPartyGrant(ctx: KoaContextWithOIDC, existing: Grant | undefined, delegated: Set<string>, nativeGrantId: string): Promise<Grant> {
   const { oidc } = ctx;
   const grant = existing ?? new oidc.provider.Grant({ accountId: oidc.session!.accountId, clientId: oidc.client!.clientId });
   const scopes = [...oidc.requestParamOIDCScopes].filter((scope) => delegated.has(scope));
   if (scopes.length) grant.addOIDCScope(scopes);
-  for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
-    const resourceScopes = [...oidc.requestParamScopes].filter((scope) => server.scopes.has(scope) && delegated.has(scope));
+  const servers = Object.entries(oidc.resourceServers ?? {});
+  const native = servers.length ? await oidc.provider.Grant.find(nativeGrantId) : undefined;
+  for (const [indicator, server] of servers) {
+    const held = new Set(native?.getResourceScope(indicator).split(' '));
+    const resourceScopes = [...oidc.requestParamScopes].filter((scope) => server.scopes.has(scope) && delegated.has(scope) && held.has(scope));
     if (resourceScopes.length) grant.addResourceScope(indicator, resourceScopes);
   }
   await grant.save();
@@ -121,7 +126,7 @@ export function redeemConfiguration(
       const client = ctx.oidc.client!;
       const firstParty = (client as unknown as Record<string, unknown>)[FIRST_PARTY_KEY] === true && client.applicationType !== 'native';
       const login = transferredLogin(ctx);
-      const grant = login && firstParty ? await firstPartyGrant(ctx, existing, new Set(login.scope.split(' '))) : existing;
+      const grant = login && firstParty ? await firstPartyGrant(ctx, existing, new Set(login.scope.split(' ')), login.session.grantId) : existing;
       if (grant?.jti && fromTransfer(ctx.oidc.session!)) await recordWebGrant(ctx, store, grant, maxLineage);
       return grant;
     },
