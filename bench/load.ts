@@ -74,16 +74,26 @@ export function merge(parts: Measure[]): Measure {
   return measure(parts[0]!.name, latencies.sort(), parts.reduce((sum, m) => sum + m.elapsed, 0), parts.reduce((sum, m) => sum + m.errors, 0));
 }
 
-export async function drive(name: string, { duration, amount, request, check }: Load): Promise<Measure> {
+export async function drive(name: string, load: Load): Promise<Measure> {
+  return (await driveSplit([name], load))[0]!;
+}
+
+/**
+ * One load whose i-th request counts for the measure `names[i % names.length]`: several servers
+ * taking turns in one stream of requests are measured at the same moments, so what else the
+ * machine does weighs on each alike. Throughput is each one's requests over the shared elapsed time.
+ */
+export async function driveSplit(names: string[], { duration, amount, request, check }: Load): Promise<Measure[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const latencies: number[] = [];
-  const unexpected: Record<string, number> = {};
+  const latencies: number[][] = names.map(() => []);
+  const unexpected: Record<string, number>[] = names.map(() => ({}));
   let started = 0;
   const start = process.hrtime.bigint();
   const deadline = duration === undefined ? undefined : start + BigInt(Math.round(duration * 1e9));
   const worker = async () => {
     while ((amount === undefined || started < amount) && (deadline === undefined || process.hrtime.bigint() < deadline)) {
       const i = started++;
+      const part = i % names.length;
       const sent = process.hrtime.bigint();
       let outcome: string | undefined;
       try {
@@ -92,14 +102,16 @@ export async function drive(name: string, { duration, amount, request, check }: 
       } catch (err) {
         outcome = (err as Error).message;
       }
-      latencies.push(Number(process.hrtime.bigint() - sent) / 1e6);
-      if (outcome) unexpected[outcome] = (unexpected[outcome] ?? 0) + 1;
+      latencies[part]!.push(Number(process.hrtime.bigint() - sent) / 1e6);
+      if (outcome) unexpected[part]![outcome] = (unexpected[part]![outcome] ?? 0) + 1;
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   agent.destroy();
-  const errors = Object.values(unexpected).reduce((sum, count) => sum + count, 0);
-  if (errors) console.error(name, 'answered unexpectedly:', JSON.stringify(unexpected).slice(0, 500));
-  return measure(name, Float64Array.from(latencies).sort(), elapsed, errors);
+  return names.map((name, part) => {
+    const errors = Object.values(unexpected[part]!).reduce((sum, count) => sum + count, 0);
+    if (errors) console.error(name, 'answered unexpectedly:', JSON.stringify(unexpected[part]).slice(0, 500));
+    return measure(name, Float64Array.from(latencies[part]!).sort(), elapsed, errors);
+  });
 }

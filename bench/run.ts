@@ -6,17 +6,19 @@
  * cluster. Warms every process up alike, then measures, over rounds that each run every measure
  * twice (table order, then the reverse): the mint against the built-in refresh_token grant and
  * the redeem against an authorization over an existing session (on A), each with instrumentation
- * on and off (T against U), load over two processes (A and B), on Redis Cluster (C); the library's Redis
+ * on and off (T and U taking turns in one stream of requests), load over two processes (A and B), on Redis Cluster (C); the library's Redis
  * commands per operation, the cascade of a grant with 10,000 children, and the memory per
- * outstanding token. Writes BENCHMARKS.md and prints its tables.
+ * outstanding token. Saves its results as test-output/bench/node-<major>.json and writes
+ * BENCHMARKS.md from every Node line's saved results, side by side (bench/report.ts): run it once
+ * on each Node line for the full report.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem, type } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 import { Redis } from 'ioredis';
 
@@ -25,7 +27,8 @@ import { authorizeInteractively } from '../examples/native/sign-in.js';
 import { RedisStore, type TransferRecord } from '../lib/index.js';
 import { generateToken, hashToken } from '../lib/token.js';
 import { startRedisCluster, startRedisServer } from '../__tests__/helpers/redis-server.js';
-import { CONCURRENCY, drive, merge, type Measure, type Request } from './load.js';
+import { CONCURRENCY, drive, driveSplit, merge, type Measure, type Request } from './load.js';
+import { renderReport, savedRuns, type BenchRun, type Goal } from './report.js';
 
 const quick = process.argv.includes('--quick');
 /** Other work on the machine skews every figure: the report states how busy it was. */
@@ -53,6 +56,8 @@ const CHILDREN = quick ? 500 : 10_000;
 const SAMPLE = 50;
 /** The memory goal is stated at 100,000 tokens; 1,000 shows the small end. */
 const MEMORY_SIZES = [1_000, 100_000];
+/** Where each Node line's results are saved, and the report made of them all. */
+const RESULTS = quick ? 'test-output/bench/quick' : 'test-output/bench';
 const OUTPUT = quick ? 'test-output/bench/BENCHMARKS.md' : 'BENCHMARKS.md';
 const AUDIENCE = 'urn:localhost:3000:session_transfer';
 const NATIVE = { client_id: 'bench-native', redirect_uri: 'https://bench.example/cb' };
@@ -64,14 +69,14 @@ const USER = { login: 'demo@example.com', password: 'demo' };
 const ROWS = {
   builtin: 'refresh_token grant (built-in)',
   mint: 'mint (refresh_token + session_transfer audience)',
-  mintOff: 'mint, SDK registered, instrumentation off',
-  mintOn: 'mint, SDK registered, instrumentation on',
+  mintOff: 'mint, SDK registered, instrumentation off (U, taking turns with T)',
+  mintOn: 'mint, SDK registered, instrumentation on (T, taking turns with U)',
   mintTwo: 'mint, load split over two processes',
   mintCluster: 'mint, Redis Cluster',
   session: 'authorization over an existing session',
   redeem: 'redeem (authorization with a token)',
-  redeemOff: 'redeem, SDK registered, instrumentation off',
-  redeemOn: 'redeem, SDK registered, instrumentation on',
+  redeemOff: 'redeem, SDK registered, instrumentation off (U, taking turns with T)',
+  redeemOn: 'redeem, SDK registered, instrumentation on (T, taking turns with U)',
   redeemTwo: 'redeem through process B of tokens minted through A and T',
   redeemCluster: 'redeem, Redis Cluster',
 } as const;
@@ -97,16 +102,26 @@ function combine(rounds: Figure[]): Figure {
 }
 
 /**
- * The CPU time (user + system, ms) a process has used, from /proc (Linux; clock ticks of 10 ms);
- * undefined elsewhere. It shows what a request costs the server whatever else the machine runs.
+ * The CPU time (ms) a process has used, summed over its threads from the scheduler's account
+ * (Linux's /proc/<pid>/task/<tid>/schedstat, in nanoseconds: /proc/<pid>/stat counts 10 ms ticks,
+ * too coarse for a few seconds' measure); undefined elsewhere. It shows what a request costs the
+ * server whatever else the machine runs.
  */
 function cpuTime(pid: number | undefined): number | undefined {
+  let threads: string[];
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    threads = readdirSync(`/proc/${pid}/task`);
   } catch {
     return undefined;
   }
+  // A thread that ended meanwhile is left out (Node's threads live as long as the process).
+  return threads.reduce((sum, thread) => {
+    try {
+      return sum + Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+    } catch {
+      return sum;
+    }
+  }, 0);
 }
 
 /** A bench/server.ts process, once it listens. */
@@ -243,30 +258,54 @@ try {
     /** The tokens of a redeem measure's `part` (0 or 1): the `of`-th pool's slice. */
     const batch = (pool: string[], of: number, part: number) => pool.slice((2 * of + part) * half, (2 * of + part + 1) * half);
     const mintLoad = { duration: duration / 2 };
-    const loads: Record<Row, { processes: string[]; run(name: string, part: number): Promise<Measure> }> = {
-      builtin: { processes: [A], run: (name) => minting([A], refreshToken)(name, mintLoad) },
-      mint: { processes: [A], run: (name) => minting([A], refreshToken, { audience: AUDIENCE })(name, mintLoad) },
-      mintOff: { processes: [U], run: (name) => minting([U], refreshToken, { audience: AUDIENCE })(name, mintLoad) },
-      mintOn: { processes: [T], run: (name) => minting([T], refreshToken, { audience: AUDIENCE })(name, mintLoad) },
-      mintTwo: { processes: [A, B], run: (name) => minting([A, B], refreshToken, { audience: AUDIENCE })(name, mintLoad) },
-      mintCluster: { processes: [C], run: (name) => minting([C], clusterRefreshToken, { audience: AUDIENCE })(name, mintLoad) },
-      session: { processes: [A], run: authorizing(A, sessionCookie, half) },
-      redeem: { processes: [A], run: (name, part) => redeeming(A, batch(tokens, 0, part))(name) },
-      redeemOff: { processes: [U], run: (name, part) => redeeming(U, batch(tokens, 2, part))(name) },
-      redeemOn: { processes: [T], run: (name, part) => redeeming(T, batch(tokens, 1, part))(name) },
-      redeemTwo: { processes: [B], run: (name, part) => redeeming(B, batch(twoTokens, 0, part))(name) },
-      redeemCluster: { processes: [C], run: (name, part) => redeeming(C, batch(clusterTokens, 0, part))(name) },
+    const single = (row: Row, run: (name: string, part: number) => Promise<Measure>) => ({ rows: [row], run: async (part: number) => [await run(ROWS[row], part)] });
+    /**
+     * Instrumentation on and off are measured together: T and U take turns in one stream of
+     * requests (who goes first alternates with `part`), so the machine's other work weighs on
+     * both alike; measured one after the other, two identical processes differed by up to 6 %.
+     */
+    const paired = (off: Row, on: Row, run: (names: string[], bases: string[], part: number) => Promise<Measure[]>) => ({
+      rows: [off, on],
+      run: async (part: number) => {
+        const measured = await run(part ? [ROWS[on], ROWS[off]] : [ROWS[off], ROWS[on]], part ? [T, U] : [U, T], part);
+        return part ? measured.reverse() : measured;
+      },
+    });
+    const processes: Record<Row, string[]> = {
+      builtin: [A], mint: [A], mintOff: [U], mintOn: [T], mintTwo: [A, B], mintCluster: [C],
+      session: [A], redeem: [A], redeemOff: [U], redeemOn: [T], redeemTwo: [B], redeemCluster: [C],
     };
+    const loads = [
+      single('builtin', (name) => minting([A], refreshToken)(name, mintLoad)),
+      single('mint', (name) => minting([A], refreshToken, { audience: AUDIENCE })(name, mintLoad)),
+      paired('mintOff', 'mintOn', (names, bases) => driveSplit(names, {
+        ...mintLoad, request: (i) => refreshRequest(bases[i % 2]!, refreshToken, { audience: AUDIENCE }), check: answered200,
+      })),
+      single('mintTwo', (name) => minting([A, B], refreshToken, { audience: AUDIENCE })(name, mintLoad)),
+      single('mintCluster', (name) => minting([C], clusterRefreshToken, { audience: AUDIENCE })(name, mintLoad)),
+      single('session', authorizing(A, sessionCookie, half)),
+      single('redeem', (name, part) => redeeming(A, batch(tokens, 0, part))(name)),
+      paired('redeemOff', 'redeemOn', (names, bases, part) => {
+        const pool = [...batch(tokens, 1, part), ...batch(tokens, 2, part)];
+        return driveSplit(names, {
+          amount: pool.length, request: (i) => ({ url: authorization(bases[i % 2]!, { session_transfer_token: pool[i]! }) }), check: signedIn,
+        });
+      }),
+      single('redeemTwo', (name, part) => redeeming(B, batch(twoTokens, 0, part))(name)),
+      single('redeemCluster', (name, part) => redeeming(C, batch(clusterTokens, 0, part))(name)),
+    ];
     const order = Object.keys(ROWS) as Row[];
     const parts = Object.fromEntries(order.map((row) => [row, [] as Figure[]])) as Record<Row, Figure[]>;
-    for (const [part, row] of [...order.map((row) => [0, row] as const), ...[...order].reverse().map((row) => [1, row] as const)]) {
-      const cpuBefore = loads[row].processes.map((base) => cpuTime(pids[base]));
-      const measured: Figure = await loads[row].run(ROWS[row], part);
-      const cpuAfter = loads[row].processes.map((base) => cpuTime(pids[base]));
-      if (![...cpuBefore, ...cpuAfter].includes(undefined)) {
-        measured.cpu = cpuAfter.reduce((sum: number, after, i) => sum + after! - cpuBefore[i]!, 0);
-      }
-      parts[row].push(measured);
+    for (const [part, load] of [...loads.map((load) => [0, load] as const), ...[...loads].reverse().map((load) => [1, load] as const)]) {
+      const cpuOf = () => load.rows.map((row) => processes[row].map((base) => cpuTime(pids[base])));
+      const cpuBefore = cpuOf();
+      const measured: Figure[] = await load.run(part);
+      const cpuAfter = cpuOf();
+      load.rows.forEach((row, i) => {
+        const [before, after] = [cpuBefore[i]!, cpuAfter[i]!];
+        if (![...before, ...after].includes(undefined)) measured[i]!.cpu = after.reduce((sum: number, ms, j) => sum + ms! - before[j]!, 0);
+        parts[row].push(measured[i]!);
+      });
     }
     return Object.fromEntries(order.map((row) => {
       const cpu = parts[row].map((m) => m.cpu);
@@ -374,38 +413,36 @@ try {
 
   const mintRatio = ratio((r) => r.mint.rps / r.builtin.rps);
   const redeemRatio = ratio((r) => r.redeem.p50 / r.session.p50);
-  const mintOnRatio = ratio((r) => r.mintOn.rps / r.mintOff.rps);
-  const redeemOnRatio = ratio((r) => r.redeemOn.p50 / r.redeemOff.p50);
-  /** The servers' CPU per request, one row's over another's, where /proc tells it. */
-  const cpuRatio = (of: Row, to: Row) => (rows[of].cpu === undefined ? '' : `; server CPU per request: ${ratio((r) => r[of].cpu! / r[to].cpu!).toFixed(3)}`);
+  /** The rounds' median of a row's server CPU per request over another's; undefined where /proc does not tell. */
+  const cpuRatio = (of: Row, to: Row) => (rows[of].cpu === undefined ? undefined : ratio((r) => r[of].cpu! / r[to].cpu!));
+  /** Instrumentation on / off, T against U measured together: server CPU per request and p50 both within 5 %. */
+  const instrumentationGoal = (kind: 'mint' | 'redeem', on: Row, off: Row): Goal => {
+    const cpu = cpuRatio(on, off);
+    const p50 = ratio((r) => r[on].p50 / r[off].p50);
+    return {
+      figure: `${kind}, instrumentation on / off (SDK registered in both, measured together): server CPU per request; p50`,
+      measured: `${cpu === undefined ? '–' : cpu.toFixed(3)}; ${p50.toFixed(3)} (mean latency: ${ratio((r) => r[on].mean / r[off].mean).toFixed(3)})`,
+      goal: '≤ 1.05 both', met: (cpu === undefined || cpu <= 1.05) && p50 <= 1.05,
+    };
+  };
+  /** The SDK's price with the library's instrumentation (T) and without it (U), against no SDK (A); A is measured alone, T and U together. */
+  const sdkPrice = (kind: 'mint' | 'redeem', on: Row, off: Row, none: Row): Goal => ({
+    figure: `${kind}, server CPU per request, SDK registered / none: with instrumentation; without`,
+    measured: `${cpuRatio(on, none)?.toFixed(3) ?? '–'}; ${cpuRatio(off, none)?.toFixed(3) ?? '–'}`,
+    goal: 'a price to read: the SDK\'s own',
+  });
   /** `met` undefined: a figure to read, not checked. */
-  const goals: { figure: string; measured: string; goal: string; met?: boolean }[] = [
+  const goals: Goal[] = [
     { figure: 'mint throughput / built-in refresh throughput', measured: mintRatio.toFixed(2), goal: '≥ 0.90', met: mintRatio >= 0.9 },
     {
       figure: 'redeem p50 / session authorization p50',
       measured: `${redeemRatio.toFixed(2)} (mean latency: ${ratio((r) => r.redeem.mean / r.session.mean).toFixed(2)})`,
       goal: '≤ 1.20', met: redeemRatio <= 1.2,
     },
-    {
-      figure: 'mint throughput, instrumentation on / off (SDK registered in both)',
-      measured: `${mintOnRatio.toFixed(3)} (p50: ${ratio((r) => r.mintOn.p50 / r.mintOff.p50).toFixed(3)}${cpuRatio('mintOn', 'mintOff')})`,
-      goal: '≥ 0.95', met: mintOnRatio >= 0.95,
-    },
-    {
-      figure: 'redeem p50, instrumentation on / off (SDK registered in both)',
-      measured: `${redeemOnRatio.toFixed(3)} (throughput: ${ratio((r) => r.redeemOn.rps / r.redeemOff.rps).toFixed(3)}${cpuRatio('redeemOn', 'redeemOff')})`,
-      goal: '≤ 1.05', met: redeemOnRatio <= 1.05,
-    },
-    {
-      figure: 'mint throughput, SDK and instrumentation / neither',
-      measured: `${ratio((r) => r.mintOn.rps / r.mint.rps).toFixed(3)} (p50: ${ratio((r) => r.mintOn.p50 / r.mint.p50).toFixed(3)}${cpuRatio('mintOn', 'mint')})`,
-      goal: 'a price to read: the SDK\'s own',
-    },
-    {
-      figure: 'redeem p50, SDK and instrumentation / neither',
-      measured: `${ratio((r) => r.redeemOn.p50 / r.redeem.p50).toFixed(3)} (throughput: ${ratio((r) => r.redeemOn.rps / r.redeem.rps).toFixed(3)}${cpuRatio('redeemOn', 'redeem')})`,
-      goal: 'a price to read: the SDK\'s own',
-    },
+    instrumentationGoal('mint', 'mintOn', 'mintOff'),
+    instrumentationGoal('redeem', 'redeemOn', 'redeemOff'),
+    sdkPrice('mint', 'mintOn', 'mintOff', 'mint'),
+    sdkPrice('redeem', 'redeemOn', 'redeemOff', 'redeem'),
     { figure: 'Redis commands per mint (library)', measured: JSON.stringify(mintCommands), goal: 'one write (+ the grant\'s mint count, in parallel)' },
     { figure: 'Redis commands per redeem (library)', measured: JSON.stringify(redeemCommands), goal: 'one consuming script (+ lineage)' },
     ...memory.map((m) => ({
@@ -417,83 +454,25 @@ try {
       measured: `${ms(cascadeSeconds * 1000)} ms`, goal: '< 1 s at 10,000', met: quick ? undefined : cascadeSeconds < 1,
     },
   ];
-  const goalTable = [
-    '| figure | measured | goal | met |',
-    '|---|---|---|---|',
-    ...goals.map((g) => `| ${g.figure} | ${g.measured} | ${g.goal} | ${g.met === undefined ? '–' : g.met ? 'yes' : '**no**'} |`),
-  ].join('\n');
-
-  const report = `# Benchmarks
-
-${quick ? '_Quick variant (CI): short runs, for the script not to rot; the figures mean little._\n\n' : ''}Made by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${type()} with ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis ${redisVersion}, ${versions.join(', ')}; load average (1 min) before the run ${loadBefore.toFixed(1)}.
-Each provider runs in its own process: A, B, T and U share two Redis servers (oidc-provider's adapter on
-one, the library's store on the other, so the store's figures are the library's alone); T and U have
-OpenTelemetry's SDK registered (metrics collected every second, every span sampled and exported
-in batches, to exporters that discard them), and U has the library's instrumentation off
-(\`telemetry: false\`); C keeps both on a local three-master Redis Cluster.
-A closed-loop driver (bench/load.ts) keeps ${CONCURRENCY} requests in flight over keep-alive loopback
-connections, timing each request in microseconds; req/s is the requests answered over the
-elapsed time. First every process serves the same warm-up, all five at once (${WARM_UP.mints.toLocaleString('en')} mints,
-${WARM_UP.refreshes} refreshes, ${WARM_UP.sessions} authorizations over a session, ${WARM_UP.redeems.toLocaleString('en')} redeems${quick ? '; B and C half of it' : ''}): a fresh
-process serves its first mints at about twice the CPU per request it settles at after some 3,000,
-and a process warmed less than the one it is compared with looks slower. Then ${ROUNDS} round(s) each
-run every measure twice, in table order then in the reverse order, on half of ${DURATION} s per
-token-endpoint measure or of ${REDEEMS} requests per authorization measure each time; the two halves
-are merged. The two sides of every comparison thus sit symmetrically in the round, and a drift
-(the machine's other work, what is left of the warm-up) weighs on both alike. Tokens are minted
-before the round, as many through A as through T (and some through B, or C for C's). Rows show
-the rounds' medians (requests: totals); each ratio is the median of the rounds' ratios. Server
-CPU per request is the CPU time (user + system, from /proc, in 10 ms ticks) the row's provider
-processes used over its requests; it does not depend on what else the machine runs, and counts
-neither the driver nor Redis.
-
-## Throughput and latency
-
-${table}
-
-## Cascade
-
-One native login on A, ${CHILDREN.toLocaleString('en')} redeems of its tokens (each into a new browser
-session), then its refresh token revoked at the revocation endpoint; the cascade runs, and is
-timed, inside that request. An even sample of the sessions is checked with their cookies: a
-silent authorization signs in before the revocation, and does not after.
-
-${cascadeTable}
-
-## Against the goals
-
-${goalTable}
-
-Notes:
-- Commands are counted on the library's own Redis (\`INFO commandstats\` deltas over 50 operations);
-  commands run inside a Lua script are counted too. A mint is one \`SET … EX … NX\` and, in
-  parallel, the grant's mint count (one \`EVALSHA\`: \`INCR\`, \`EXPIRE\` on the window's first).
-  A redeem is one consuming script (\`EVALSHA\`: \`GET\`, and the replay marker's \`SET … KEEPTTL\`),
-  then, where the transfer takes effect, the session's place in the native grant's lineage with
-  its record (one \`EVALSHA\`: \`GET\` of the grant's void mark, which is the parent check, then
-  \`TIME\`, \`ZREMRANGEBYSCORE\`, \`ZSCORE\`, \`ZCARD\`, \`ZADD\`, \`TTL\`, \`EXPIRE\` when the key's TTL
-  grows, and the record's \`SET\`; on a Cluster the record's \`SET\` is a command of its own). A web client with \`enforce_online_refresh_tokens: false\` adds one
-  more \`EVALSHA\` (its grant, whose tokens can outlive the session).
-- The redeem's baseline reuses a session and a grant; the redeem creates both (oidc-provider
-  builds a session and a grant and writes them, with the code), and the library adds two
-  commands in two round trips of its own (the consume; the lineage with the record). Those, and
-  oidc-provider's new session and grant, are where its extra latency goes. Both sides write
-  through the library's \`redisAdapter\`.
-- A redeem counts as answered as expected only when it redirects with a code: a refused token
-  redirects too, with an error.
-- Instrumentation on / off compares T with U: both have OpenTelemetry's SDK registered, as a
-  deployment that collects anything has, and differ only by the library's \`telemetry\` option,
-  so the figure is what the library's spans and metrics cost. T against A (no SDK) adds the
-  SDK's own price, paid whatever it records: its exports run under a suppressed-tracing async
-  context, which turns on Node's async context tracking (async hooks, on Node 20) for every
-  promise the process makes. The SDK's batched work runs when its timers fire, during whichever
-  measure runs then.
-- Memory: "per outstanding token" is the growth of \`used_memory\` divided by the number of tokens,
-  which includes Redis's expiry index and hash-table slack; \`MEMORY USAGE\` is one key's own cost.
-`;
-  await mkdir(dirname(OUTPUT), { recursive: true });
-  await writeFile(OUTPUT, report);
-  console.log(`${table}\n\n${cascadeTable}\n\n${goalTable}\n\nwritten to ${OUTPUT}`);
+  const commit = spawnSync('git', ['describe', '--always', '--dirty=+'], { encoding: 'utf8' }).stdout.trim() || 'unknown';
+  const run: BenchRun = {
+    node: process.version,
+    date: new Date().toISOString().slice(0, 10),
+    commit,
+    machine: `${type()} with ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+    versions: `Redis ${redisVersion}, ${versions.join(', ')}`,
+    loadBefore,
+    quick,
+    settings: { concurrency: CONCURRENCY, rounds: ROUNDS, duration: DURATION, redeems: REDEEMS, children: CHILDREN, warmUp: WARM_UP },
+    rows: Object.values(rows).map(({ name, requests, rps, p50, p99, mean, cpu, errors }) => ({ name, requests, rps, p50, p99, mean, cpu, errors })),
+    cascade: { rps: redeemed.rps, p50: redeemed.p50, ms: cascadeSeconds * 1000, status: revocation.status, aliveBefore, ended, sample: SAMPLE },
+    goals,
+  };
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(join(RESULTS, `node-${process.versions.node.split('.')[0]}.json`), `${JSON.stringify(run, null, 2)}\n`);
+  const runs = await savedRuns(RESULTS);
+  await writeFile(OUTPUT, renderReport(runs));
+  console.log(`${table}\n\n${cascadeTable}\n\n${goals.map((g) => `${g.figure}: ${g.measured} (goal ${g.goal})`).join('\n')}\n\nwritten to ${OUTPUT}, from the results of ${runs.map((r) => r.node).join(', ')}`);
   const missed = goals.filter((g) => g.met === false);
   if (missed.length) console.log(`\ngoals missed: ${missed.map((g) => g.figure).join('; ')}`);
   const failed = [...Object.values(warmUp), ...Object.values(rows)].filter((m) => m.errors > 0).map((m) => m.name);
