@@ -10,7 +10,7 @@ import { hashToken } from '../../lib/token.js';
 import { tokenKey } from '../helpers/stored-token.js';
 import { redisClient, testIdentityProvider } from '../helpers/idp.js';
 import { startRedisServer } from '../helpers/redis-server.js';
-import { authorize, mintToken } from '../helpers/web-login.js';
+import { authorize, exchangeCode, mintToken } from '../helpers/web-login.js';
 
 const redis = redisClient();
 afterAll(async () => {
@@ -170,6 +170,23 @@ describe('the redeem hook', () => {
     await redis.del(key); // what the idle lifetime running out does
     expect(await authorize(browser, idp.provider, { prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
     expect(revoked.at(-1)).toMatchObject({ reason: 'idle_expired', accountId: 'demo' });
+  });
+
+  it('threat: a refresh token that ends with a transferred session keeps refreshing after its idle lifetime ran out: it does not', async () => {
+    behaviour = async () => ({ sessionIdleLifetime: 60 });
+    const { token } = await mintToken(idp.app);
+    const signedIn = await authorize(agent(), idp.provider, { clientId: 'refresh-web', token });
+    if (signedIn.kind !== 'code') throw new Error(signedIn.kind);
+    const key = `hook:session:{${redeemed.at(-1)!.sessionUid}}`;
+    const refresh = (refreshToken: string) => request(idp.app).post('/token').auth('refresh-web', 'refresh-web-secret').type('form')
+      .send({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    const first = await refresh((await exchangeCode(idp.app, signedIn.code, 'refresh-web')).body.refresh_token);
+    expect(first.status).toBe(200);
+    // A refresh is not the session's use: the idle lifetime keeps running.
+    expect(await redis.ttl(key)).toBeLessThanOrEqual(60);
+
+    await redis.del(key); // what the idle lifetime running out does
+    expect((await refresh(first.body.refresh_token)).body.error).toBe('invalid_grant');
   });
 
   it('threat: an interaction resumed after the idle lifetime ran out completes on the idle-expired session: it does not', async () => {

@@ -171,6 +171,14 @@ describe('RedisStore session records', () => {
     await store.touchSession('idle');
     expect(await redis.ttl('sessions:session:{idle}')).toBe(30);
   });
+
+  it('are found without restarting their idle lifetime', async () => {
+    await store.saveSession('found', { grantId: 'g', clientId: 'n', accountId: 'a', idle: 30 }, 600);
+    await redis.expire('sessions:session:{found}', 5);
+    expect(await store.findSession('found')).toEqual({ grantId: 'g', clientId: 'n', accountId: 'a', idle: 30 });
+    expect(await redis.ttl('sessions:session:{found}')).toBe(5);
+    expect(await store.findSession('unknown')).toBeUndefined();
+  });
 });
 
 describe('MemoryStore', () => {
@@ -197,5 +205,15 @@ describe('MemoryStore', () => {
     expect(await store.touchSession('s')).toBeDefined();
     now += 10_000;
     expect(await store.touchSession('s')).toBeUndefined();
+  });
+
+  it('finds a session record without restarting its idle lifetime', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore(() => now);
+    await store.saveSession('s', { grantId: 'g', clientId: 'n', accountId: 'a', idle: 10 }, 600);
+    now += 9_000;
+    expect(await store.findSession('s')).toBeDefined();
+    now += 1_000;
+    expect(await store.findSession('s')).toBeUndefined();
   });
 });

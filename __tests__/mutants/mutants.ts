@@ -138,6 +138,14 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'threat: an interaction resumed after the idle lifetime ran out completes on the idle-expired session: it does not',
   },
   {
+    guarantee: 'The idle lifetime ends a transferred session wherever the provider uses it (a refresh token bound to it too)',
+    file: 'lib/redeem/configuration.ts',
+    from: '        if (!alive) return undefined;',
+    to: '        void alive;',
+    test: '__tests__/integration/redeem-options.test.ts',
+    name: 'threat: a refresh token that ends with a transferred session keeps refreshing after its idle lifetime ran out: it does not',
+  },
+  {
     guarantee: 'First-party auto-consent only for the (resource, scope) pairs the native grant holds',
     file: 'lib/redeem/configuration.ts',
     from: ' && delegated.has(scope) && held.has(scope));',

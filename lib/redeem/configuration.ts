@@ -3,6 +3,7 @@ import { interactionPolicy, type Client, type Configuration, type Grant, type Ko
 import { clientSettings, FIRST_PARTY_KEY } from '../client-metadata.js';
 import { TOKEN_PARAM, TRANSFER_AMR } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
+import { debug } from '../debug.js';
 import { recordWebGrant } from '../revocation/lineage.js';
 import type { TransferStore } from '../store/store.js';
 import { CONFIRMATION_DETAILS, loginForced, pendingConfirmation, transferredLogin } from './request-state.js';
@@ -129,6 +130,18 @@ export function redeemConfiguration(
       const grant = login && firstParty ? await firstPartyGrant(ctx, existing, new Set(login.scope.split(' ')), login.session.grantId) : existing;
       if (grant?.jti && fromTransfer(ctx.oidc.session!)) await recordWebGrant(ctx, store, grant, maxLineage);
       return grant;
+    },
+    // A token that ends with a transferred session ends with its idle lifetime too: oidc-provider
+    // checks that the session still exists, not that it is still in use, so its account is
+    // looked up only while the session's record lives (read as it is: a token's use is not the
+    // session's). A store that cannot answer refuses, as the redeem does.
+    async findAccount(ctx, sub, token) {
+      const bound = token as { expiresWithSession?: boolean; sessionUid?: string } | undefined;
+      if (token && bound?.expiresWithSession && bound.sessionUid && fromTransfer(token)) {
+        const alive = await store.findSession(bound.sessionUid).catch((err: unknown) => void debug('checking a session for a token failed: %O', err));
+        if (!alive) return undefined;
+      }
+      return hooks.findAccount(ctx, sub, token);
     },
     async issueRefreshToken(ctx, client, source) {
       const allowed = await hooks.issueRefreshToken(ctx, client, source);

@@ -78,14 +78,23 @@ export class MemoryStore implements TransferStore {
   }
 
   async touchSession(uid: string): Promise<TransferredSession | undefined> {
-    const entry = this.#sessions.get(uid);
-    if (!entry || entry.expiresAt <= this.#now()) {
-      this.#sessions.delete(uid);
-      return undefined;
-    }
+    const entry = this.#liveSession(uid);
+    if (!entry) return undefined;
     const session = JSON.parse(entry.json) as TransferredSession;
     if (session.idle) entry.expiresAt = this.#now() + session.idle * 1000;
     return session;
+  }
+
+  async findSession(uid: string): Promise<TransferredSession | undefined> {
+    const entry = this.#liveSession(uid);
+    return entry && JSON.parse(entry.json) as TransferredSession;
+  }
+
+  #liveSession(uid: string) {
+    const entry = this.#sessions.get(uid);
+    if (entry && entry.expiresAt > this.#now()) return entry;
+    this.#sessions.delete(uid);
+    return undefined;
   }
 
   async addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number): Promise<AddChildResult> {

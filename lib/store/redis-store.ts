@@ -217,6 +217,10 @@ export class RedisStore implements TransferStore {
     return parseJson(json as string | null);
   }
 
+  async findSession(uid: string): Promise<TransferredSession | undefined> {
+    return parseJson(await this.#run('GET', () => this.#client.get(this.sessionKey(uid))));
+  }
+
   addChild(parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number): Promise<AddChildResult> {
     return this.#addChild(parentGrantId, child, ttlSeconds, max, mintedAt);
   }

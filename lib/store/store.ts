@@ -98,6 +98,8 @@ export interface TransferStore {
   saveSession(uid: string, session: TransferredSession, ttlSeconds: number, lineage?: SessionLineage): Promise<AddChildResult | undefined>;
   /** The session's record, restarting its idle lifetime; undefined once it expired. */
   touchSession(uid: string): Promise<TransferredSession | undefined>;
+  /** The session's record as it is, its idle lifetime left running (a token bound to it is used, not the session); undefined once it expired. */
+  findSession(uid: string): Promise<TransferredSession | undefined>;
   /** Forgets sessions' records: each session then ends at its next use. */
   deleteSessions(uids: string[]): Promise<void>;
   /**

@@ -5,7 +5,7 @@ import type { TransferStore } from '../store/store.js';
 
 /** Every operation of the store interface; a type test keeps this list complete. */
 export const STORE_OPERATIONS = [
-  'save', 'consume', 'countIssued', 'transfersRevokedAt', 'saveSession', 'touchSession', 'deleteSessions',
+  'save', 'consume', 'countIssued', 'transfersRevokedAt', 'saveSession', 'touchSession', 'findSession', 'deleteSessions',
   'addChild', 'endLineage', 'removeChildren',
 ] as const satisfies readonly (keyof TransferStore)[];
 
