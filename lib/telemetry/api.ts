@@ -6,21 +6,27 @@ import type * as OpenTelemetryApi from '@opentelemetry/api';
  * The parts of OpenTelemetry's API the library calls, stated structurally, so that the library's
  * types never require `@opentelemetry/api` (an optional peer dependency) to be installed. The
  * API's and the SDKs' `MeterProvider` and `TracerProvider` fit them.
+ * @category Telemetry
  */
 export type TelemetryAttributes = Record<string, string | number | boolean | undefined>;
 
-/** What an instrument is created with: its description, unit and, for a histogram, its bucket boundaries. */
+/**
+ * What an instrument is created with: its description, unit and, for a histogram, its bucket boundaries.
+ * @category Telemetry
+ */
 export interface InstrumentOptions {
   description?: string;
   unit?: string;
   advice?: { explicitBucketBoundaries?: number[] };
 }
 
+/** @category Telemetry */
 export interface TelemetryMeter {
   createCounter(name: string, options?: InstrumentOptions): { add(value: number, attributes?: TelemetryAttributes): void };
   createHistogram(name: string, options?: InstrumentOptions): { record(value: number, attributes?: TelemetryAttributes): void };
 }
 
+/** @category Telemetry */
 export interface TelemetrySpan {
   setAttribute(key: string, value: string | number | boolean): unknown;
   setAttributes(attributes: TelemetryAttributes): unknown;
@@ -29,6 +35,7 @@ export interface TelemetrySpan {
   end(endTime?: number): void;
 }
 
+/** @category Telemetry */
 export interface TelemetryTracer {
   /** A span whose parent is the active one; it does not become active itself. `startTime`: a `performance.now()` reading. */
   startSpan(name: string, options: { kind?: number; attributes?: TelemetryAttributes; startTime?: number }): TelemetrySpan;
@@ -37,12 +44,18 @@ export interface TelemetryTracer {
   ): ReturnType<F>;
 }
 
-/** A `MeterProvider` of OpenTelemetry's API or SDK. */
+/**
+ * A `MeterProvider` of OpenTelemetry's API or SDK.
+ * @category Telemetry
+ */
 export interface TelemetryMeterProvider {
   getMeter(name: string, version?: string): TelemetryMeter;
 }
 
-/** A `TracerProvider` of OpenTelemetry's API or SDK. */
+/**
+ * A `TracerProvider` of OpenTelemetry's API or SDK.
+ * @category Telemetry
+ */
 export interface TelemetryTracerProvider {
   getTracer(name: string, version?: string): TelemetryTracer;
 }

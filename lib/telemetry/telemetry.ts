@@ -6,7 +6,10 @@ import type { TelemetryAttributes, TelemetryMeterProvider, TelemetrySpan, Teleme
 import { INSTRUMENTS } from './instruments.js';
 import { instrumentedStore, storeCalls, type StoreCall, type StoreCallObserver, type StoreCalls } from './instrumented-store.js';
 
-/** How the library reports to OpenTelemetry; see the `telemetry` option. */
+/**
+ * How the library reports to OpenTelemetry; see the `telemetry` option.
+ * @category Telemetry
+ */
 export interface TelemetryOptions {
   /** Default: the global one of `@opentelemetry/api`, read when the library is created. */
   meterProvider?: TelemetryMeterProvider;
