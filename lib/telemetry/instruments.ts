@@ -1,7 +1,7 @@
 /**
  * Every OpenTelemetry instrument the library records, named after OpenTelemetry's semantic
  * conventions (dotted lowercase names, UCUM units, `error.type` for why an operation failed,
- * `db.*` for store calls). The README's instrument table is checked against this list.
+ * `db.*` for store calls). The instrument table of docs/telemetry.md is checked against this list.
  * @category Telemetry
  */
 export const INSTRUMENTS = {
