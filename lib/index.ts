@@ -1,3 +1,8 @@
+/**
+ * `oidc-session-transfer`: Native-to-Web SSO for node-oidc-provider. Start with
+ * {@link sessionTransfer}; every option is in {@link SessionTransferSettings}.
+ * @module oidc-session-transfer
+ */
 export { sessionTransfer, SessionTransfer, type ExpressLike, type TransferConfirmation } from './session-transfer.js';
 export {
   AUTH0_ROUTES,
