@@ -20,8 +20,8 @@ export interface Load {
   /** Stops after this many seconds, or after this many requests. */
   duration?: number;
   amount?: number;
-  /** The i-th request of the run. */
-  request: (i: number) => Request;
+  /** The i-th request of the run, for the measure `part` (`driveSplit`; 0 otherwise). */
+  request: (i: number, part: number) => Request;
   /** Whether an answer is the expected one. */
   check: (response: IncomingMessage, i: number) => boolean;
 }
@@ -79,9 +79,10 @@ export async function drive(name: string, load: Load): Promise<Measure> {
 }
 
 /**
- * One load whose i-th request counts for the measure `names[i % names.length]`: several servers
- * taking turns in one stream of requests are measured at the same moments, so what else the
- * machine does weighs on each alike. Throughput is each one's requests over the shared elapsed time.
+ * Several measures at the same moments, so what else the machine does weighs on each alike: the
+ * workers are shared out among `names` (worker w serves `names[w % names.length]` throughout), so
+ * each measure keeps its own requests in flight and a slower server is not handed more of them.
+ * Throughput is each measure's requests over the shared elapsed time.
  */
 export async function driveSplit(names: string[], { duration, amount, request, check }: Load): Promise<Measure[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -90,14 +91,13 @@ export async function driveSplit(names: string[], { duration, amount, request, c
   let started = 0;
   const start = process.hrtime.bigint();
   const deadline = duration === undefined ? undefined : start + BigInt(Math.round(duration * 1e9));
-  const worker = async () => {
+  const worker = async (part: number) => {
     while ((amount === undefined || started < amount) && (deadline === undefined || process.hrtime.bigint() < deadline)) {
       const i = started++;
-      const part = i % names.length;
       const sent = process.hrtime.bigint();
       let outcome: string | undefined;
       try {
-        const response = await exchange(agent, request(i));
+        const response = await exchange(agent, request(i, part));
         if (!check(response, i)) outcome = `${response.statusCode} ${response.headers.location ?? ''}`.trim();
       } catch (err) {
         outcome = (err as Error).message;
@@ -106,7 +106,7 @@ export async function driveSplit(names: string[], { duration, amount, request, c
       if (outcome) unexpected[part]![outcome] = (unexpected[part]![outcome] ?? 0) + 1;
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w % names.length)));
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   agent.destroy();
   return names.map((name, part) => {

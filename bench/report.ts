@@ -93,9 +93,8 @@ run every measure twice, in table order then in the reverse order, on half of ${
 token-endpoint measure or of ${settings.redeems} requests per authorization measure each time; the two halves
 are merged. The two sides of every comparison thus sit symmetrically in the round, and a drift
 (the machine's other work, what is left of the warm-up) weighs on both alike. Instrumentation on
-and off are measured together: T and U take turns in one stream of requests (${settings.concurrency} in flight, about
-half at each), since two identical processes measured one after the other differed by up to 6 %
-on this shared machine. Tokens are minted
+and off are measured together, T and U each with half of the ${settings.concurrency} requests in flight, since two
+identical processes measured one after the other differed by up to 6 % on this shared machine. Tokens are minted
 before the round, as many through A as through T and U (and some through B, or C for C's). Rows
 show the rounds' medians (requests: totals); each ratio is the median of the rounds' ratios.
 Server CPU per request is the CPU time the row's provider processes used over its requests, read
@@ -151,7 +150,7 @@ ${cascade}
 - Instrumentation on / off compares T with U: both have OpenTelemetry's SDK registered, as a
   deployment that collects anything has, and differ only by the library's \`telemetry\` option,
   so the figure is what the library's spans and metrics cost. Their goal holds both the server
-  CPU per request and the p50 to 5 %. T and U against A (no SDK) is the SDK's own price, paid
+  CPU per request and the earlier goal's figure (the mint's throughput, the redeem's p50) to 5 %. T and U against A (no SDK) is the SDK's own price, paid
   whatever it records: its exports run under a suppressed-tracing async context, which turns on
   Node's async context tracking for every promise the process makes. It is read on server CPU
   per request only, and reads somewhat high: A is measured alone, T and U while they share the

@@ -6,7 +6,7 @@
  * cluster. Warms every process up alike, then measures, over rounds that each run every measure
  * twice (table order, then the reverse): the mint against the built-in refresh_token grant and
  * the redeem against an authorization over an existing session (on A), each with instrumentation
- * on and off (T and U taking turns in one stream of requests), load over two processes (A and B), on Redis Cluster (C); the library's Redis
+ * on and off (T and U measured together, each with half the requests in flight), load over two processes (A and B), on Redis Cluster (C); the library's Redis
  * commands per operation, the cascade of a grant with 10,000 children, and the memory per
  * outstanding token. Saves its results as test-output/bench/node-<major>.json and writes
  * BENCHMARKS.md from every Node line's saved results, side by side (bench/report.ts): run it once
@@ -69,14 +69,14 @@ const USER = { login: 'demo@example.com', password: 'demo' };
 const ROWS = {
   builtin: 'refresh_token grant (built-in)',
   mint: 'mint (refresh_token + session_transfer audience)',
-  mintOff: 'mint, SDK registered, instrumentation off (U, taking turns with T)',
-  mintOn: 'mint, SDK registered, instrumentation on (T, taking turns with U)',
+  mintOff: 'mint, SDK registered, instrumentation off (U, measured with T)',
+  mintOn: 'mint, SDK registered, instrumentation on (T, measured with U)',
   mintTwo: 'mint, load split over two processes',
   mintCluster: 'mint, Redis Cluster',
   session: 'authorization over an existing session',
   redeem: 'redeem (authorization with a token)',
-  redeemOff: 'redeem, SDK registered, instrumentation off (U, taking turns with T)',
-  redeemOn: 'redeem, SDK registered, instrumentation on (T, taking turns with U)',
+  redeemOff: 'redeem, SDK registered, instrumentation off (U, measured with T)',
+  redeemOn: 'redeem, SDK registered, instrumentation on (T, measured with U)',
   redeemTwo: 'redeem through process B of tokens minted through A and T',
   redeemCluster: 'redeem, Redis Cluster',
 } as const;
@@ -260,9 +260,9 @@ try {
     const mintLoad = { duration: duration / 2 };
     const single = (row: Row, run: (name: string, part: number) => Promise<Measure>) => ({ rows: [row], run: async (part: number) => [await run(ROWS[row], part)] });
     /**
-     * Instrumentation on and off are measured together: T and U take turns in one stream of
-     * requests (who goes first alternates with `part`), so the machine's other work weighs on
-     * both alike; measured one after the other, two identical processes differed by up to 6 %.
+     * Instrumentation on and off are measured together, T and U each with half the requests in
+     * flight, so the machine's other work weighs on both alike (measured one after the other, two
+     * identical processes differed by up to 6 %); which one the first workers serve alternates with `part`.
      */
     const paired = (off: Row, on: Row, run: (names: string[], bases: string[], part: number) => Promise<Measure[]>) => ({
       rows: [off, on],
@@ -279,7 +279,7 @@ try {
       single('builtin', (name) => minting([A], refreshToken)(name, mintLoad)),
       single('mint', (name) => minting([A], refreshToken, { audience: AUDIENCE })(name, mintLoad)),
       paired('mintOff', 'mintOn', (names, bases) => driveSplit(names, {
-        ...mintLoad, request: (i) => refreshRequest(bases[i % 2]!, refreshToken, { audience: AUDIENCE }), check: answered200,
+        ...mintLoad, request: (_i, side) => refreshRequest(bases[side]!, refreshToken, { audience: AUDIENCE }), check: answered200,
       })),
       single('mintTwo', (name) => minting([A, B], refreshToken, { audience: AUDIENCE })(name, mintLoad)),
       single('mintCluster', (name) => minting([C], clusterRefreshToken, { audience: AUDIENCE })(name, mintLoad)),
@@ -288,7 +288,7 @@ try {
       paired('redeemOff', 'redeemOn', (names, bases, part) => {
         const pool = [...batch(tokens, 1, part), ...batch(tokens, 2, part)];
         return driveSplit(names, {
-          amount: pool.length, request: (i) => ({ url: authorization(bases[i % 2]!, { session_transfer_token: pool[i]! }) }), check: signedIn,
+          amount: pool.length, request: (i, side) => ({ url: authorization(bases[side]!, { session_transfer_token: pool[i]! }) }), check: signedIn,
         });
       }),
       single('redeemTwo', (name, part) => redeeming(B, batch(twoTokens, 0, part))(name)),
@@ -415,14 +415,19 @@ try {
   const redeemRatio = ratio((r) => r.redeem.p50 / r.session.p50);
   /** The rounds' median of a row's server CPU per request over another's; undefined where /proc does not tell. */
   const cpuRatio = (of: Row, to: Row) => (rows[of].cpu === undefined ? undefined : ratio((r) => r[of].cpu! / r[to].cpu!));
-  /** Instrumentation on / off, T against U measured together: server CPU per request and p50 both within 5 %. */
+  /**
+   * Instrumentation on / off, T against U measured together: within 5 % on server CPU per request
+   * and on the row's figure of the earlier goal (the mint's throughput, the redeem's p50).
+   */
   const instrumentationGoal = (kind: 'mint' | 'redeem', on: Row, off: Row): Goal => {
     const cpu = cpuRatio(on, off);
+    const throughput = ratio((r) => r[on].rps / r[off].rps);
     const p50 = ratio((r) => r[on].p50 / r[off].p50);
+    const figure = kind === 'mint' ? { name: 'throughput', value: throughput, met: throughput >= 0.95 } : { name: 'p50', value: p50, met: p50 <= 1.05 };
     return {
-      figure: `${kind}, instrumentation on / off (SDK registered in both, measured together): server CPU per request; p50`,
-      measured: `${cpu === undefined ? '–' : cpu.toFixed(3)}; ${p50.toFixed(3)} (mean latency: ${ratio((r) => r[on].mean / r[off].mean).toFixed(3)})`,
-      goal: '≤ 1.05 both', met: (cpu === undefined || cpu <= 1.05) && p50 <= 1.05,
+      figure: `${kind}, instrumentation on / off (SDK registered in both, measured together): server CPU per request; ${figure.name}`,
+      measured: `${cpu === undefined ? '–' : cpu.toFixed(3)}; ${figure.value.toFixed(3)} (${kind === 'mint' ? `p50: ${p50.toFixed(3)}` : `throughput: ${throughput.toFixed(3)}`})`,
+      goal: kind === 'mint' ? '≤ 1.05; ≥ 0.95' : '≤ 1.05; ≤ 1.05', met: (cpu === undefined || cpu <= 1.05) && figure.met,
     };
   };
   /** The SDK's price with the library's instrumentation (T) and without it (U), against no SDK (A); A is measured alone, T and U together. */
