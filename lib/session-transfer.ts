@@ -185,7 +185,6 @@ export class SessionTransfer extends SessionTransferEmitter {
   #hooks: ProviderHooks | undefined;
   #provider: Provider | undefined;
   #clientSummary = '';
-  #staticClientIds: ReadonlySet<string> = new Set();
   /** Static clients that accept tokens: as a mint's `audience`, a near miss. */
   #acceptingClientIds: readonly string[] = [];
   /** A provider was built from `configure()`'s result. */
@@ -236,14 +235,13 @@ export class SessionTransfer extends SessionTransferEmitter {
     const hooks = captureHooks(configuration);
     this.#hooks = hooks;
     this.#adapterCascades = configuration.adapter !== undefined;
-    this.#staticClientIds = new Set(staticClients.map(({ clientId }) => clientId));
     this.#acceptingClientIds = staticClients.filter(({ settings }) => settings.allowed_authentication_methods.length).map(({ clientId }) => clientId);
     const redeem = createRedeem({ hooks, options: this.options, store: this.#store, events: this, telemetry: this.#telemetry });
     const extraClientMetadata = withClientMetadata(
       configuration.extraClientMetadata,
       () => this.#requireAttached(),
       this.options.registrationPolicy,
-      this.#staticClientIds,
+      new Set(staticClients.map(({ clientId }) => clientId)),
     );
     const configured: Configuration = {
       ...configuration,
@@ -322,13 +320,7 @@ export class SessionTransfer extends SessionTransferEmitter {
       endSessionPath: auth0 ? endSessionPath : undefined,
       audiences: transferAudiences,
       nearMisses: new Set([issuer.href, issuer.href.replace(/\/$/, ''), issuer.host, ...this.#acceptingClientIds]),
-      onNearMiss: (ctx, audience, clientId) => this.reportIgnored({
-        type: 'ignored', reason: 'audience_near_miss', ...(clientId === undefined ? {} : { clientId }), audience: audience.slice(0, 100),
-        ip: clientIp(ctx as KoaContextWithOIDC, this.options.trustProxy, this), userAgent: userAgentOf(ctx as KoaContextWithOIDC),
-        message: `a refresh_token grant${clientId === undefined ? '' : ` of client ${JSON.stringify(clientId.slice(0, 100))}`} has audience `
-          + `${JSON.stringify(audience.slice(0, 100))}, which is not a session transfer audience of this provider, so it ran as an ordinary refresh `
-          + `(the refresh token rotated, an access token issued): to mint, send audience ${[...transferAudiences].join(' or ')}`,
-      }),
+      onNearMiss: (ctx, audience, clientId) => this.#reportNearMiss(ctx as KoaContextWithOIDC, audience, clientId, transferAudiences),
       tokenType: this.options.tokenType,
     }));
     const trust = this.options.trustProxy;
@@ -355,6 +347,18 @@ export class SessionTransfer extends SessionTransferEmitter {
     debug(summary);
     this.options.startupSummary?.(summary);
     return this;
+  }
+
+  /** A `refresh_token` grant whose audience looked meant to mint ran as a refresh: an `ignored` event naming the audience to send. */
+  #reportNearMiss(ctx: KoaContextWithOIDC, audience: string, clientId: string | undefined, transferAudiences: ReadonlySet<string>): void {
+    const [sent, client] = [audience.slice(0, 100), clientId?.slice(0, 100)];
+    this.reportIgnored({
+      type: 'ignored', reason: 'audience_near_miss', ...(client === undefined ? {} : { clientId: client }), audience: sent,
+      ip: clientIp(ctx, this.options.trustProxy, this), userAgent: userAgentOf(ctx),
+      message: `a refresh_token grant${client === undefined ? '' : ` of client ${JSON.stringify(client)}`} has audience ${JSON.stringify(sent)}, `
+        + 'which is not a session transfer audience of this provider, so it ran as an ordinary refresh (the refresh token rotated, an access '
+        + `token issued): to mint, send audience ${[...transferAudiences].join(' or ')}`,
+    });
   }
 
   #requireAttached(): void {
