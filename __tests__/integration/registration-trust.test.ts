@@ -91,7 +91,7 @@ describe('a client id that is the URL of its own metadata document, in any lette
         client_id: clientId, token_endpoint_auth_method: 'none', redirect_uris: ['https://attacker.example/cb'], response_types: ['code'],
         grant_types: ['authorization_code'], is_first_party: true,
         session_transfer: { allowed_authentication_methods: ['query'], enforce_device_binding: 'none' },
-      });
+      }, 60);
       const query = new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: 'https://attacker.example/cb' });
       const res = await request(idp.app).get(`/auth?${query}`);
       expect(res.status).toBe(400);
