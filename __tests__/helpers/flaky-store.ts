@@ -1,8 +1,8 @@
 import { MemoryStore } from '../../lib/index.js';
 
-/** A MemoryStore whose first cascade step (`endLineage`) fails with `error`, then recovers. */
-export function storeFailingFirstCascade(error: Error): MemoryStore {
-  let failures = 1;
+/** A MemoryStore whose first `times` cascade steps (`endLineage`) fail with `error`, then recovers. */
+export function storeFailingFirstCascade(error: Error, times = 1): MemoryStore {
+  let failures = times;
   return new (class extends MemoryStore {
     override async endLineage(...args: Parameters<MemoryStore['endLineage']>) {
       if (failures > 0) {

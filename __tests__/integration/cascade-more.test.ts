@@ -1,10 +1,13 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import request from 'supertest';
 
 import { createIdentityProvider } from '../../examples/idp/app.js';
 import { MemoryStore, redisAdapter, type CascadeFailedEvent, type CascadeRevokedEvent } from '../../lib/index.js';
+import { CASCADE_RETRY_DELAYS, createCascade } from '../../lib/revocation/cascade.js';
+import { noTelemetry } from '../../lib/telemetry/telemetry.js';
 import { AUDIENCE, ISSUER, quitRedis, redisClient, settledBeforeQuit, testClients, testIdentityProvider, webTestClient } from '../helpers/idp.js';
 import { storeFailingFirstCascade } from '../helpers/flaky-store.js';
 import { nativeLogin } from '../helpers/native-login.js';
@@ -85,6 +88,29 @@ describe('a cascade that fails', () => {
     await revokeNative(idp.app, native.refresh_token);
     expect(failed).toEqual([expect.objectContaining({ attempt: 1, willRetry: true, error: 'store hiccup' })]);
     expect(await done).toMatchObject({ sessions: 1 });
+    expect(await authorize(browser, idp.provider, { prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
+  });
+
+  it('threat: a cascade that fails more often than it has scheduled retries is abandoned, leaving the web session signed in: it is retried until it succeeds', async () => {
+    const failures = CASCADE_RETRY_DELAYS.length + 2;
+    const store = storeFailingFirstCascade(new Error('store down'), failures);
+    const idp = testIdentityProvider({ store });
+    // The library's cascade over the same store and provider, with its retries 10 ms apart instead of up to 30 s.
+    const { cascade } = createCascade({
+      store, events: idp.transfer, telemetry: noTelemetry(store), clock: Date.now, ttl: 60, retryDelays: CASCADE_RETRY_DELAYS.map(() => 10),
+    });
+    const failed: CascadeFailedEvent[] = [];
+    idp.transfer.on('cascade_failed', (e) => failed.push(e));
+    const done = new Promise<CascadeRevokedEvent>((resolve) => idp.transfer.once('cascade_revoked', resolve));
+
+    const { token, native } = await mintToken(idp.app);
+    const browser = request.agent(idp.app);
+    expect((await authorize(browser, idp.provider, { token })).kind).toBe('code');
+    const { grantId } = (await idp.provider.RefreshToken.find(native.refresh_token))!;
+    await cascade(idp.provider, grantId!, { trigger: 'api' });
+    expect(await Promise.race([done, delay(2000, 'abandoned', { ref: false })])).toMatchObject({ grantId, trigger: 'api', sessions: 1 });
+    expect(failed.map(({ attempt, willRetry }) => ({ attempt, willRetry })))
+      .toEqual(Array.from({ length: failures }, (_, i) => ({ attempt: i + 1, willRetry: true })));
     expect(await authorize(browser, idp.provider, { prompt: 'none' })).toMatchObject({ kind: 'error', error: 'login_required' });
   });
 });

@@ -26,7 +26,10 @@ export const GRANT_ENDED = Number.MAX_SAFE_INTEGER;
  */
 const CLOCK_ALLOWANCE = 5;
 
-/** Waits before the retries of a failed cascade, in milliseconds. */
+/**
+ * Waits before the retries of a failed cascade, in milliseconds. The last repeats until the
+ * cascade succeeds: giving up would leave the web sessions of a revoked grant signed in.
+ */
 export const CASCADE_RETRY_DELAYS = [1_000, 5_000, 30_000];
 
 type WithBackchannel = Client & { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid?: string): Promise<void> };
@@ -91,15 +94,18 @@ export interface CascadeDependencies {
   /** Current time in milliseconds, and the token lifetime in seconds (how long the void mark lasts). */
   clock: () => number;
   ttl: number;
+  /** Waits before the retries of a failed cascade (ms), the last repeated; `CASCADE_RETRY_DELAYS` by default. */
+  retryDelays?: readonly number[];
 }
 
 /**
  * The cascade (SPEC §6): when a native grant ends, every browser session created from its tokens
  * ends and every web grant recorded for it is revoked, with their codes and tokens. Failures are
- * reported (`cascade_failed`) and retried; the recorded children stay in the store until a
- * cascade succeeds, so nothing is forgotten.
+ * reported (`cascade_failed`) and retried until one succeeds, on unref'd timers (a process may
+ * exit with retries pending; `settled()` does not wait for them); the recorded children stay in
+ * the store until then, so nothing is forgotten while the process runs.
  */
-export function createCascade({ store, events, telemetry, clock, ttl }: CascadeDependencies) {
+export function createCascade({ store, events, telemetry, clock, ttl, retryDelays = CASCADE_RETRY_DELAYS }: CascadeDependencies) {
   /** Web grants this process is ending in a cascade: theirs would find nothing (no transfer mints from one). */
   const ending = new Set<string>();
   /** Tidy-ups still running after their cascades ended (see `settled()`). */
@@ -160,7 +166,8 @@ export function createCascade({ store, events, telemetry, clock, ttl }: CascadeD
   /**
    * Runs the cascade for a parent grant that ended, or (`grantKept`) whose refresh token was
    * revoked while the grant was kept: then only the tokens minted until now are void. Resolves
-   * once done or handed to retries; the retries void what the first attempt did, no more.
+   * once done or handed to retries, which go on until one succeeds (a store down for minutes
+   * must not leave the sessions signed in); they void what the first attempt did, no more.
    */
   async function cascade(
     provider: Provider,
@@ -173,11 +180,11 @@ export function createCascade({ store, events, telemetry, clock, ttl }: CascadeD
       try {
         await telemetry.cascade(trigger, () => once(provider, grantId, trigger, voidUntil));
       } catch (err) {
-        const willRetry = number <= CASCADE_RETRY_DELAYS.length;
         events.report('cascade_failed', {
-          type: 'cascade_failed', grantId, trigger, attempt: number, willRetry, error: err instanceof Error ? err.message : String(err),
+          type: 'cascade_failed', grantId, trigger, attempt: number, willRetry: true, error: err instanceof Error ? err.message : String(err),
         });
-        if (willRetry) setTimeout(() => void attempt(number + 1), CASCADE_RETRY_DELAYS[number - 1]).unref();
+        const delay = retryDelays[Math.min(number, retryDelays.length) - 1];
+        setTimeout(() => void attempt(number + 1), delay).unref();
       }
     };
     await attempt(1);
