@@ -264,6 +264,24 @@ describe('mint: refusals', () => {
     expect((await auth0Json(first.body.refresh_token)).body.error).toBe('invalid_grant');
   });
 
+  it("threat: reuse at the mint destroys the grant whatever the host's revokeGrantPolicy says: the policy decides, as at oidc-provider's refresh", async () => {
+    const keeping = testIdentityProvider({ redis, keyPrefix: `${PREFIX}keep:` }, { revokeGrantPolicy: () => false });
+    const grantAfterReuse = async (idp: { app: typeof app; provider: typeof provider }) => {
+      const tokens = await nativeLogin(idp.app);
+      const { grantId } = (await idp.provider.RefreshToken.find(tokens.refresh_token))!;
+      const mint = (refreshToken: string) => request(idp.app).post('/token').type('form')
+        .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: refreshToken, audience: AUDIENCE });
+      const first = await mint(tokens.refresh_token);
+      expect(first.status).toBe(200);
+      expect((await mint(tokens.refresh_token)).body.error).toBe('invalid_grant');
+      // Every token of the grant is revoked either way: the one the first mint rotated to too.
+      expect((await mint(first.body.refresh_token)).body.error).toBe('invalid_grant');
+      return idp.provider.Grant.find(grantId!);
+    };
+    expect(await grantAfterReuse(keeping)).toBeDefined();
+    expect(await grantAfterReuse({ app, provider })).toBeUndefined();
+  });
+
   it('refuses a refresh token born from a transfer (nested transfer), also after rotation', async () => {
     const tokens = await nativeLogin(app);
     // A refresh token of a transferred session carries the transfer amr marker.

@@ -4,7 +4,7 @@ import {
 
 import { TRANSFER_AMR } from '../options.js';
 import type { DpopProof } from './dpop.js';
-import { revokeGrant } from '../revocation/revoke-grant.js';
+import { deleteGrantTokens, revokeGrant } from '../revocation/revoke-grant.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { refuse } from './refusal.js';
 
@@ -17,7 +17,8 @@ export interface LoadedRefreshToken {
 /**
  * Finds and checks the refresh token offered as subject token, in the order of oidc-provider's
  * built-in refresh_token grant, so the exchange refuses what a normal refresh would refuse.
- * A consumed (rotated) token is reuse: it and its whole grant are revoked, as a refresh would.
+ * A consumed (rotated) token is reuse: it and every token of its grant are revoked, and the grant
+ * too when the host's `revokeGrantPolicy` says so, as a refresh would.
  * A DPoP-bound token needs `dPoP`, a verified proof for its key; the proof's `jti` is spent.
  */
 export async function loadRefreshToken(
@@ -64,7 +65,9 @@ export async function loadRefreshToken(
   ctx.oidc.entity('Account', account);
 
   if (refreshToken.consumed) {
-    await Promise.all([refreshToken.destroy(), revokeGrant(provider, ctx, refreshToken.grantId!)]);
+    const grantId = refreshToken.grantId!;
+    const revokesGrant = await hooks.revokeGrantPolicy(ctx);
+    await Promise.all([refreshToken.destroy(), revokesGrant ? revokeGrant(provider, ctx, grantId) : deleteGrantTokens(provider, grantId)]);
     throw refuse('refresh_token_reused', new errors.InvalidGrant('refresh token already used'));
   }
   if (refreshToken.amr?.includes(TRANSFER_AMR)) {
