@@ -125,11 +125,11 @@ ${cascade}
 
 - What the library emits, with its instrumentation on: per mint and per redeem one span
   (\`session_transfer.mint\`, \`session_transfer.redeem\`; not made active), whose attributes hold
-  the time of each of its store calls (\`session_transfer.store.<operation>.duration\`), and
-  metric records: the operation's duration, its outcome's counter (\`tokens.issued\`,
-  \`tokens.redeemed\`, …) and one \`session_transfer.store.duration\` per store call (two per
-  mint, two per redeem). Before 0.1's instrumentation redesign each store call was a child span
-  of its own as well (three spans per operation).
+  the time of each of its store calls (\`session_transfer.store.<operation>.duration\`), and two
+  metric records: the operation's duration and its outcome's counter (\`tokens.issued\`,
+  \`tokens.redeemed\`, …). Until this release each store call was also a child span of its own
+  and a record of a \`session_transfer.store.duration\` histogram (three spans and four records
+  per operation).
 - Commands are counted on the library's own Redis (\`INFO commandstats\` deltas over 50 operations);
   commands run inside a Lua script are counted too. A mint is one \`SET … EX … NX\` and, in
   parallel, the grant's mint count (one \`EVALSHA\`: \`INCR\`, \`EXPIRE\` on the window's first).

@@ -1,9 +1,10 @@
 /**
  * OpenTelemetry: the counters move as the flows run, read by a real in-process metrics reader of
- * the OpenTelemetry SDK; the spans nest under the request's span; no attribute carries a token or
- * (unless asked) an account id.
+ * the OpenTelemetry SDK; one span per mint and redeem, under the request's span, holds its store
+ * calls' durations; no attribute carries a token or (unless asked) an account id.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { context, SpanKind, SpanStatusCode, trace, type HrTime } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AggregationTemporality, MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
@@ -98,10 +99,6 @@ describe('metrics', () => {
     expect(await t.count(INSTRUMENTS.rejected.name, { 'error.type': 'replayed', 'session_transfer.log_only': false })).toBe(1);
     const redeems = await t.points(INSTRUMENTS.redeemDuration.name);
     expect(redeems.map((point) => point.attributes['error.type'])).toEqual(expect.arrayContaining([undefined, 'replayed']));
-    // Each store round trip is measured by operation.
-    const store = await t.points(INSTRUMENTS.storeDuration.name);
-    expect(store.map((point) => point.attributes['db.operation.name'])).toEqual(expect.arrayContaining(['save', 'countIssued', 'consume', 'saveSession']));
-    expect(store.every((point) => point.attributes['db.system.name'] === 'redis')).toBe(true);
   });
 
   it('count a log_only binding mismatch as a rejection marked log_only, while the transfer goes ahead', async () => {
@@ -128,23 +125,35 @@ describe('metrics', () => {
     expect(await t.count(INSTRUMENTS.sessionsRevoked.name, { 'session_transfer.revocation.reason': 'cascade' })).toBe(before + 1);
   });
 
-  it('every instrument is registered, with its unit and description', async () => {
+  it('every instrument is registered, with its unit and description, and nothing else (store calls are timed on spans)', async () => {
     const { resourceMetrics } = await t.reader.collect();
     const seen = new Map(resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((metric) => [metric.descriptor.name, metric.descriptor]));
     for (const instrument of Object.values(INSTRUMENTS)) {
       expect(seen.get(instrument.name)).toMatchObject({ unit: instrument.unit, description: instrument.description });
     }
+    expect([...seen.keys()].sort()).toEqual(Object.values(INSTRUMENTS).map((instrument) => instrument.name).sort());
   });
 });
 
 describe('spans and attributes', () => {
   const seconds = ([whole, nanoseconds]: HrTime) => whole + nanoseconds / 1e9;
+  /** A store on the suite's Redis whose `operation` answers 20 ms late, so that its span or attribute must show at least that. */
+  const DELAY = 0.02;
+  function slowStore(operation: 'consume' | 'touchSession'): RedisStore {
+    const store = new RedisStore({ client: redis, prefix: `telemetry-slow-${Math.random().toString(36).slice(2)}:`, commandTimeout: 1000 });
+    const original = store[operation].bind(store) as (...args: unknown[]) => Promise<never>;
+    store[operation] = async (...args: unknown[]) => {
+      await sleep(DELAY * 1000);
+      return original(...args);
+    };
+    return store;
+  }
   const tokens: string[] = [];
   const allAttributes = (t: ReturnType<typeof instrumented>, spans: ReadableSpan[]) => Promise.all(Object.values(INSTRUMENTS)
     .map((instrument) => t.points(instrument.name))).then((all) => [...all.flat().map((point) => point.attributes), ...spans.map((span) => span.attributes)]);
 
   it('are one span per mint and per redeem, under the request, with each store round trip a duration attribute of it', async () => {
-    const t = instrumented();
+    const t = instrumented({}, false, { store: slowStore('consume') });
     const { token } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
     tokens.push(token);
     expect((await redeemAt(t, token)).kind).toBe('code');
@@ -165,6 +174,7 @@ describe('spans and attributes', () => {
         expect(duration).toBeLessThanOrEqual(seconds(span.duration));
       }
     }
+    expect(redeem.attributes['session_transfer.store.consume.duration']).toBeGreaterThanOrEqual(DELAY);
 
     // No attribute anywhere holds the token, its hash's key, or the account id.
     const values = (await allAttributes(t, spans)).flatMap((attributes) => Object.values(attributes)).map(String);
@@ -173,7 +183,7 @@ describe('spans and attributes', () => {
   });
 
   it('make a store call outside a mint or a redeem a client span of its own, under the active one', async () => {
-    const t = instrumented();
+    const t = instrumented({}, false, { store: slowStore('touchSession') });
     const { token } = await mintToken(t.app, {}, { 'x-forwarded-for': '203.0.113.5' });
     const browser = request.agent(t.app).set('x-forwarded-for', '203.0.113.5');
     expect((await authorize(browser, t.provider, { token, prompt: 'none' })).kind).toBe('code');
@@ -185,14 +195,14 @@ describe('spans and attributes', () => {
     expect(touch.attributes).toEqual({ 'db.system.name': 'redis', 'db.operation.name': 'touchSession' });
     const parent = spans.find((span) => span.spanContext().spanId === touch.parentSpanContext?.spanId)!;
     expect(parent.name).toBe('GET /auth');
-    expect(seconds(touch.startTime)).toBeGreaterThanOrEqual(seconds(parent.startTime));
-    expect(seconds(touch.endTime)).toBeLessThanOrEqual(seconds(parent.endTime));
-    // The span covers the round trip recorded in the store's histogram (made once the call settled, it starts when the call did).
-    const [recorded] = (await t.points(INSTRUMENTS.storeDuration.name)).filter((point) => point.attributes['db.operation.name'] === 'touchSession');
-    expect(seconds(touch.duration)).toBeCloseTo((recorded!.value as Histogram).sum!, 6);
+    // Within its parent, to the SDK's precision: a span's start is Date.now() (whole milliseconds) when not given.
+    expect(seconds(touch.startTime)).toBeGreaterThanOrEqual(seconds(parent.startTime) - 0.001);
+    expect(seconds(touch.endTime)).toBeLessThanOrEqual(seconds(parent.endTime) + 0.001);
+    // Made once the call settled, it starts when the call did.
+    expect(seconds(touch.duration)).toBeGreaterThanOrEqual(DELAY);
   });
 
-  it('name a failed store call on its operation\'s span, and count it by error', async () => {
+  it('name a failed store call on its operation\'s span', async () => {
     const store = new RedisStore({ client: redis, prefix: `telemetry-down-${Math.random().toString(36).slice(2)}:`, commandTimeout: 1000 });
     store.consume = () => Promise.reject(new StoreUnavailableError('the store is down'));
     const t = instrumented({}, false, { store });
@@ -202,8 +212,6 @@ describe('spans and attributes', () => {
     expect(redeem.attributes).toMatchObject({ 'error.type': 'store_unavailable', 'session_transfer.store.consume.error.type': 'StoreUnavailableError' });
     expect(redeem.attributes['session_transfer.store.consume.duration']).toBeGreaterThan(0);
     expect(redeem.status.code).toBe(SpanStatusCode.ERROR);
-    const failed = (await t.points(INSTRUMENTS.storeDuration.name)).filter((point) => point.attributes['error.type'] === 'StoreUnavailableError');
-    expect(failed.map((point) => [point.attributes['db.operation.name'], (point.value as Histogram).count])).toEqual([['consume', 1]]);
   });
 
   it('carry the account id on the mint and redeem spans only when the host opts in', async () => {

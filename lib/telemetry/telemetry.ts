@@ -76,18 +76,19 @@ const failureOf = (err: unknown) => (err instanceof Error ? err.name : 'Error');
 
 /**
  * One mint or redeem: its span, on which each store call's duration is an attribute (the sum,
- * should one operation repeat a call), and its failure. One span per operation: a child span per
- * store call cost the SDK as much again each.
+ * should one operation repeat a call), and its failure. One span and two metric records (its
+ * duration, its event's counter) per operation: a child span and a histogram record per store
+ * call doubled what the SDK spent on each.
  */
 class MeasuredOperation implements Operation, StoreCallObserver {
   readonly store: TransferStore;
   readonly span: TelemetrySpan;
-  readonly #telemetry: Telemetry;
+  readonly #includeAccountId: boolean;
   #stored: Record<string, number | string> | undefined;
   failure: string | undefined;
 
-  constructor(telemetry: Telemetry, span: TelemetrySpan, store: TransferStore, calls: StoreCalls) {
-    this.#telemetry = telemetry;
+  constructor(span: TelemetrySpan, store: TransferStore, calls: StoreCalls, includeAccountId: boolean) {
+    this.#includeAccountId = includeAccountId;
     this.span = span;
     this.store = instrumentedStore(store, calls, this);
   }
@@ -99,25 +100,17 @@ class MeasuredOperation implements Operation, StoreCallObserver {
   }
 
   account(accountId: string): void {
-    if (this.#telemetry.includeAccountId) this.span.setAttribute('enduser.id', accountId);
+    if (this.#includeAccountId) this.span.setAttribute('enduser.id', accountId);
   }
 
-  succeeded(call: StoreCall, start: number): void {
-    this.#telemetry.recordStoreCall(this.#add(call, start), call.attributes);
+  succeeded({ durationKey }: StoreCall, start: number): void {
+    const stored = (this.#stored ??= {});
+    stored[durationKey] = ((stored[durationKey] as number | undefined) ?? 0) + (performance.now() - start) / 1000;
   }
 
   failed(call: StoreCall, start: number, err: unknown): void {
-    const seconds = this.#add(call, start);
-    (this.#stored ??= {})[call.errorKey] = failureOf(err);
-    this.#telemetry.recordStoreCall(seconds, { ...call.attributes, 'error.type': failureOf(err) });
-  }
-
-  /** Adds the call's duration to the span's attributes; its duration (s). */
-  #add({ durationKey }: StoreCall, start: number): number {
-    const seconds = (performance.now() - start) / 1000;
-    const stored = (this.#stored ??= {});
-    stored[durationKey] = ((stored[durationKey] as number | undefined) ?? 0) + seconds;
-    return seconds;
+    this.succeeded(call, start);
+    this.#stored![call.errorKey] = failureOf(err);
   }
 
   /** Ends the span, its store calls' attributes set at once. */
@@ -134,13 +127,12 @@ class MeasuredOperation implements Operation, StoreCallObserver {
  */
 export class Telemetry implements Instrumentation, StoreCallObserver {
   readonly store: TransferStore;
-  readonly includeAccountId: boolean;
+  readonly #includeAccountId: boolean;
   readonly #rawStore: TransferStore;
   readonly #calls: StoreCalls;
   readonly #tracer: TelemetryTracer;
   readonly #mintDuration: Histogram;
   readonly #redeemDuration: Histogram;
-  readonly #storeDuration: Histogram;
 
   constructor({ meterProvider, tracerProvider, events, includeAccountId, store, system }: TelemetryDependencies) {
     this.#rawStore = store;
@@ -148,14 +140,13 @@ export class Telemetry implements Instrumentation, StoreCallObserver {
     this.store = instrumentedStore(store, this.#calls, this);
     const meter = meterProvider.getMeter(SCOPE);
     this.#tracer = tracerProvider.getTracer(SCOPE);
-    this.includeAccountId = includeAccountId;
+    this.#includeAccountId = includeAccountId;
     const counter = ({ name, unit, description }: { name: string; unit: string; description: string }): Counter =>
       meter.createCounter(name, { unit, description });
     const histogram = ({ name, unit, description }: { name: string; unit: string; description: string }): Histogram =>
       meter.createHistogram(name, { unit, description, advice: { explicitBucketBoundaries: DURATION_BUCKETS } });
     this.#mintDuration = histogram(INSTRUMENTS.mintDuration);
     this.#redeemDuration = histogram(INSTRUMENTS.redeemDuration);
-    this.#storeDuration = histogram(INSTRUMENTS.storeDuration);
 
     const issued = counter(INSTRUMENTS.issued);
     const issueFailures = counter(INSTRUMENTS.issueFailures);
@@ -190,7 +181,7 @@ export class Telemetry implements Instrumentation, StoreCallObserver {
    * context on every promise the provider makes in the meantime.
    */
   async operation<T>(kind: 'mint' | 'redeem', attributes: TelemetryAttributes, run: (operation: Operation) => Promise<T>): Promise<T> {
-    const operation = new MeasuredOperation(this, this.#tracer.startSpan(SPAN_NAMES[kind], { kind: SPAN_KIND.internal, attributes }), this.#rawStore, this.#calls);
+    const operation = new MeasuredOperation(this.#tracer.startSpan(SPAN_NAMES[kind], { kind: SPAN_KIND.internal, attributes }), this.#rawStore, this.#calls, this.#includeAccountId);
     const start = performance.now();
     try {
       return await run(operation);
@@ -201,19 +192,12 @@ export class Telemetry implements Instrumentation, StoreCallObserver {
     }
   }
 
-  /** Records a store call's duration (s). */
-  recordStoreCall(seconds: number, attributes: TelemetryAttributes): void {
-    this.#storeDuration.record(seconds, attributes);
-  }
-
   /**
    * A store call outside a mint or a redeem (a session's upkeep, a cascade): its span, a child of
-   * the active one, made once the call settled, and its duration.
+   * the active one, made once the call settled.
    */
   succeeded(call: StoreCall, start: number): void {
-    const end = performance.now();
-    this.#tracer.startSpan(call.spanName, { kind: SPAN_KIND.client, attributes: call.attributes, startTime: start }).end(end);
-    this.recordStoreCall((end - start) / 1000, call.attributes);
+    this.#tracer.startSpan(call.spanName, { kind: SPAN_KIND.client, attributes: call.attributes, startTime: start }).end(performance.now());
   }
 
   failed(call: StoreCall, start: number, err: unknown): void {
@@ -222,7 +206,6 @@ export class Telemetry implements Instrumentation, StoreCallObserver {
     span.setAttribute('error.type', failureOf(err));
     span.setStatus({ code: STATUS_ERROR, message: err instanceof Error ? err.message : String(err) });
     span.end(end);
-    this.recordStoreCall((end - start) / 1000, { ...call.attributes, 'error.type': failureOf(err) });
   }
 
   /** Runs a cascade in its span. */
