@@ -195,4 +195,11 @@ describe('forwarded host and protocol (threat: a client names the host in discov
     const idp = testIdentityProvider({ redis, keyPrefix: 'fwd-trusted:', trustProxy: { ranges: ['127.0.0.1'] } });
     expect((await discovery(idp.app)).body.authorization_endpoint).toBe('https://evil.example/auth');
   });
+
+  it('threat: under a hop count (trustProxy: 1), a client connecting directly names the host: ignored without X-Forwarded-For, as for the client IP', async () => {
+    const idp = testIdentityProvider({ redis, keyPrefix: 'fwd-hops:', trustProxy: 1 });
+    expect((await discovery(idp.app)).body.authorization_endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth$/);
+    // Through the proxy, which adds X-Forwarded-For: believed.
+    expect((await discovery(idp.app).set('x-forwarded-for', '203.0.113.5')).body.authorization_endpoint).toBe('https://evil.example/auth');
+  });
 });

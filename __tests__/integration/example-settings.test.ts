@@ -16,8 +16,8 @@ import { authorizeWithToken, exampleNativeToken, exchangeFrom, idTokenClaims } f
 import { startIdpProcess, type IdpProcess } from '../helpers/idp-process.js';
 
 const ISSUER = 'https://id.example.test/';
-/** What a TLS-terminating proxy adds to the requests it forwards for https://id.example.test. */
-const PROXIED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'id.example.test' };
+/** What a TLS-terminating proxy adds to the requests it forwards for https://id.example.test (from a client at 203.0.113.7). */
+const PROXIED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'id.example.test', 'x-forwarded-for': '203.0.113.7' };
 
 /** A client of one's own, as CLIENTS_FILE brings it: a public SPA that accepts tokens by query. */
 const fileSpa = {

@@ -20,6 +20,8 @@ export interface TrustProxy {
  */
 export interface ProxyTrust {
   hops: number | undefined;
+  /** Ranges are given: an address alone tells whether it is a trusted proxy's. */
+  byAddress: boolean;
   trusts(address: string, position: number): boolean;
 }
 
@@ -48,6 +50,7 @@ export function proxyTrust({ hops, ranges }: TrustProxy): ProxyTrust {
   const list = ranges ? rangeList(ranges) : undefined;
   return {
     hops,
+    byAddress: list !== undefined,
     trusts(address, position) {
       if (hops !== undefined && position >= hops) return false;
       if (!list) return true;
