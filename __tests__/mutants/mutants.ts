@@ -106,6 +106,14 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'revocation endpoint: the web session, refresh token and access token all end',
   },
   {
+    guarantee: 'A cascade that fails is retried until it succeeds, never abandoned',
+    file: 'lib/revocation/cascade.ts',
+    from: 'setTimeout(() => void attempt(number + 1), delay).unref();',
+    to: 'if (number <= retryDelays.length) setTimeout(() => void attempt(number + 1), delay).unref();',
+    test: '__tests__/integration/cascade-more.test.ts',
+    name: 'threat: a cascade that fails more often than it has scheduled retries is abandoned, leaving the web session signed in: it is retried until it succeeds',
+  },
+  {
     guarantee: 'A replay from another device revokes the parent grant (onReplay: "revoke_grant"); a reload from the same device, as binding judges it, does not',
     file: 'lib/redeem/redeem.ts',
     from: '!presented.pushed && !(await sameDevice(settings, record.by, request.ip))',
@@ -192,6 +200,14 @@ export const MUTANTS: readonly Mutant[] = [
     to: "chain.push(...forwardedFor.split(',').map((entry) => entry.trim()));",
     test: '__tests__/unit/trust-proxy.test.ts',
     name: 'walks back the trusted hops; entries left of them never win',
+  },
+  {
+    guarantee: 'Under a hop count, X-Forwarded-Host and -Proto are believed only with X-Forwarded-For (from a proxy, not a client connecting directly)',
+    file: 'lib/binding/forwarded-headers.ts',
+    from: "const proxied = trust.byAddress || ctx.get('x-forwarded-for') !== '';",
+    to: 'const proxied = true;',
+    test: '__tests__/integration/binding.test.ts',
+    name: 'threat: under a hop count (trustProxy: 1), a client connecting directly names the host: ignored without X-Forwarded-For, as for the client IP',
   },
   {
     guarantee: 'Access logs: redactUrl removes tokens and request_uri',
