@@ -44,7 +44,14 @@ export function interactionRoutes(provider: Provider, transfer: SessionTransfer)
   }));
 
   // The user confirmed a session transfer: a POST, so no other site can confirm for them.
-  router.post('/interaction/:uid/transfer', route((req, res) => transfer.confirmTransfer(req, res)));
+  router.post('/interaction/:uid/transfer', route(async (req, res) => {
+    // A stale or hand-made form post on another step is the user's mistake, not the server's.
+    if (!transfer.pendingConfirmation(await provider.interactionDetails(req, res))) {
+      res.status(400).type('text').send('This sign-in step is not a transfer confirmation: there is nothing to confirm.');
+      return;
+    }
+    await transfer.confirmTransfer(req, res);
+  }));
 
   router.post('/interaction/:uid/confirm', route(async (req, res) => {
     const { prompt, params, session, grantId } = await provider.interactionDetails(req, res);
