@@ -233,7 +233,18 @@ export class SessionTransfer extends SessionTransferEmitter {
     });
     this.#clientSummary = clientSummary(staticClients);
     const hooks = captureHooks(configuration);
-    this.#hooks = hooks;
+    // The mint's reuse detection decides through the same policy as oidc-provider's refresh grant.
+    const revokeGrantPolicy: ProviderHooks['revokeGrantPolicy'] = async (ctx) => {
+      const revokes = await hooks.revokeGrantPolicy(ctx);
+      const refreshToken = ctx.oidc.entities.RefreshToken as RefreshToken | undefined;
+      // The revocation endpoint, or reuse detection at a refresh (oidc-provider's grant or the mint).
+      const revoking = ctx.oidc.route === 'revocation' || ctx.oidc.route === 'token';
+      // A native refresh token revoked while its grant is kept: the cascade makes its outstanding
+      // transfer tokens void and ends what they spawned, as if the grant had ended.
+      if (!revokes && revoking && refreshToken?.grantId) await this.#cascadeFrom(refreshToken.grantId, { grantKept: true });
+      return revokes;
+    };
+    this.#hooks = { ...hooks, revokeGrantPolicy };
     this.#adapterCascades = configuration.adapter !== undefined;
     this.#acceptingClientIds = staticClients.filter(({ settings }) => settings.allowed_authentication_methods.length).map(({ clientId }) => clientId);
     const redeem = createRedeem({ hooks, options: this.options, store: this.#store, events: this, telemetry: this.#telemetry });
@@ -246,16 +257,7 @@ export class SessionTransfer extends SessionTransferEmitter {
     const configured: Configuration = {
       ...configuration,
       ...redeemConfiguration(configuration, hooks, this.#store, redeem, this.options.maxLineagePerGrant),
-      revokeGrantPolicy: async (ctx) => {
-        const revokes = await hooks.revokeGrantPolicy(ctx);
-        const refreshToken = ctx.oidc.entities.RefreshToken as RefreshToken | undefined;
-        // The revocation endpoint, or reuse detection at oidc-provider's own refresh grant.
-        const revoking = ctx.oidc.route === 'revocation' || ctx.oidc.route === 'token';
-        // A native refresh token revoked while its grant is kept: the cascade makes its outstanding
-        // transfer tokens void and ends what they spawned, as if the grant had ended.
-        if (!revokes && revoking && refreshToken?.grantId) await this.#cascadeFrom(refreshToken.grantId, { grantKept: true });
-        return revokes;
-      },
+      revokeGrantPolicy,
       ...(configuration.adapter
         ? { adapter: cascadingAdapter(configuration.adapter, (grantId) => this.#cascadeFrom(grantId)) }
         : {}),

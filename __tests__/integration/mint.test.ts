@@ -5,6 +5,7 @@ import { storedRecord, tokenKey } from '../helpers/stored-token.js';
 import type { IssuedEvent, IssueFailedEvent } from '../../lib/index.js';
 import { AUDIENCE, EXCHANGE, redisClient, RT_TYPE, STT_TYPE, testIdentityProvider } from '../helpers/idp.js';
 import { nativeLogin } from '../helpers/native-login.js';
+import { authorize } from '../helpers/web-login.js';
 
 const PREFIX = 'mint-test:';
 const redis = redisClient();
@@ -280,6 +281,18 @@ describe('mint: refusals', () => {
     };
     expect(await grantAfterReuse(keeping)).toBeDefined();
     expect(await grantAfterReuse({ app, provider })).toBeUndefined();
+  });
+
+  it('threat: reuse at the mint under a policy that keeps the grant leaves the transfer tokens minted before it redeemable: they are void', async () => {
+    const keeping = testIdentityProvider({ redis, keyPrefix: `${PREFIX}keep-void:` }, { revokeGrantPolicy: () => false });
+    const tokens = await nativeLogin(keeping.app);
+    const mint = (refreshToken: string) => request(keeping.app).post('/token').type('form')
+      .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: refreshToken, audience: AUDIENCE });
+    const minted = await mint(tokens.refresh_token);
+    expect(minted.status).toBe(200);
+    expect((await mint(tokens.refresh_token)).body.error).toBe('invalid_grant');
+    expect(await authorize(request.agent(keeping.app), keeping.provider, { token: minted.body.access_token, prompt: 'none' }))
+      .toMatchObject({ kind: 'error', error: 'login_required' });
   });
 
   it('refuses a refresh token born from a transfer (nested transfer), also after rotation', async () => {
