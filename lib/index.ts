@@ -64,6 +64,8 @@ export { MemoryStore } from './store/memory-store.js';
 export { RedisAdapter, redisAdapter, type RedisAdapterOptions } from './adapter/redis-adapter.js';
 export { CONFIRMATION_REASON, FORCED_LOGIN_REASON } from './redeem/configuration.js';
 export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';
+export type { ReplicaAcks, ReplicaAcksOption, RedisTopology } from './store/replica-acks.js';
+export type { StorageGuarantees } from './store/guarantees.js';
 export type { AddChildResult, Child, Consumed, SessionLineage, TransferredSession, TransferRecord, TransferStore } from './store/store.js';
 export { INSTRUMENTS } from './telemetry/instruments.js';
 export type { TelemetryOptions } from './telemetry/telemetry.js';

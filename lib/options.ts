@@ -5,6 +5,7 @@ import { proxyTrust, type ProxyTrust, type TrustProxy } from './binding/trust-pr
 import type { RedeemHook } from './redeem/hook.js';
 import { OptionsError } from './errors.js';
 import type { RedisClient } from './store/redis-store.js';
+import { REPLICA_ACKS_DEFAULT, resolveReplicaAcks, type ReplicaAcks, type ReplicaAcksOption } from './store/replica-acks.js';
 import type { TelemetryOptions } from './telemetry/telemetry.js';
 import type { TransferStore } from './store/store.js';
 
@@ -50,6 +51,14 @@ export interface SessionTransferSettings {
    * store counts as unavailable: nothing is minted and no token is accepted.
    */
   commandTimeout?: number;
+  /**
+   * Whether the writes a Redis failover must not undo wait for replicas (`WAIT`, pipelined on the
+   * same connection): a token's save and consume, a web session's place in its parent's lineage,
+   * a cascade's revocation mark and deletions. A write not acknowledged in time fails closed, as
+   * when Redis is down. Default `{ replicas: 'auto', timeout: 250 }`: one replica wherever the
+   * master has one (see `ReplicaAcksOption`); `false` never waits. Only with `redis`.
+   */
+  replicaAcks?: ReplicaAcksOption;
   /** Lifetime of a Session Transfer Token in seconds. Default 60, accepted 10–300. */
   ttl?: number;
   /** `issued_token_type` and `requested_token_type` of the token. Default Auth0's URN. */
@@ -158,6 +167,7 @@ export interface ResolvedOptions {
   store: TransferStore | undefined;
   keyPrefix: string;
   commandTimeout: number;
+  replicaAcks: ReplicaAcks;
   ttl: number;
   tokenType: string;
   audience: (issuer: URL) => string[];
@@ -198,6 +208,7 @@ export const TOKEN_PARAM = 'session_transfer_token';
 export const defaults = {
   keyPrefix: 'st:',
   commandTimeout: 1000,
+  replicaAcks: REPLICA_ACKS_DEFAULT,
   ttl: 60,
   tokenType: 'urn:auth0:params:oauth:token-type:session_transfer_token',
   audience: (issuer: URL): string[] => [
@@ -232,7 +243,7 @@ export const AUTH0_ROUTES = {
 
 /** Every option's name, in the order the options table of docs/configuration.md lists them. */
 export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
-  'redis', 'store', 'keyPrefix', 'commandTimeout', 'ttl', 'tokenType', 'audience', 'cookieName',
+  'redis', 'store', 'keyPrefix', 'commandTimeout', 'replicaAcks', 'ttl', 'tokenType', 'audience', 'cookieName',
   'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
   'auth0Compatible', 'registrationPolicy', 'maxTokensPerGrant', 'maxLineagePerGrant', 'onReplay',
   'telemetry', 'startupSummary',
@@ -333,6 +344,10 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     throw new OptionsError('store', 'must implement save() and consume()');
   }
 
+  if (store !== undefined && input.replicaAcks !== undefined) {
+    throw new OptionsError('replicaAcks', 'applies to options.redis only: a custom store decides its own durability');
+  }
+  const commandTimeout = integer('commandTimeout', input.commandTimeout ?? defaults.commandTimeout, 50, 30_000);
   const trustProxy = resolveTrustProxy(input.trustProxy ?? defaults.trustProxy);
 
   const asnResolver = input.asnResolver;
@@ -344,7 +359,8 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     redis,
     store,
     keyPrefix: input.keyPrefix === undefined ? defaults.keyPrefix : text('keyPrefix', input.keyPrefix),
-    commandTimeout: integer('commandTimeout', input.commandTimeout ?? defaults.commandTimeout, 50, 30_000),
+    commandTimeout,
+    replicaAcks: store === undefined ? resolveReplicaAcks('replicaAcks', input.replicaAcks, commandTimeout) : false,
     ttl: integer('ttl', input.ttl ?? defaults.ttl, 10, 300),
     tokenType: text('tokenType', input.tokenType ?? defaults.tokenType),
     audience: fn('audience', input.audience ?? defaults.audience),

@@ -27,6 +27,7 @@ import { createCascade, type Cascade } from './revocation/cascade.js';
 import { revokeGrant } from './revocation/revoke-grant.js';
 import { createRedeem } from './redeem/redeem.js';
 import { RedisStore } from './store/redis-store.js';
+import { storageGuarantees, type StorageGuarantees } from './store/guarantees.js';
 import type { TransferStore } from './store/store.js';
 import { createTelemetry } from './telemetry/create.js';
 import type { Instrumentation } from './telemetry/telemetry.js';
@@ -205,6 +206,7 @@ export class SessionTransfer extends SessionTransferEmitter {
       client: this.options.redis!,
       prefix: this.options.keyPrefix,
       commandTimeout: this.options.commandTimeout,
+      replicaAcks: this.options.replicaAcks,
     });
     this.#telemetry = createTelemetry(this.options.telemetry, this, this.store, this.store instanceof RedisStore ? 'redis' : undefined);
     this.#store = this.#telemetry.store;
@@ -367,6 +369,15 @@ export class SessionTransfer extends SessionTransferEmitter {
     if (this.#provider) return;
     this.warnOnce('not_attached', NOT_ATTACHED);
     throw new errors.InvalidClientMetadata(NOT_ATTACHED);
+  }
+
+  /**
+   * What a Redis failover can undo of the library's writes with the settings and topology in
+   * force now (`replicaAcks`; on Redis it asks the master(s)): for a start-up log or a health page.
+   * Rejects with `StoreUnavailableError` while Redis is unavailable.
+   */
+  guarantees(): Promise<StorageGuarantees> {
+    return storageGuarantees(this.store);
   }
 
   /**

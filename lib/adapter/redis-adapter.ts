@@ -1,6 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import { withDeadline } from '../store/deadline.js';
+import { ReplicaAckPolicy, resolveReplicaAcks, type ReplicaAcksOption } from '../store/replica-acks.js';
 import { Script } from '../store/script.js';
 import type { RedisClient } from '../store/redis-store.js';
 
@@ -59,6 +60,12 @@ export interface RedisAdapterOptions {
    * `server_error`: no request waits on a Redis that is down.
    */
   commandTimeout?: number;
+  /**
+   * Whether the writes a failover must not undo wait for replicas, as the library's own option of
+   * that name: an entry's consume (an authorization code used once), its destruction (a logout, a
+   * revoked token) and a grant's revocation. Default `{ replicas: 'auto', timeout: 250 }`.
+   */
+  replicaAcks?: ReplicaAcksOption;
 }
 
 /**
@@ -73,12 +80,20 @@ export class RedisAdapter implements Adapter {
   readonly #client: RedisClient;
   readonly #prefix: string;
   readonly #timeout: number;
+  readonly #acks: ReplicaAckPolicy;
 
-  constructor(model: string, { client, prefix = 'oidc:', commandTimeout = 1000 }: RedisAdapterOptions) {
+  /** `acks`: one policy shared by every model's adapter (`redisAdapter` makes it), else one of its own. */
+  constructor(model: string, { client, prefix = 'oidc:', commandTimeout = 1000, replicaAcks }: RedisAdapterOptions, acks?: ReplicaAckPolicy) {
     this.#model = model;
     this.#client = client;
     this.#prefix = prefix;
     this.#timeout = commandTimeout;
+    this.#acks = acks ?? new ReplicaAckPolicy(client, resolveReplicaAcks('replicaAcks', replicaAcks, commandTimeout));
+  }
+
+  /** Deletes `key`, waiting for replicas as `replicaAcks` says: a failover must not bring it back. */
+  #delete(key: string): Promise<unknown> {
+    return this.#run('DEL', () => this.#acks.send(key, 'DEL', (pipeline) => pipeline.del(key)));
   }
 
   #run<T>(command: string, send: (client: RedisClient) => Promise<T>): Promise<T> {
@@ -135,7 +150,7 @@ export class RedisAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.#run('EVAL', (c) => CONSUME.run(c, [this.key(id)], Math.floor(Date.now() / 1000)));
+    await this.#run('EVAL', () => CONSUME.runAcknowledged(this.#acks, [this.key(id)], [Math.floor(Date.now() / 1000)]));
   }
 
   async destroy(id: string): Promise<void> {
@@ -150,15 +165,15 @@ export class RedisAdapter implements Adapter {
       const index = this.#index('grant', payload.grantId);
       await this.#run('ZREM', (c) => c.zrem(index, key));
     }
-    await this.#run('DEL', (c) => c.del(key));
+    await this.#delete(key);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     const index = this.#index('grant', grantId);
     const members = await this.#run('ZRANGE', (c) => c.zrange(index, '0', '-1'));
     // One DEL per key: the members live in different hash slots.
-    await Promise.all(members.map((member) => this.#run('DEL', (c) => c.del(member))));
-    await this.#run('DEL', (c) => c.del(index));
+    await Promise.all(members.map((member) => this.#delete(member)));
+    await this.#delete(index);
   }
 }
 
@@ -167,5 +182,6 @@ export class RedisAdapter implements Adapter {
  * @category Storage
  */
 export function redisAdapter(options: RedisAdapterOptions): (model: string) => RedisAdapter {
-  return (model) => new RedisAdapter(model, options);
+  const acks = new ReplicaAckPolicy(options.client, resolveReplicaAcks('replicaAcks', options.replicaAcks, options.commandTimeout ?? 1000));
+  return (model) => new RedisAdapter(model, options, acks);
 }

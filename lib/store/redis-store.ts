@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 
 import { StoreUnavailableError } from '../errors.js';
+import { ReplicaAckPolicy, topologyOf, type ReplicaAcks, type RedisTopology } from './replica-acks.js';
 import { Script } from './script.js';
 import { withDeadline } from './deadline.js';
 import { decodeRecord, decodeReplayMarker, encodeRecord } from './record-codec.js';
@@ -29,6 +30,8 @@ export interface RedisStoreOptions {
   prefix: string;
   /** Longest wait for one Redis command, in milliseconds. */
   commandTimeout: number;
+  /** Whether the safety-critical writes wait for replicas; off when not given. */
+  replicaAcks?: ReplicaAcks;
 }
 
 /**
@@ -110,15 +113,27 @@ export class RedisStore implements TransferStore {
   readonly #prefix: string;
   readonly #timeout: number;
   /**
+   * Waits for replicas after the writes a failover must not undo: a token's save and consume
+   * (single use), a child's place in a lineage, a lineage's end (the revocation mark) and the
+   * cascade's deletions.
+   */
+  readonly #acks: ReplicaAckPolicy;
+  /**
    * The server refused a script over two hash slots although the client is not a Cluster's (a
    * cluster-mode server behind a plain client, or a proxy): records are then written on their own.
    */
   #crossSlotRefused = false;
 
-  constructor({ client, prefix, commandTimeout }: RedisStoreOptions) {
+  constructor({ client, prefix, commandTimeout, replicaAcks = false }: RedisStoreOptions) {
     this.#client = client;
     this.#prefix = prefix;
     this.#timeout = commandTimeout;
+    this.#acks = new ReplicaAckPolicy(client, replicaAcks);
+  }
+
+  /** Where the client writes, and of its masters how many the writes wait for a replica of now. */
+  async replication(): Promise<{ topology: RedisTopology; acks: ReplicaAcks; masters: number; waiting: number }> {
+    return { topology: topologyOf(this.#client), acks: this.#acks.setting, ...await this.#run('INFO', () => this.#acks.masters()) };
   }
 
   /** A token's key: its hash (`hashToken`, 128 bits), which keeps the key in Redis's smallest allocation. */
@@ -148,8 +163,8 @@ export class RedisStore implements TransferStore {
   }
 
   async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
-    const reply = await this.#run('SET', () =>
-      this.#client.set(this.key(tokenHash), encodeRecord(record), 'EX', ttlSeconds, 'NX'));
+    const key = this.key(tokenHash);
+    const [reply] = await this.#run('SET', () => this.#acks.send(key, 'SET', (pipeline) => pipeline.set(key, encodeRecord(record), 'EX', ttlSeconds, 'NX')));
     if (reply !== 'OK') {
       // 256 random bits do not collide; a refusal means something else owns the key space.
       throw new StoreUnavailableError('session transfer token key already exists');
@@ -157,7 +172,7 @@ export class RedisStore implements TransferStore {
   }
 
   async consume(tokenHash: string, consumer = ''): Promise<Consumed> {
-    const value = await this.#run('EVAL', () => CONSUME.runBuffer(this.#client, [this.key(tokenHash)], consumer)) as Buffer | null;
+    const value = await this.#run('EVAL', () => CONSUME.runAcknowledged(this.#acks, [this.key(tokenHash)], [consumer], true)) as Buffer | null;
     return value?.[0] === REPLAY_MARK ? decodeReplayMarker(value) : decodeRecord(value);
   }
 
@@ -198,7 +213,8 @@ export class RedisStore implements TransferStore {
 
   async deleteSessions(uids: string[]): Promise<void> {
     const keys = uids.map((uid) => this.sessionKey(uid));
-    const remove = (batches: string[][]) => Promise.all(batches.map((batch) => this.#run('DEL', () => this.#client.del(...batch))));
+    const remove = (batches: string[][]) => Promise.all(batches.map((batch) =>
+      this.#run('DEL', () => this.#acks.send(batch[0]!, 'DEL', (pipeline) => pipeline.del(...batch)))));
     // A cascade forgets thousands at once: a few DELs of many keys, where the keys may share one
     // command (not on a Cluster: their hash tags differ).
     if (this.#acrossSlots()) {
@@ -230,14 +246,14 @@ export class RedisStore implements TransferStore {
     parentGrantId: string, child: Child, ttlSeconds: number, max: number, mintedAt?: number, record?: [string, string, number],
   ): Promise<AddChildResult> {
     const keys = [this.lineageKey(parentGrantId), this.revokedKey(parentGrantId), ...record ? [record[0]] : []];
-    return await this.#run('EVAL', () => ADD_CHILD.run(
-      this.#client, keys, child, ttlSeconds, max, mintedAt ?? '', ...record ? [record[1], record[2]] : [],
+    return await this.#run('EVAL', () => ADD_CHILD.runAcknowledged(
+      this.#acks, keys, [child, ttlSeconds, max, mintedAt ?? '', ...record ? [record[1], record[2]] : []],
     )) as AddChildResult;
   }
 
   async endLineage(parentGrantId: string, at: number, ttlSeconds: number): Promise<Child[]> {
-    const children = await this.#run('EVAL', () => END_LINEAGE.run(
-      this.#client, [this.revokedKey(parentGrantId), this.lineageKey(parentGrantId), this.legacyChildrenKey(parentGrantId)], at, ttlSeconds,
+    const children = await this.#run('EVAL', () => END_LINEAGE.runAcknowledged(
+      this.#acks, [this.revokedKey(parentGrantId), this.lineageKey(parentGrantId), this.legacyChildrenKey(parentGrantId)], [at, ttlSeconds],
     )) as Child[];
     return [...new Set(children)];
   }

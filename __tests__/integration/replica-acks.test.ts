@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+
+import { RedisStore, redisAdapter, sessionTransfer, StoreUnavailableError, type ReplicaAcks, type TransferRecord } from '../../lib/index.js';
+import { hashToken, generateToken } from '../../lib/token.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+/**
+ * A master with one replica, and a master alone. The replica is stopped (SIGSTOP) to hold back
+ * its acknowledgements: a write then reaches the master and not the replica, as in the window
+ * before a failover.
+ */
+let master: RedisServer;
+let replica: RedisServer;
+let lone: RedisServer;
+const clients: Redis[] = [];
+
+const client = (server: RedisServer) => {
+  const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  clients.push(redis);
+  return redis;
+};
+
+async function linkUp(redis: Redis): Promise<void> {
+  for (let tries = 0; !/master_link_status:up/.test(await redis.info('replication')); tries += 1) {
+    if (tries > 100) throw new Error('the replica did not connect');
+    await sleep(50);
+  }
+}
+
+/** Runs `work` with the replica stopped: nothing it does is acknowledged. */
+async function replicaStopped<T>(work: () => Promise<T>): Promise<T> {
+  process.kill(replica.process.pid!, 'SIGSTOP');
+  try {
+    return await work();
+  } finally {
+    process.kill(replica.process.pid!, 'SIGCONT');
+  }
+}
+
+beforeAll(async () => {
+  [master, lone] = await Promise.all([startRedisServer(), startRedisServer()]);
+  replica = await startRedisServer(undefined, ['--replicaof', '127.0.0.1', String(master.port)]);
+  await linkUp(client(replica));
+}, 30_000);
+
+afterAll(async () => {
+  clients.forEach((redis) => redis.disconnect());
+  await Promise.all([replica, master, lone].map((server) => server?.stop()));
+});
+
+const record = (): TransferRecord => ({
+  accountId: 'demo', clientId: 'example-native', grantId: 'grant-1', scope: 'openid', ip: '127.0.0.1',
+  iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 60,
+});
+
+const storeOn = (redis: Redis, replicaAcks: ReplicaAcks = { replicas: 'auto', timeout: 100 }) =>
+  new RedisStore({ client: redis, prefix: `acks:${Math.random()}:`, commandTimeout: 1000, replicaAcks });
+
+const notAcknowledged = expect.objectContaining({ code: 'ERR_SESSION_TRANSFER_STORE_UNAVAILABLE', message: expect.stringContaining('not acknowledged by 1 replica') });
+
+describe('with a replica (replicaAcks "auto")', () => {
+  it('a token is consumed once the replica has it, or the consume fails closed', async () => {
+    const store = storeOn(client(master));
+    const hash = hashToken(generateToken());
+    await store.save(hash, record(), 60);
+    // Acknowledged: the replica holds the replay marker, so a promoted replica would refuse a replay.
+    expect(await store.consume(hash, '192.0.2.1')).toEqual(record());
+    expect((await client(replica).getBuffer(store.key(hash)))?.[0]).toBe(0x21);
+
+    const held = hashToken(generateToken());
+    await store.save(held, record(), 60);
+    await expect(replicaStopped(() => store.consume(held, '192.0.2.1'))).rejects.toEqual(notAcknowledged);
+  });
+
+  it('waits for the replica on a save, a lineage write, a lineage end and a cascade\'s deletions', async () => {
+    const store = storeOn(client(master));
+    const session = { grantId: 'grant-1', clientId: 'example-native', accountId: 'demo', cascade: true as const };
+    await replicaStopped(async () => {
+      await expect(store.save(hashToken(generateToken()), record(), 60)).rejects.toEqual(notAcknowledged);
+      await expect(store.saveSession('uid-1', session, 60, { max: 10, mintedAt: 1 })).rejects.toEqual(notAcknowledged);
+      await expect(store.addChild('grant-1', 'grant:web-1', 60, 10)).rejects.toEqual(notAcknowledged);
+      await expect(store.endLineage('grant-1', 1, 60)).rejects.toEqual(notAcknowledged);
+      await expect(store.deleteSessions(['uid-1'])).rejects.toEqual(notAcknowledged);
+    });
+    // Reads and the rate count do not wait: a failover that undoes them loses nothing that matters.
+    await replicaStopped(async () => {
+      expect(await store.countIssued('grant-2', 60)).toBe(1);
+      expect(await store.transfersRevokedAt('grant-2')).toBeUndefined();
+    });
+  });
+
+  it('keeps waiting when the master loses its replica: a partition does not turn the guarantee off', async () => {
+    const redis = client(master);
+    const store = storeOn(redis);
+    await store.save(hashToken(generateToken()), record(), 60);
+    await client(replica).replicaof('NO', 'ONE');
+    try {
+      for (let tries = 0; /connected_slaves:[1-9]/.test(await redis.info('replication')); tries += 1) await sleep(20);
+      await expect(store.save(hashToken(generateToken()), record(), 60)).rejects.toEqual(notAcknowledged);
+    } finally {
+      await client(replica).replicaof('127.0.0.1', master.port);
+      await linkUp(client(replica));
+    }
+  });
+
+  it('never waits with replicaAcks: false, and waits for as many replicas as a number says', async () => {
+    const off = storeOn(client(master), false);
+    const hash = hashToken(generateToken());
+    await off.save(hash, record(), 60);
+    expect(await replicaStopped(() => off.consume(hash))).toEqual(record());
+
+    const two = storeOn(client(master), { replicas: 2, timeout: 50 });
+    await expect(two.save(hashToken(generateToken()), record(), 60)).rejects.toThrow('not acknowledged by 2 replicas within 50 ms (1 did)');
+  });
+
+  it('the provider adapter waits for the replica on a consume, a destroy and a grant\'s revocation', async () => {
+    const adapter = (model: string) => redisAdapter({ client: client(master), prefix: `acks-oidc:${Math.random()}:`, replicaAcks: { timeout: 100 } })(model);
+    const codes = adapter('AuthorizationCode');
+    await codes.upsert('code-1', { grantId: 'grant-9', accountId: 'demo' }, 60);
+    await replicaStopped(async () => {
+      await expect(codes.consume('code-1')).rejects.toEqual(notAcknowledged);
+      await expect(codes.destroy('code-1')).rejects.toEqual(notAcknowledged);
+      await expect(codes.revokeByGrantId('grant-9')).rejects.toEqual(notAcknowledged);
+    });
+  });
+
+  it('says what a failover can undo', async () => {
+    const guarantees = await sessionTransfer({ redis: client(master), startupSummary: false }).guarantees();
+    expect(guarantees).toEqual({
+      topology: 'standalone', replicaAcks: { replicas: 'auto', timeout: 250 }, masters: 1, waiting: 1, summary: expect.stringContaining('undoes none of them'),
+    });
+    const off = await sessionTransfer({ redis: client(master), replicaAcks: false, startupSummary: false }).guarantees();
+    expect(off.summary).toContain('a consumed token may then redeem again');
+  });
+});
+
+describe('without a replica', () => {
+  it('"auto" waits for none (nothing can be promoted over the master) and says so', async () => {
+    const store = storeOn(client(lone));
+    const hash = hashToken(generateToken());
+    await store.save(hash, record(), 60);
+    expect(await store.consume(hash)).toEqual(record());
+    const guarantees = await sessionTransfer({ redis: client(lone), startupSummary: false }).guarantees();
+    expect(guarantees).toMatchObject({ waiting: 0, summary: expect.stringContaining('the master has no replica') });
+  });
+
+  it('a fixed count fails closed instead', async () => {
+    const store = storeOn(client(lone), { replicas: 1, timeout: 20 });
+    await expect(store.save(hashToken(generateToken()), record(), 60)).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+describe('the option', () => {
+  it.each([
+    [{ replicas: -1 }, 'options.replicaAcks.replicas must be "auto" or an integer from 0 to 16'],
+    [{ replicas: 'all' }, 'options.replicaAcks.replicas must be "auto" or an integer from 0 to 16'],
+    [{ timeout: 1000 }, 'options.replicaAcks.timeout must be an integer from 1 to 999 (less than commandTimeout, 1000 ms)'],
+    [{ wait: 1 }, 'options.replicaAcks.wait is not a setting (known: replicas, timeout)'],
+    [true, 'options.replicaAcks must be false or { replicas?, timeout? }'],
+  ])('refuses %j, naming the setting', (replicaAcks, message) => {
+    expect(() => sessionTransfer({ redis: client(lone), replicaAcks: replicaAcks as never })).toThrow(message);
+  });
+
+  it('is for Redis only', async () => {
+    const { MemoryStore } = await import('../../lib/index.js');
+    expect(() => sessionTransfer({ store: new MemoryStore(), replicaAcks: false })).toThrow('options.replicaAcks applies to options.redis only');
+  });
+});
