@@ -4,7 +4,11 @@
  * Auth0 SDKs as they are (`auth0Compatible`; its issuer ends with "/" as theirs expect). Its
  * clients: example-native, example-web, and example-spa for a single-page app at SPA_URL
  * (default http://localhost:3002/; comma-separated for several), plus those of CLIENTS_FILE (a JSON
- * array of client metadata). In-process stores unless REDIS_URL is set. PORT and WEB_PORT change
+ * array of client metadata). In-process stores unless Redis is named: REDIS_URL (one server),
+ * REDIS_SENTINELS (comma-separated host:port, with REDIS_SENTINEL_NAME, default mymaster) or
+ * REDIS_CLUSTER (comma-separated host:port); REDIS_REPLICA_ACKS (auto, a number, off) is the
+ * library's replicaAcks. Start-up prints what a Redis failover can undo (transfer.guarantees()),
+ * or that this is unknown until Redis answers. PORT and WEB_PORT change
  * the ports (0: any free port), ISSUER and WEB_URL the addresses; TRUST_PROXY (false, a hop count
  * such as 1, or comma-separated CIDR ranges) trusts the TLS-terminating proxy in front, whose
  * X-Forwarded-* headers then give the endpoints' https and host and the client IP. ACCESS_LOG=1
@@ -18,13 +22,13 @@
  * one line naming it.
  */
 import './node-version.js';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
 import { MemoryStore, redisAdapter } from '../lib/index.js';
 import { clientsFileRefusal, loadClients, readClientsFile, type ClientsFile } from './clients-file.js';
 import { DEFAULT_SPA_URL, exampleClients } from './idp/app.js';
 import { AUTH0_SDK_READY, startExampleServers } from './servers.js';
-import { readSettings, SettingError, trustProxyRefusal, type StartSettings } from './settings.js';
+import { readSettings, SettingError, trustProxyRefusal, type RedisNode, type RedisSetting, type StartSettings } from './settings.js';
 import { servePrometheusMetrics } from './telemetry/prometheus.js';
 
 /** Stops start-up with one line: a setting that cannot be used needs no stack trace. */
@@ -43,10 +47,36 @@ try {
   if (!(err instanceof SettingError)) throw err;
   refuse(err.message);
 }
-const { port, webPort, redisUrl, deviceBindingMode, metricsPort } = settings;
+const { port, webPort, deviceBindingMode, metricsPort, replicaAcks } = settings;
 
-const redis = redisUrl ? new Redis(redisUrl) : undefined;
+/**
+ * The one ioredis client of the library and the provider's adapter. Sentinel and Cluster clients
+ * fail a command after one retry rather than queueing it through a failover: the library fails
+ * closed meanwhile (docs/storage-and-deployment.md).
+ */
+function redisClient(setting: RedisSetting): Redis | Cluster {
+  switch (setting.topology) {
+    case 'url': return new Redis(setting.url);
+    case 'sentinel': return new Redis({ sentinels: setting.sentinels, name: setting.name, maxRetriesPerRequest: 1 });
+    case 'cluster': return new Cluster(setting.nodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+  }
+}
+
+const hostPorts = (nodes: RedisNode[]) => nodes.map(({ host, port: nodePort }) => (host.includes(':') ? `[${host}]:${nodePort}` : `${host}:${nodePort}`)).join(', ');
+
+function storageLine(setting: RedisSetting | undefined): string {
+  switch (setting?.topology) {
+    case undefined: return 'in-process memory (set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER for Redis)';
+    case 'url': return `Redis at ${setting.url}`;
+    case 'sentinel': return `Redis master "${setting.name}" through the sentinels at ${hostPorts(setting.sentinels)}`;
+    case 'cluster': return `Redis Cluster at ${hostPorts(setting.nodes)}`;
+  }
+}
+
+const redis = settings.redis ? redisClient(settings.redis) : undefined;
 redis?.on('error', (err) => console.error('redis:', err.message));
+// The library's replicaAcks, for the tokens and for oidc-provider's one-time codes and tokens alike.
+const acks = replicaAcks === undefined ? {} : { replicaAcks };
 
 // Before the provider exists: the library takes its meter from the global provider when created.
 const metrics = metricsPort === undefined ? undefined : await servePrometheusMetrics(metricsPort).catch((err: NodeJS.ErrnoException) => {
@@ -62,12 +92,12 @@ const example = await startExampleServers({
   spaUrls: settings.spaUrls,
   clients: clientsFile?.clients,
   transfer: {
-    ...(redis ? { redis } : { store: new MemoryStore() }),
+    ...(redis ? { redis, ...acks } : { store: new MemoryStore() }),
     auth0Compatible: AUTH0_SDK_READY.auth0Compatible,
     trustProxy: settings.trustProxy,
   },
   // With Redis, oidc-provider's sessions, grants and tokens live there too (several processes, restarts).
-  configuration: redis ? { adapter: redisAdapter({ client: redis }) } : undefined,
+  configuration: redis ? { adapter: redisAdapter({ client: redis, ...acks }) } : undefined,
   accessLog: settings.accessLog ? console.log : undefined,
   confirmQueryTransfers: settings.confirmQueryTransfers,
   deviceBindingMode,
@@ -97,8 +127,41 @@ transfer.on('ignored', (event) => console.log('session transfer token ignored', 
 transfer.on('session_revoked', (event) => console.log('session ended by a transfer', event));
 transfer.on('cascade_revoked', (event) => console.log('cascade revocation', event));
 
+/** The library's advice: match errors on `code`, not on the class. */
+const unavailable = (err: unknown) => (err as { code?: unknown })?.code === 'ERR_SESSION_TRANSFER_STORE_UNAVAILABLE';
+/** What a Redis failover can undo, in one line; while Redis does not answer, why not. */
+const guarantees = await transfer.guarantees().then(({ summary }) => ({ summary }), (err: Error) => {
+  if (!unavailable(err)) throw err;
+  return { unknown: err.message };
+});
+
+/** Asks again every 2 s until Redis answers, then prints the guarantees. */
+function guaranteesOnceRedisAnswers(): void {
+  let asking = false;
+  const retry = setInterval(() => {
+    if (asking) return;
+    asking = true;
+    transfer.guarantees().then(({ summary }) => {
+      clearInterval(retry);
+      console.log(`guarantees (Redis answers now): ${summary}`);
+    }, (err: Error) => {
+      if (!unavailable(err)) {
+        clearInterval(retry);
+        console.error('guarantees:', err.message);
+      }
+    }).finally(() => { asking = false; });
+  }, 2000);
+  retry.unref();
+}
+
 console.log(`identity provider: ${issuer} (listening on port ${ports.idp}; discovery: ${new URL('.well-known/openid-configuration', issuer).href}, your session: ${new URL('/account', issuer).href})`);
-console.log(`storage: ${redis ? `Redis at ${redisUrl}` : 'in-process memory (set REDIS_URL for Redis)'}`);
+console.log(`storage: ${storageLine(settings.redis)}`);
+if ('summary' in guarantees) {
+  console.log(`guarantees: ${guarantees.summary}`);
+} else {
+  console.log(`guarantees: unknown until Redis answers (${guarantees.unknown}); printed here once it does`);
+  guaranteesOnceRedisAnswers();
+}
 console.log(`web app: ${webUrl} (listening on port ${ports.web})${deviceBindingMode === 'log_only' ? '; device binding: log_only (mismatches are reported, not refused)' : ''}`);
 console.log(`single-page app client example-spa: ${(settings.spaUrls ?? [DEFAULT_SPA_URL]).join(', ')} (not served here: run yours there)`);
 if (clientsFile) console.log(`clients from ${clientsFile.path}: ${clientsFile.clients.map((client) => client.client_id).join(', ')}`);
