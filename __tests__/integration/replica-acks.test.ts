@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 
@@ -41,7 +44,8 @@ async function replicaStopped<T>(work: () => Promise<T>): Promise<T> {
 
 beforeAll(async () => {
   [master, lone] = await Promise.all([startRedisServer(), startRedisServer()]);
-  replica = await startRedisServer(undefined, ['--replicaof', '127.0.0.1', String(master.port)]);
+  // A replica writes the snapshot it syncs from to its directory: a temporary one, not the project.
+  replica = await startRedisServer(undefined, ['--replicaof', '127.0.0.1', String(master.port), '--dir', await mkdtemp(join(tmpdir(), 'replica-'))]);
   await linkUp(client(replica));
 }, 30_000);
 
