@@ -1,7 +1,8 @@
 /**
  * `npm start`'s settings for trying it as a test bed: TRUST_PROXY behind a TLS-terminating proxy,
- * SPA_URL for example-spa, CLIENTS_FILE for clients of one's own, and the one-line refusal of
- * each value it cannot use. Each case is `examples/start.ts` run as a separate process.
+ * SPA_URL for example-spa, CLIENTS_FILE for clients of one's own, the Redis topology (REDIS_URL,
+ * REDIS_SENTINELS, REDIS_CLUSTER), and the one-line refusal of each value it cannot use. Each
+ * case is `examples/start.ts` run as a separate process, but for the parsing of the Redis settings.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
@@ -14,6 +15,7 @@ import request from 'supertest';
 
 import { authorizeWithToken, exampleNativeToken, exchangeFrom, idTokenClaims } from '../helpers/example-transfer.js';
 import { startIdpProcess, type IdpProcess } from '../helpers/idp-process.js';
+import { readSettings, SettingError } from '../../examples/settings.js';
 
 const ISSUER = 'https://id.example.test/';
 /** What a TLS-terminating proxy adds to the requests it forwards for https://id.example.test (from a client at 203.0.113.7). */
@@ -165,6 +167,10 @@ describe('a value npm start cannot use stops it with one line naming it, exit st
     }), /^CLIENTS_FILE=\S+settings\.json entry 2: client "bad-binding": session_transfer\.enforce_device_binding must be one of/],
     ['metadata oidc-provider refuses', async () => ({ CLIENTS_FILE: await file('metadata.json', [{ ...fileSpa, redirect_uris: [] }]) }),
       /^CLIENTS_FILE=\S+metadata\.json entry 1: client "file-spa": redirect_uris must contain members$/],
+    ['two Redis topologies', async () => ({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER: '127.0.0.1:7000' }),
+      /^REDIS_URL and REDIS_CLUSTER are set together: set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER/],
+    ['REDIS_SENTINELS not host:port', async () => ({ REDIS_SENTINELS: '127.0.0.1:26379,127.0.0.1' }),
+      /^REDIS_SENTINELS=127\.0\.0\.1:26379,127\.0\.0\.1: "127\.0\.0\.1" is not host:port: use comma-separated host:port pairs/],
   ];
   const results = new Map<string, Refusal>();
 
@@ -179,5 +185,77 @@ describe('a value npm start cannot use stops it with one line naming it, exit st
     expect({ code, said }).toEqual({ code: 1, said: [expect.stringMatching(line)] });
     expect(stdout + stderr).not.toMatch(/^\s+at /m);
     expect(stdout).not.toContain('identity provider:');
+  });
+});
+
+describe('the Redis settings: REDIS_URL, REDIS_SENTINELS with REDIS_SENTINEL_NAME, REDIS_CLUSTER, REDIS_REPLICA_ACKS', () => {
+  const redisOf = (env: Record<string, string>) => {
+    const { redis, replicaAcks } = readSettings(env);
+    return { redis, replicaAcks };
+  };
+
+  it('takes none of them as the in-process stores, and an empty one as unset', () => {
+    expect(redisOf({})).toEqual({ redis: undefined, replicaAcks: undefined });
+    expect(redisOf({ REDIS_URL: '', REDIS_SENTINELS: '', REDIS_CLUSTER: '' })).toEqual({ redis: undefined, replicaAcks: undefined });
+  });
+
+  it('takes REDIS_URL as one server', () => {
+    expect(redisOf({ REDIS_URL: 'redis://127.0.0.1:6379' }).redis).toEqual({ topology: 'url', url: 'redis://127.0.0.1:6379' });
+  });
+
+  it('takes REDIS_SENTINELS as host:port pairs (names, IPv4, bracketed IPv6; spaces around commas), for the master mymaster unless REDIS_SENTINEL_NAME names another', () => {
+    const sentinels = [{ host: 's1.example', port: 26379 }, { host: '10.0.0.2', port: 26380 }, { host: '::1', port: 26381 }];
+    expect(redisOf({ REDIS_SENTINELS: 's1.example:26379, 10.0.0.2:26380,[::1]:26381' }).redis).toEqual({ topology: 'sentinel', sentinels, name: 'mymaster' });
+    expect(redisOf({ REDIS_SENTINELS: 's1.example:26379', REDIS_SENTINEL_NAME: 'tokens' }).redis)
+      .toEqual({ topology: 'sentinel', sentinels: [sentinels[0]], name: 'tokens' });
+  });
+
+  it('takes REDIS_CLUSTER as host:port pairs, beside an empty REDIS_URL', () => {
+    expect(redisOf({ REDIS_URL: '', REDIS_CLUSTER: 'redis-1:7000,redis-2:7001' }).redis)
+      .toEqual({ topology: 'cluster', nodes: [{ host: 'redis-1', port: 7000 }, { host: 'redis-2', port: 7001 }] });
+  });
+
+  it.each([
+    ['auto', { replicas: 'auto' }],
+    ['2', { replicas: 2 }],
+    ['0', false],
+    ['off', false],
+  ])('takes REDIS_REPLICA_ACKS=%s as replicaAcks %j', (value, replicaAcks) => {
+    expect(redisOf({ REDIS_CLUSTER: 'redis-1:7000', REDIS_REPLICA_ACKS: value }).replicaAcks).toEqual(replicaAcks);
+  });
+
+  const use = 'use comma-separated host:port pairs, such as';
+  it.each<[string, Record<string, string>, string]>([
+    ['two topologies', { REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's1:26379' },
+      'REDIS_URL and REDIS_SENTINELS are set together: set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER (a server, sentinels or a cluster)'],
+    ['three topologies', { REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's1:26379', REDIS_CLUSTER: 'c1:7000' },
+      'REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER are set together: set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER (a server, sentinels or a cluster)'],
+    ['REDIS_SENTINEL_NAME without REDIS_SENTINELS', { REDIS_URL: 'redis://r:6379', REDIS_SENTINEL_NAME: 'tokens' },
+      'REDIS_SENTINEL_NAME=tokens names a master for sentinels, but REDIS_SENTINELS is not set: give the sentinels too, as REDIS_SENTINELS=host:port,host:port'],
+    ['a REDIS_SENTINEL_NAME with a space', { REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'my master' },
+      'REDIS_SENTINEL_NAME=my master is not a master\'s name: use the name the sentinels monitor (sentinel monitor <name> …), default mymaster'],
+    ['a sentinel without a port', { REDIS_SENTINELS: 's1:26379,s2' },
+      `REDIS_SENTINELS=s1:26379,s2: "s2" is not host:port: ${use} REDIS_SENTINELS=s1:26379,s2:26379,s3:26379`],
+    ['a URL for a sentinel', { REDIS_SENTINELS: 'redis://s1:26379' },
+      `REDIS_SENTINELS=redis://s1:26379: "redis://s1:26379" is not host:port: ${use} REDIS_SENTINELS=s1:26379,s2:26379,s3:26379`],
+    ['an IPv6 address without brackets', { REDIS_SENTINELS: '::1:26379' },
+      `REDIS_SENTINELS=::1:26379: "::1:26379" is not host:port: ${use} REDIS_SENTINELS=s1:26379,s2:26379,s3:26379`],
+    ['brackets around no IPv6 address', { REDIS_SENTINELS: '[s1]:26379' },
+      `REDIS_SENTINELS=[s1]:26379: "[s1]:26379" is not host:port: ${use} REDIS_SENTINELS=s1:26379,s2:26379,s3:26379`],
+    ['port 0', { REDIS_SENTINELS: 's1:0' },
+      `REDIS_SENTINELS=s1:0: "s1:0" has no valid port (1 to 65535): ${use} REDIS_SENTINELS=s1:26379,s2:26379,s3:26379`],
+    ['a port above 65535', { REDIS_CLUSTER: 'c1:70000' },
+      `REDIS_CLUSTER=c1:70000: "c1:70000" has no valid port (1 to 65535): ${use} REDIS_CLUSTER=redis-1:6379,redis-2:6379`],
+    ['only commas', { REDIS_CLUSTER: ', ,' }, `REDIS_CLUSTER=, , names no server: ${use} REDIS_CLUSTER=redis-1:6379,redis-2:6379`],
+    ['semicolons for commas', { REDIS_CLUSTER: 'c1:7000;c2:7001' },
+      `REDIS_CLUSTER=c1:7000;c2:7001: "c1:7000;c2:7001" is not host:port: ${use} REDIS_CLUSTER=redis-1:6379,redis-2:6379`],
+    ['REDIS_REPLICA_ACKS not a count', { REDIS_URL: 'redis://r:6379', REDIS_REPLICA_ACKS: 'yes' },
+      'REDIS_REPLICA_ACKS=yes is not a replica count: use auto (the default: one replica where the master has one), a number from 0 to 16, or off'],
+    ['REDIS_REPLICA_ACKS above 16', { REDIS_URL: 'redis://r:6379', REDIS_REPLICA_ACKS: '17' },
+      'REDIS_REPLICA_ACKS=17 is not a replica count: use auto (the default: one replica where the master has one), a number from 0 to 16, or off'],
+    ['REDIS_REPLICA_ACKS without Redis', { REDIS_REPLICA_ACKS: 'auto' },
+      'REDIS_REPLICA_ACKS=auto applies to Redis only: set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER too'],
+  ])('refuses %s with one line naming the variable', (_name, env, message) => {
+    expect(() => readSettings(env)).toThrow(new SettingError(message));
   });
 });
