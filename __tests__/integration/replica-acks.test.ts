@@ -25,11 +25,13 @@ const client = (server: RedisServer) => {
   return redis;
 };
 
+/** Waits until the replica is in sync and acknowledges the master's writes. */
 async function linkUp(redis: Redis): Promise<void> {
   for (let tries = 0; !/master_link_status:up/.test(await redis.info('replication')); tries += 1) {
     if (tries > 200) throw new Error('the replica did not connect');
     await sleep(50);
   }
+  expect(await client(master).call('WAIT', 1, 5000)).toBe(1);
 }
 
 /** Runs `work` with the replica stopped: nothing it does is acknowledged. */
@@ -60,8 +62,12 @@ const record = (): TransferRecord => ({
   iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 60,
 });
 
-const storeOn = (redis: Redis, replicaAcks: ReplicaAcks = { replicas: 'auto', timeout: 100 }) =>
-  new RedisStore({ client: redis, prefix: `acks:${Math.random()}:`, commandTimeout: 1000, replicaAcks });
+/** 2 s: time enough for an acknowledgement on a busy machine. A stopped replica never gives one: there a short wait does. */
+const ACKNOWLEDGED = { replicas: 'auto', timeout: 2000 } as const;
+const HELD_BACK = { replicas: 'auto', timeout: 200 } as const;
+
+const storeOn = (redis: Redis, replicaAcks: ReplicaAcks = ACKNOWLEDGED) =>
+  new RedisStore({ client: redis, prefix: 'acks:', commandTimeout: 5000, replicaAcks });
 
 const notAcknowledged = expect.objectContaining({ code: 'ERR_SESSION_TRANSFER_STORE_UNAVAILABLE', message: expect.stringContaining('not acknowledged by 1 replica') });
 
@@ -69,19 +75,23 @@ describe('with a replica (replicaAcks "auto")', () => {
   it('a token is consumed once the replica has it, or the consume fails closed', async () => {
     const store = storeOn(client(master));
     const hash = hashToken(generateToken());
-    await store.save(hash, record(), 60);
+    const saved = record();
+    await store.save(hash, saved, 60);
     // Acknowledged: the replica holds the replay marker, so a promoted replica would refuse a replay.
-    expect(await store.consume(hash, '192.0.2.1')).toEqual(record());
+    expect(await store.consume(hash, '192.0.2.1')).toEqual(saved);
     expect((await client(replica).getBuffer(store.key(hash)))?.[0]).toBe(0x21);
 
     const held = hashToken(generateToken());
     await store.save(held, record(), 60);
-    await expect(replicaStopped(() => store.consume(held, '192.0.2.1'))).rejects.toEqual(notAcknowledged);
+    await expect(replicaStopped(() => storeOn(client(master), HELD_BACK).consume(held, '192.0.2.1'))).rejects.toEqual(notAcknowledged);
   });
 
   it('waits for the replica on a save, a lineage write, a lineage end and a cascade\'s deletions', async () => {
-    const store = storeOn(client(master));
+    const store = storeOn(client(master), HELD_BACK);
     const session = { grantId: 'grant-1', clientId: 'example-native', accountId: 'demo', cascade: true as const };
+    // Once with the replica: Redis then knows the scripts (a first EVALSHA's NOSCRIPT costs a second wait).
+    await storeOn(client(master)).saveSession('uid-0', session, 60, { max: 10, mintedAt: 1 });
+    await storeOn(client(master)).endLineage('grant-0', 1, 60);
     await replicaStopped(async () => {
       await expect(store.save(hashToken(generateToken()), record(), 60)).rejects.toEqual(notAcknowledged);
       await expect(store.saveSession('uid-1', session, 60, { max: 10, mintedAt: 1 })).rejects.toEqual(notAcknowledged);
@@ -98,8 +108,8 @@ describe('with a replica (replicaAcks "auto")', () => {
 
   it('keeps waiting when the master loses its replica: a partition does not turn the guarantee off', async () => {
     const redis = client(master);
-    const store = storeOn(redis);
-    await store.save(hashToken(generateToken()), record(), 60);
+    const store = storeOn(redis, HELD_BACK);
+    await storeOn(redis).save(hashToken(generateToken()), record(), 60);
     await client(replica).replicaof('NO', 'ONE');
     try {
       for (let tries = 0; /connected_slaves:[1-9]/.test(await redis.info('replication')); tries += 1) await sleep(20);
@@ -113,17 +123,20 @@ describe('with a replica (replicaAcks "auto")', () => {
   it('never waits with replicaAcks: false, and waits for as many replicas as a number says', async () => {
     const off = storeOn(client(master), false);
     const hash = hashToken(generateToken());
-    await off.save(hash, record(), 60);
-    expect(await replicaStopped(() => off.consume(hash))).toEqual(record());
+    const saved = record();
+    await off.save(hash, saved, 60);
+    expect(await replicaStopped(() => off.consume(hash))).toEqual(saved);
 
     const two = storeOn(client(master), { replicas: 2, timeout: 50 });
     await expect(two.save(hashToken(generateToken()), record(), 60)).rejects.toThrow(/not acknowledged by 2 replicas within 50 ms \([01] did\)/);
   });
 
   it('the provider adapter waits for the replica on a consume, a destroy and a grant\'s revocation', async () => {
-    const adapter = (model: string) => redisAdapter({ client: client(master), prefix: `acks-oidc:${Math.random()}:`, replicaAcks: { timeout: 100 } })(model);
+    const adapter = (model: string) => redisAdapter({ client: client(master), prefix: `acks-oidc:${Math.random()}:`, replicaAcks: { timeout: 200 } })(model);
     const codes = adapter('AuthorizationCode');
+    await codes.upsert('code-0', { grantId: 'grant-0', accountId: 'demo' }, 60);
     await codes.upsert('code-1', { grantId: 'grant-9', accountId: 'demo' }, 60);
+    await codes.consume('code-0');
     await replicaStopped(async () => {
       await expect(codes.consume('code-1')).rejects.toEqual(notAcknowledged);
       await expect(codes.destroy('code-1')).rejects.toEqual(notAcknowledged);
@@ -145,8 +158,9 @@ describe('without a replica', () => {
   it('"auto" waits for none (nothing can be promoted over the master) and says so', async () => {
     const store = storeOn(client(lone));
     const hash = hashToken(generateToken());
-    await store.save(hash, record(), 60);
-    expect(await store.consume(hash)).toEqual(record());
+    const saved = record();
+    await store.save(hash, saved, 60);
+    expect(await store.consume(hash)).toEqual(saved);
     const guarantees = await sessionTransfer({ redis: client(lone), startupSummary: false }).guarantees();
     expect(guarantees).toMatchObject({ waiting: 0, summary: expect.stringContaining('the master has no replica') });
   });
