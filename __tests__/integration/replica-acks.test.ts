@@ -165,6 +165,17 @@ describe('without a replica', () => {
     expect(guarantees).toMatchObject({ waiting: 0, summary: expect.stringContaining('the master has no replica') });
   });
 
+  it('"auto" on a server that refuses INFO fails closed, saying what to set', async () => {
+    // As some managed services do: INFO renamed away.
+    const refusing = await startRedisServer(undefined, ['--rename-command', 'INFO', '']);
+    try {
+      await expect(storeOn(client(refusing)).save(hashToken(generateToken()), record(), 60))
+        .rejects.toThrow(/replicaAcks 'auto' could not read INFO replication \(ERR unknown command .*\): set replicaAcks.replicas to a number, or replicaAcks to false/);
+    } finally {
+      await refusing.stop();
+    }
+  });
+
   it('a fixed count fails closed instead', async () => {
     const store = storeOn(client(lone), { replicas: 1, timeout: 20 });
     await expect(store.save(hashToken(generateToken()), record(), 60)).rejects.toBeInstanceOf(StoreUnavailableError);

@@ -99,7 +99,11 @@ class MasterWatch {
   }
 
   async #ask(): Promise<{ replicated: boolean; at: number }> {
-    const info = await this.#client.info('replication');
+    const info = await this.#client.info('replication').catch((cause: unknown) => {
+      // A server that refuses INFO (some managed services rename it) cannot be asked: say what to set.
+      if (!(cause instanceof Error && cause.name === 'ReplyError')) throw cause;
+      throw new StoreUnavailableError(`replicaAcks 'auto' could not read INFO replication (${cause.message}): set replicaAcks.replicas to a number, or replicaAcks to false`, { cause });
+    });
     const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
     const replid = field('master_replid');
     if (Number(field('connected_slaves')) > 0) this.#replicated.add(replid);
