@@ -1,5 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -32,8 +35,10 @@ export interface RedisServer {
 
 /** Runs redis-server on `port`; rejects when it exits first (the port taken, say). */
 async function launch(port: number, extra: string[]): Promise<RedisServer> {
+  // A directory of its own: a replica writes the snapshot it syncs from there, whatever --save says.
+  const dir = extra.includes('--dir') ? [] : ['--dir', mkdtempSync(join(tmpdir(), 'redis-'))];
   const child = spawn('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra,
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...dir, ...extra,
   ], { stdio: ['ignore', 'pipe', 'ignore'] });
   let log = '';
   // Its own log line, not an answer on the port: another server may hold the port already.

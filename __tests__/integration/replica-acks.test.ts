@@ -1,7 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 
@@ -47,8 +44,7 @@ async function replicaStopped<T>(work: () => Promise<T>): Promise<T> {
 beforeAll(async () => {
   // No 5 s wait before a full sync (Redis's default), for the replica that rejoins.
   [master, lone] = await Promise.all([startRedisServer(undefined, ['--repl-diskless-sync-delay', '0']), startRedisServer()]);
-  // A replica writes the snapshot it syncs from to its directory: a temporary one, not the project.
-  replica = await startRedisServer(undefined, ['--replicaof', '127.0.0.1', String(master.port), '--dir', await mkdtemp(join(tmpdir(), 'replica-'))]);
+  replica = await startRedisServer(undefined, ['--replicaof', '127.0.0.1', String(master.port)]);
   await linkUp(client(replica));
 }, 30_000);
 
