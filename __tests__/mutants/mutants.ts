@@ -257,4 +257,12 @@ export const MUTANTS: readonly Mutant[] = [
     test: '__tests__/integration/replica-acks.test.ts',
     name: 'the provider adapter waits for the replica on a consume, a destroy and a grant\'s revocation',
   },
+  {
+    guarantee: 'Failover: a grant destroy that fails (its delete not acknowledged) still runs the cascade',
+    file: 'lib/revocation/adapter-hook.ts',
+    from: '            try {\n              await target.destroy(id);\n            } finally {\n              await onGrantDestroyed(id);\n            }',
+    to: '            await target.destroy(id);\n            await onGrantDestroyed(id);',
+    test: '__tests__/unit/adapter-hook.test.ts',
+    name: 'threat: a grant destroy that fails after deleting (not acknowledged by a replica) skips the cascade: it runs anyway',
+  },
 ];

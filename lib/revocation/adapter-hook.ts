@@ -6,7 +6,8 @@ type AdapterSetting = NonNullable<Configuration['adapter']>;
 const constructable = (value: AdapterSetting) => typeof value === 'function' && typeof value.prototype === 'object' && value.prototype !== null;
 
 /**
- * The host's adapter, with the Grant model's `destroy` followed by `onGrantDestroyed`. Every way
+ * The host's adapter, with the Grant model's `destroy` followed by `onGrantDestroyed`, even when the
+ * destroy fails. Every way
  * oidc-provider revokes a grant (revocation endpoint, refresh-token reuse, logout) destroys it
  * through the adapter and awaits that, so the cascade runs inside the revoking request.
  */
@@ -20,8 +21,13 @@ export function cascadingAdapter(adapter: AdapterSetting, onGrantDestroyed: (gra
       get(target, property) {
         if (property === 'destroy') {
           return async (id: string) => {
-            await target.destroy(id);
-            await onGrantDestroyed(id);
+            // A destroy that failed may still have deleted the grant (an unacknowledged delete ran
+            // on the master): the cascade runs either way, and retries until its own writes land.
+            try {
+              await target.destroy(id);
+            } finally {
+              await onGrantDestroyed(id);
+            }
           };
         }
         const value = Reflect.get(target, property, target);
