@@ -30,6 +30,9 @@ const HOST = '127.0.0.1';
  */
 const NODE_ARGS = ['--repl-diskless-sync-delay', '0', '--repl-ping-replica-period', '1'];
 
+/** A directory of its own for one server under `dir`: a replica writes the snapshot it syncs from there. */
+const nodeDir = (dir: string) => mkdtemp(join(dir, 'node-'));
+
 /** Polls `check` until it returns a value other than undefined/false; throws naming `what` after `ms`. */
 export async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000, every = 50): Promise<T> {
   const deadline = Date.now() + ms;
@@ -91,7 +94,9 @@ export async function info(port: number, section = 'replication'): Promise<Recor
  * A TCP relay in front of a master. It forwards every connection both ways; on a replication
  * link (one whose client sends REPLCONF, i.e. a replica) `stall()` stops forwarding what the
  * master sends until `resume()`. The held bytes stay unread in the relay's socket to the master,
- * so none reaches the replica, even when the replica is promoted meanwhile.
+ * so none reaches the replica, even when the replica is promoted meanwhile. `lag(ms)` delays
+ * what the master sends a replica instead (a slow link): a write reaches the replica `ms` after
+ * the master applied it, and what is still in flight when the master dies never arrives.
  */
 export interface Relay {
   port: number;
@@ -102,6 +107,8 @@ export interface Relay {
   readonly replicationLinks: number;
   stall(): void;
   resume(): void;
+  /** Delays the master's bytes to replicas by `ms` from now on (0: no delay); order is kept. */
+  lag(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -109,20 +116,41 @@ interface Link {
   replication: boolean;
   upstream: Socket;
   downstream: Socket;
+  /** The master's bytes waiting for their time (`lag`) or for `resume()`. */
+  queue: { at: number; chunk: Buffer }[];
+  timer: NodeJS.Timeout | undefined;
+  pump(): void;
 }
 
 export async function startRelay(target: number): Promise<Relay> {
   const links = new Set<Link>();
   let stalled = false;
+  let lag = 0;
   const flowing = (link: Link) => !(stalled && link.replication);
 
   const server: Server = createServer((downstream) => {
     const upstream = createConnection({ host: HOST, port: target });
-    const link: Link = { replication: false, upstream, downstream };
+    const link: Link = {
+      replication: false,
+      upstream,
+      downstream,
+      queue: [],
+      timer: undefined,
+      pump() {
+        clearTimeout(link.timer);
+        link.timer = undefined;
+        if (!flowing(link) || downstream.destroyed) return;
+        const now = Date.now();
+        while (link.queue.length && link.queue[0]!.at <= now) downstream.write(link.queue.shift()!.chunk);
+        if (link.queue.length) link.timer = setTimeout(() => link.pump(), link.queue[0]!.at - now);
+      },
+    };
     links.add(link);
     let sniffed = '';
     const end = () => {
       links.delete(link);
+      clearTimeout(link.timer);
+      link.queue = [];
       // Destroyed, not ended: nothing held back is flushed to the replica.
       upstream.destroy();
       downstream.destroy();
@@ -143,6 +171,11 @@ export async function startRelay(target: number): Promise<Relay> {
       }
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (link.replication && (lag > 0 || link.queue.length)) {
+        link.queue.push({ at: Math.max(Date.now() + lag, link.queue.at(-1)?.at ?? 0), chunk });
+        if (!link.timer) link.pump();
+        return;
+      }
       if (!downstream.write(chunk)) {
         upstream.pause();
         downstream.once('drain', () => { if (flowing(link)) upstream.resume(); });
@@ -159,15 +192,28 @@ export async function startRelay(target: number): Promise<Relay> {
     get replicationLinks() { return [...links].filter((link) => link.replication).length; },
     stall() {
       stalled = true;
-      for (const link of links) if (link.replication) link.upstream.pause();
+      for (const link of links) {
+        if (!link.replication) continue;
+        link.upstream.pause();
+        clearTimeout(link.timer);
+        link.timer = undefined;
+      }
     },
     resume() {
       stalled = false;
-      for (const link of links) if (link.replication) link.upstream.resume();
+      for (const link of links) {
+        if (!link.replication) continue;
+        link.upstream.resume();
+        link.pump();
+      }
+    },
+    lag(ms) {
+      lag = ms;
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const link of links) {
+      for (const link of [...links]) {
+        clearTimeout(link.timer);
         link.upstream.destroy();
         link.downstream.destroy();
       }
@@ -284,12 +330,12 @@ export async function startReplicatedRedis({ sentinels: sentinelCount = 3, repli
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const master = await startRedisServer(undefined, [...NODE_ARGS, '--dir', dir]);
+    const master = await startRedisServer(undefined, [...NODE_ARGS, '--dir', await nodeDir(dir)]);
     started.push(master);
     relay = await startRelay(master.port);
     const relayPort = relay.port;
-    const replicas = await Promise.all(Array.from({ length: replicaCount }, () => startRedisServer(undefined, [
-      ...NODE_ARGS, '--dir', dir, '--replicaof', HOST, String(relayPort),
+    const replicas = await Promise.all(Array.from({ length: replicaCount }, async () => startRedisServer(undefined, [
+      ...NODE_ARGS, '--dir', await nodeDir(dir), '--replicaof', HOST, String(relayPort),
     ])));
     started.push(...replicas);
     await until('replication to come up', async () => {
@@ -423,8 +469,8 @@ async function createReplicatedCluster(dir: string): Promise<ReplicatedCluster> 
     await Promise.all(relays.map((relay) => relay.close()));
     await Promise.all(servers.map((server) => server.stop()));
   };
-  const clusterArgs = (port: number) => [
-    ...NODE_ARGS, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--dir', dir,
+  const clusterArgs = async (port: number) => [
+    ...NODE_ARGS, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--dir', await nodeDir(dir),
   ];
   try {
     const shards: ClusterShard[] = [];
@@ -432,10 +478,10 @@ async function createReplicatedCluster(dir: string): Promise<ReplicatedCluster> 
       const masterPort = await clusterPort();
       const relay = await startRelay(masterPort);
       relays.push(relay);
-      const master = await startRedisServer(masterPort, [...clusterArgs(masterPort), '--cluster-announce-port', String(relay.port)]);
+      const master = await startRedisServer(masterPort, [...await clusterArgs(masterPort), '--cluster-announce-port', String(relay.port)]);
       servers.push(master);
       const replicaPort = await clusterPort();
-      const replica = await startRedisServer(replicaPort, clusterArgs(replicaPort));
+      const replica = await startRedisServer(replicaPort, await clusterArgs(replicaPort));
       servers.push(replica);
       shards.push({ master, replica, relay, address: { host: HOST, port: relay.port }, slots });
     }
