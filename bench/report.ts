@@ -47,6 +47,8 @@ export async function savedRuns(dir: string): Promise<BenchRun[]> {
 const major = (run: BenchRun) => Number(/^v(\d+)/.exec(run.node)![1]);
 const ms = (value: number) => value.toFixed(2);
 const met = (goal: Goal) => (goal.met === undefined ? '' : goal.met ? ' (met)' : ' (**not met**)');
+/** Every run's names (`of` a run) in order: the runs', oldest Node line first, each name once. */
+const union = (runs: BenchRun[], of: (run: BenchRun) => string[]) => [...new Set(runs.flatMap(of))];
 const table = (header: string[], rows: string[][]) => [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 
 export function renderReport(runs: BenchRun[]): string {
@@ -54,13 +56,17 @@ export function renderReport(runs: BenchRun[]): string {
   if (!first) throw new Error('no bench results to report');
   const { settings, quick } = first;
   const nodes = runs.map((run) => `Node ${run.node}`);
-  const goals = table(['figure', 'goal', ...nodes], first.goals.map((goal, i) => [
-    goal.figure, goal.goal, ...runs.map((run) => (run.goals[i] ? `${run.goals[i].measured}${met(run.goals[i])}` : '–')),
+  // Rows and goals are matched by name: a run saved before a row or goal was added shows '–'.
+  const goals = table(['figure', 'goal', ...nodes], union(runs, (run) => run.goals.map((g) => g.figure)).map((figure) => [
+    figure, runs.flatMap((run) => run.goals.filter((g) => g.figure === figure))[0]!.goal, ...runs.map((run) => {
+      const goal = run.goals.find((g) => g.figure === figure);
+      return goal ? `${goal.measured}${met(goal)}` : '–';
+    }),
   ]));
-  const summary = table(['measure', ...nodes.map((node) => `${node}: req/s, p50 ms, server CPU ms/request`)], first.rows.map((row, i) => [
-    row.name, ...runs.map((run) => {
-      const m = run.rows[i]!;
-      return `${m.rps.toFixed(0)}, ${ms(m.p50)}, ${m.cpu === undefined ? '–' : ms(m.cpu)}`;
+  const summary = table(['measure', ...nodes.map((node) => `${node}: req/s, p50 ms, server CPU ms/request`)], union(runs, (run) => run.rows.map((r) => r.name)).map((name) => [
+    name, ...runs.map((run) => {
+      const m = run.rows.find((r) => r.name === name);
+      return m ? `${m.rps.toFixed(0)}, ${ms(m.p50)}, ${m.cpu === undefined ? '–' : ms(m.cpu)}` : '–';
     }),
   ]));
   const details = runs.map((run) => `### Node ${run.node}
@@ -82,11 +88,14 @@ Each provider runs in its own process: A, B, T and U share two Redis servers (oi
 one, the library's store on the other, so the store's figures are the library's alone); T and U have
 OpenTelemetry's SDK registered (metrics collected every second, every span sampled and exported
 in batches, to exporters that discard them), and U has the library's instrumentation off
-(\`telemetry: false\`); C keeps both on a local three-master Redis Cluster.
+(\`telemetry: false\`); C keeps both on a local three-master Redis Cluster. R and N keep both on a
+third Redis server, which has a replica (a fourth server started with \`--replicaof\`, linked up
+before the providers start): R with \`replicaAcks\` at its default (\`'auto'\`, which waits for
+one replica since the master reports one), N with \`replicaAcks: false\` in both its store and its adapter.
 A closed-loop driver (bench/load.ts) keeps ${settings.concurrency} requests in flight over keep-alive loopback
 connections, timing each request in microseconds; req/s is the requests answered over the
-elapsed time. First every process serves the same warm-up, all five at once (${settings.warmUp.mints.toLocaleString('en')} mints,
-${settings.warmUp.refreshes} refreshes, ${settings.warmUp.sessions} authorizations over a session, ${settings.warmUp.redeems.toLocaleString('en')} redeems${quick ? '; B and C half of it' : ''}): a fresh
+elapsed time. First every process serves the same warm-up, all seven at once (${settings.warmUp.mints.toLocaleString('en')} mints,
+${settings.warmUp.refreshes} refreshes, ${settings.warmUp.sessions} authorizations over a session, ${settings.warmUp.redeems.toLocaleString('en')} redeems${quick ? '; B, C, R and N half of it' : ''}): a fresh
 process serves its first mints at about twice the CPU per request it settles at after some 3,000,
 and a process warmed less than the one it is compared with looks slower. Then ${settings.rounds} round(s) each
 run every measure twice, in table order then in the reverse order, on half of ${settings.duration} s per
@@ -94,8 +103,9 @@ token-endpoint measure or of ${settings.redeems} requests per authorization meas
 are merged. The two sides of every comparison thus sit symmetrically in the round, and a drift
 (the machine's other work, what is left of the warm-up) weighs on both alike. Instrumentation on
 and off are measured together, T and U each with half of the ${settings.concurrency} requests in flight, since two
-identical processes measured one after the other differed by up to 6 % on this shared machine. Tokens are minted
-before the round, as many through A as through T and U (and some through B, or C for C's). Rows
+identical processes measured one after the other differed by up to 6 % on this shared machine; so are
+replica acknowledgements on and off, R and N. Tokens are minted
+before the round, as many through A as through T and U (and some through B, or C for C's, or R and N for theirs). Rows
 show the rounds' medians (requests: totals); each ratio is the median of the rounds' ratios.
 Server CPU per request is the CPU time the row's provider processes used over its requests, read
 from the scheduler's account of each of their threads (\`/proc/<pid>/task/<tid>/schedstat\`, in
@@ -155,6 +165,20 @@ ${cascade}
   Node's async context tracking for every promise the process makes. It is read on server CPU
   per request only, and reads somewhat high: A is measured alone, T and U while they share the
   machine. The SDK's batched work runs when its timers fire, during whichever measure runs then.
+- Replica acknowledgements on / off compares R with N, measured together (as T and U) on one
+  master with one replica, both on loopback; the two differ only by \`replicaAcks\`. Each mint of
+  R's sends one \`WAIT 1 250\` (pipelined after the token's \`SET\`, on the same connection) and
+  each redeem two (after the consume, after the lineage script, which run one after the other);
+  N's send none. The run counts them on the master (\`INFO commandstats\`, 50 of each through R
+  and through N) and fails where R does not wait or N does. A \`WAIT\` returns once the replica
+  has acknowledged the write: on loopback, after the replica's next turn of its event loop, which
+  on a machine this busy (seven providers, seven Redis servers and the driver on two cores) is
+  mostly scheduling. In a deployment it is the master-to-replica round trip, paid once per mint
+  and twice per redeem, which these rows do not show. They are therefore a price to read, not a
+  goal: a bound checked on loopback would say nothing of a deployment's replica, and the figures
+  move between runs by as much as the loopback price. A's, B's, T's and U's servers have no
+  replica: there \`'auto'\` waits for none (it asks the master, \`INFO replication\`, again every
+  10 s), so their rows and the command counts above carry no \`WAIT\`.
 - Memory: "per outstanding token" is the growth of \`used_memory\` divided by the number of tokens,
   which includes Redis's expiry index and hash-table slack; \`MEMORY USAGE\` is one key's own cost.
 `;

@@ -1,13 +1,16 @@
 /**
  * `npm run bench` (`-- --quick` for the small variant CI runs). Starts two Redis servers (the
- * library's store, oidc-provider's adapter), a three-master Redis Cluster and five provider
- * processes (bench/server.ts): A and B on the two servers, T and U on them too with OpenTelemetry's
- * SDK registered (U with the library's instrumentation off), C with both store and adapter on the
- * cluster. Warms every process up alike, then measures, over rounds that each run every measure
- * twice (table order, then the reverse): the mint against the built-in refresh_token grant and
- * the redeem against an authorization over an existing session (on A), each with instrumentation
- * on and off (T and U measured together, each with half the requests in flight), load over two processes (A and B), on Redis Cluster (C); the library's Redis
- * commands per operation, the cascade of a grant with 10,000 children, and the memory per
+ * library's store, oidc-provider's adapter), a three-master Redis Cluster, a third server with a
+ * replica of it, and seven provider processes (bench/server.ts): A and B on the two servers, T and
+ * U on them too with OpenTelemetry's SDK registered (U with the library's instrumentation off), C
+ * with both store and adapter on the cluster, R and N with both on the replicated server (R with
+ * replica acknowledgements on, the default, N with them off). Warms every process up alike, then
+ * measures, over rounds that each run every measure twice (table order, then the reverse): the
+ * mint against the built-in refresh_token grant and the redeem against an authorization over an
+ * existing session (on A), each with instrumentation on and off (T and U measured together, each
+ * with half the requests in flight), load over two processes (A and B), on Redis Cluster (C), and
+ * with replica acknowledgements on and off (R and N measured together, as T and U); the library's
+ * Redis commands per operation, the cascade of a grant with 10,000 children, and the memory per
  * outstanding token. Saves its results as test-output/bench/node-<major>.json and writes
  * BENCHMARKS.md from every Node line's saved results, side by side (bench/report.ts): run it once
  * on each Node line for the full report.
@@ -19,6 +22,7 @@ import type { IncomingMessage } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Redis } from 'ioredis';
 
@@ -47,7 +51,8 @@ const REDEEMS = quick ? 300 : 2000;
  * compared with looks slower (with half of this, T measured 0.76 of A's mint throughput at 1.35
  * times its CPU per mint, where two processes without the SDK measured 1.03). `redeems` tokens are
  * minted (counted in `mints`), then redeemed. The quick variant, to stay short, warms B and C (no
- * goal compares them) half as much: their rows read low.
+ * goal compares them) half as much: their rows read low; and R and N too, alike, since they are
+ * compared only with each other.
  */
 const WARM_UP = { mints: 3000, refreshes: 500, sessions: 500, redeems: 1000 };
 const halfWarmUp = { mints: 1500, refreshes: 250, sessions: 250, redeems: 500 };
@@ -79,6 +84,10 @@ const ROWS = {
   redeemOn: 'redeem, SDK registered, instrumentation on (T, measured with U)',
   redeemTwo: 'redeem through process B of tokens minted through A and T',
   redeemCluster: 'redeem, Redis Cluster',
+  mintAcksOff: 'mint, replica acknowledgements off (N, measured with R; master + replica)',
+  mintAcksOn: 'mint, replica acknowledgements on (R, measured with N; master + replica)',
+  redeemAcksOff: 'redeem, replica acknowledgements off (N, measured with R; master + replica)',
+  redeemAcksOn: 'redeem, replica acknowledgements on (R, measured with N; master + replica)',
 } as const;
 type Row = keyof typeof ROWS;
 /** A measure with its server processes' CPU time per request (ms), where /proc tells it. */
@@ -184,12 +193,47 @@ async function mintTokens(base: string | string[], refreshToken: string, count: 
   return tokens;
 }
 
+/**
+ * A Redis server with one replica of it (`--replicaof`), once the replica's link is up and the
+ * master counts it: R's `'auto'` asks the master once whether it has a replica, and must hear yes.
+ * In `dir`: the master syncs without a file (`repl-diskless-sync`, at once rather than after the
+ * default 5 s wait for more replicas), the replica loads through one.
+ */
+async function startReplicatedRedis(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const master = await startRedisServer(undefined, ['--dir', dir, '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0']);
+  const servers = [master];
+  const stop = async () => { await Promise.all(servers.map((server) => server.stop())); };
+  try {
+    servers.push(await startRedisServer(undefined, ['--dir', dir, '--replicaof', '127.0.0.1', String(master.port)]));
+    const [masterClient, replicaClient] = [new Redis(master.url), new Redis(servers[1]!.url)];
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!(await replicaClient.info('replication')).includes('master_link_status:up')
+        || !/connected_slaves:[1-9]/.test(await masterClient.info('replication'))) {
+        if (Date.now() > deadline) throw new Error('the replica did not link up with its master within 15 s');
+        await sleep(50);
+      }
+    } finally {
+      masterClient.disconnect();
+      replicaClient.disconnect();
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: master.url, stop };
+}
+
 const version = async (name: string) => (JSON.parse(await readFile(`node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
 
 const [storeRedis, adapterRedis] = await Promise.all([startRedisServer(), startRedisServer()]);
 const clusterDir = await mkdtemp(join(tmpdir(), 'bench-cluster-'));
 const cluster = await startRedisCluster(clusterDir);
+const replicaDir = await mkdtemp(join(tmpdir(), 'bench-replica-'));
+const replicated = await startReplicatedRedis(replicaDir);
 const store = new Redis(storeRedis.url);
+/** R's and N's Redis master (store and adapter both), which has a replica. */
+const master = new Redis(replicated.url);
 const servers = { STORE_REDIS: storeRedis.url, ADAPTER_REDIS: adapterRedis.url };
 const clusterNodes = cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',');
 const started = await Promise.allSettled([
@@ -198,6 +242,8 @@ const started = await Promise.allSettled([
   startProvider(servers),
   startProvider({ STORE_REDIS: clusterNodes, ADAPTER_REDIS: clusterNodes }),
   startProvider({ ...servers, BENCH_TELEMETRY: 'sdk' }),
+  startProvider({ STORE_REDIS: replicated.url, ADAPTER_REDIS: replicated.url }),
+  startProvider({ STORE_REDIS: replicated.url, ADAPTER_REDIS: replicated.url, BENCH_REPLICA_ACKS: 'off' }),
 ]);
 // Those that did start are stopped in the end whatever happens.
 const providers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -205,11 +251,12 @@ const providers = started.flatMap((result) => (result.status === 'fulfilled' ? [
 try {
   const refused = started.find((result) => result.status === 'rejected');
   if (refused) throw refused.reason;
-  const [A, T, B, C, U] = providers.map((p) => p.base) as [string, string, string, string, string];
+  const [A, T, B, C, U, R, N] = providers.map((p) => p.base) as [string, string, string, string, string, string, string];
   const pids = Object.fromEntries(providers.map((p) => [p.base, p.pid]));
   const refreshToken = await nativeLogin(A);
   const clusterRefreshToken = await nativeLogin(C);
-  /** A browser session at `base`: its cookie (A's serves A, T, U and B, which share their Redis). */
+  const replicatedRefreshToken = await nativeLogin(R);
+  /** A browser session at `base`: its cookie (A's serves A, T, U and B, which share their Redis; R's serves R and N). */
   const webLogin = async (base: string) => {
     const browser = new Browser();
     await authorizeInteractively(browser, `${base}/auth?${new URLSearchParams({ ...WEB, response_type: 'code' })}`, { ...USER, redirectUri: WEB.redirect_uri });
@@ -217,6 +264,7 @@ try {
   };
   const sessionCookie = await webLogin(A);
   const clusterSessionCookie = await webLogin(C);
+  const replicatedSessionCookie = await webLogin(R);
 
   const minting = (bases: string[], token: string, extra?: Record<string, string>) => (name: string, load: { duration?: number; amount?: number }) => drive(name, {
     ...load, request: (i) => refreshRequest(bases[i % bases.length]!, token, extra), check: answered200,
@@ -229,10 +277,11 @@ try {
   });
 
   // The warm-up: every process serves the same requests (mints, refreshes, authorizations over
-  // a session, redeems of tokens it minted), all four at once. Without it, A (which serves the
+  // a session, redeems of tokens it minted), all at once. Without it, A (which serves the
   // logins and mints every round's tokens) is far warmer than T, B and C, and they look slower.
   const warmUps = [[A, refreshToken, sessionCookie, WARM_UP], [T, refreshToken, sessionCookie, WARM_UP], [U, refreshToken, sessionCookie, WARM_UP],
-    [B, refreshToken, sessionCookie, quick ? halfWarmUp : WARM_UP], [C, clusterRefreshToken, clusterSessionCookie, quick ? halfWarmUp : WARM_UP]] as const;
+    [B, refreshToken, sessionCookie, quick ? halfWarmUp : WARM_UP], [C, clusterRefreshToken, clusterSessionCookie, quick ? halfWarmUp : WARM_UP],
+    [R, replicatedRefreshToken, replicatedSessionCookie, quick ? halfWarmUp : WARM_UP], [N, replicatedRefreshToken, replicatedSessionCookie, quick ? halfWarmUp : WARM_UP]] as const;
   const warmUp = (await Promise.all(warmUps.map(async ([base, token, cookie, amounts]) => {
     const name = `warm-up of ${base}`;
     const measures = [
@@ -248,32 +297,36 @@ try {
    * order on the other half, merged. The two sides of every comparison thus sit symmetrically in
    * the round: a drift (the machine's other work, what is left of the warm-up, what came before)
    * weighs on both alike. Redeems use tokens minted before the round, as much through A as
-   * through T and U (which one does it is no help to a redeem: a token is a record in Redis).
+   * through T and U (which one does it is no help to a redeem: a token is a record in Redis), and
+   * R's and N's as much through each.
    */
   async function round(duration: number, redeems: number): Promise<Record<Row, Figure>> {
     const half = Math.floor(redeems / 2);
-    const [tokens, twoTokens, clusterTokens] = await Promise.all([
+    const [tokens, twoTokens, clusterTokens, replicatedTokens] = await Promise.all([
       mintTokens([A, T, U, B], refreshToken, 6 * half), mintTokens([A, T], refreshToken, 2 * half), mintTokens(C, clusterRefreshToken, 2 * half),
+      mintTokens([R, N], replicatedRefreshToken, 4 * half),
     ]);
     /** The tokens of a redeem measure's `part` (0 or 1): the `of`-th pool's slice. */
     const batch = (pool: string[], of: number, part: number) => pool.slice((2 * of + part) * half, (2 * of + part + 1) * half);
     const mintLoad = { duration: duration / 2 };
     const single = (row: Row, run: (name: string, part: number) => Promise<Measure>) => ({ rows: [row], run: async (part: number) => [await run(ROWS[row], part)] });
     /**
-     * Instrumentation on and off are measured together, T and U each with half the requests in
-     * flight, so the machine's other work weighs on both alike (measured one after the other, two
-     * identical processes differed by up to 6 %); which one the first workers serve alternates with `part`.
+     * Instrumentation on and off (T and U), and replica acknowledgements on and off (R and N), are
+     * measured together, each side with half the requests in flight, so the machine's other work
+     * weighs on both alike (measured one after the other, two identical processes differed by up
+     * to 6 %); which one the first workers serve alternates with `part`.
      */
-    const paired = (off: Row, on: Row, run: (names: string[], bases: string[], part: number) => Promise<Measure[]>) => ({
+    const paired = (off: Row, on: Row, run: (names: string[], bases: string[], part: number) => Promise<Measure[]>, [offBase, onBase] = [U, T]) => ({
       rows: [off, on],
       run: async (part: number) => {
-        const measured = await run(part ? [ROWS[on], ROWS[off]] : [ROWS[off], ROWS[on]], part ? [T, U] : [U, T], part);
+        const measured = await run(part ? [ROWS[on], ROWS[off]] : [ROWS[off], ROWS[on]], part ? [onBase, offBase] : [offBase, onBase], part);
         return part ? measured.reverse() : measured;
       },
     });
     const processes: Record<Row, string[]> = {
       builtin: [A], mint: [A], mintOff: [U], mintOn: [T], mintTwo: [A, B], mintCluster: [C],
       session: [A], redeem: [A], redeemOff: [U], redeemOn: [T], redeemTwo: [B], redeemCluster: [C],
+      mintAcksOff: [N], mintAcksOn: [R], redeemAcksOff: [N], redeemAcksOn: [R],
     };
     const loads = [
       single('builtin', (name) => minting([A], refreshToken)(name, mintLoad)),
@@ -293,6 +346,15 @@ try {
       }),
       single('redeemTwo', (name, part) => redeeming(B, batch(twoTokens, 0, part))(name)),
       single('redeemCluster', (name, part) => redeeming(C, batch(clusterTokens, 0, part))(name)),
+      paired('mintAcksOff', 'mintAcksOn', (names, bases) => driveSplit(names, {
+        ...mintLoad, request: (_i, side) => refreshRequest(bases[side]!, replicatedRefreshToken, { audience: AUDIENCE }), check: answered200,
+      }), [N, R]),
+      paired('redeemAcksOff', 'redeemAcksOn', (names, bases, part) => {
+        const pool = [...batch(replicatedTokens, 0, part), ...batch(replicatedTokens, 1, part)];
+        return driveSplit(names, {
+          amount: pool.length, request: (i, side) => ({ url: authorization(bases[side]!, { session_transfer_token: pool[i]! }) }), check: signedIn,
+        });
+      }, [N, R]),
     ];
     const order = Object.keys(ROWS) as Row[];
     const parts = Object.fromEntries(order.map((row) => [row, [] as Figure[]])) as Record<Row, Figure[]>;
@@ -321,10 +383,10 @@ try {
   /** The median over the rounds of a ratio between two of a round's measures. */
   const ratio = (of: (m: Record<Row, Figure>) => number) => median(rounds.map(of));
 
-  // The library's Redis commands per operation, on the store's own Redis.
-  async function commandsPer(run: () => Promise<void>, times: number): Promise<Record<string, number>> {
+  // The library's Redis commands per operation, on the store's own Redis (or on `on`).
+  async function commandsPer(run: () => Promise<void>, times: number, on: Redis = store): Promise<Record<string, number>> {
     const stats = async () => Object.fromEntries(
-      (await store.info('commandstats')).split('\r\n').flatMap((row) => {
+      (await on.info('commandstats')).split('\r\n').flatMap((row) => {
         const match = /^cmdstat_(\w+):calls=(\d+)/.exec(row);
         return match ? [[match[1]!, Number(match[2])]] : [];
       }),
@@ -341,6 +403,19 @@ try {
   const redeemCommands = await commandsPer(async () => {
     await (await fetch(authorization(A, { session_transfer_token: redeemTokens.pop()! }), { redirect: 'manual' })).body?.cancel();
   }, 50);
+  // WAITs per operation through R and through N, on their master (store and adapter both): that R
+  // waits for its replica and N does not, or the rows compare nothing.
+  const waitsPer = async (base: string) => {
+    const mints = await commandsPer(async () => { await mintTokens(base, replicatedRefreshToken, 1); }, 50, master);
+    const batch = await mintTokens(base, replicatedRefreshToken, 50);
+    const redeems = await commandsPer(async () => {
+      await (await fetch(authorization(base, { session_transfer_token: batch.pop()! }), { redirect: 'manual' })).body?.cancel();
+    }, 50, master);
+    return { mint: mints.wait ?? 0, redeem: redeems.wait ?? 0 };
+  };
+  const waits = { on: await waitsPer(R), off: await waitsPer(N) };
+  const acksMeasured = waits.on.mint >= 1 && waits.on.redeem >= 1 && waits.off.mint === 0 && waits.off.redeem === 0;
+  if (!acksMeasured) console.error(`replica acknowledgements: WAITs per mint, per redeem through R (on) ${waits.on.mint}, ${waits.on.redeem}; through N (off) ${waits.off.mint}, ${waits.off.redeem}`);
 
   // The cascade: a native grant with CHILDREN browser sessions (each redeem, without a cookie,
   // creates one), ended by revoking its refresh token; the cascade runs inside that request.
@@ -436,6 +511,24 @@ try {
     measured: `${cpuRatio(on, none)?.toFixed(3) ?? '–'}; ${cpuRatio(off, none)?.toFixed(3) ?? '–'}`,
     goal: 'a price to read: the SDK\'s own',
   });
+  /**
+   * Replica acknowledgements on / off, R against N measured together on one master with one
+   * replica: a price to read, not a goal (see the report's notes): on loopback a replica
+   * acknowledges in well under a millisecond, where a deployment's price is its master-to-replica
+   * round trip, and the figure moves by more between runs than the loopback price.
+   */
+  const acksPrice = (kind: 'mint' | 'redeem', on: Row, off: Row): Goal => {
+    const cpu = cpuRatio(on, off);
+    const throughput = ratio((r) => r[on].rps / r[off].rps);
+    const p50 = ratio((r) => r[on].p50 / r[off].p50);
+    const mean = ratio((r) => r[on].mean / r[off].mean);
+    const others = `${kind === 'mint' ? `p50: ${p50.toFixed(3)}` : `throughput: ${throughput.toFixed(3)}`}; mean latency: ${mean.toFixed(3)}; server CPU per request: ${cpu?.toFixed(3) ?? '–'}`;
+    return {
+      figure: `${kind} ${kind === 'mint' ? 'throughput' : 'p50'}, replica acknowledgements on / off (master + replica, measured together)`,
+      measured: `${(kind === 'mint' ? throughput : p50).toFixed(3)} (${others}; WAITs per ${kind}: ${waits.on[kind]} on, ${waits.off[kind]} off)`,
+      goal: 'a price to read: the guarantee\'s, on loopback',
+    };
+  };
   /** `met` undefined: a figure to read, not checked. */
   const goals: Goal[] = [
     { figure: 'mint throughput / built-in refresh throughput', measured: mintRatio.toFixed(2), goal: '≥ 0.90', met: mintRatio >= 0.9 },
@@ -448,6 +541,8 @@ try {
     instrumentationGoal('redeem', 'redeemOn', 'redeemOff'),
     sdkPrice('mint', 'mintOn', 'mintOff', 'mint'),
     sdkPrice('redeem', 'redeemOn', 'redeemOff', 'redeem'),
+    acksPrice('mint', 'mintAcksOn', 'mintAcksOff'),
+    acksPrice('redeem', 'redeemAcksOn', 'redeemAcksOff'),
     { figure: 'Redis commands per mint (library)', measured: JSON.stringify(mintCommands), goal: 'one write (+ the grant\'s mint count, in parallel)' },
     { figure: 'Redis commands per redeem (library)', measured: JSON.stringify(redeemCommands), goal: 'one consuming script (+ lineage)' },
     ...memory.map((m) => ({
@@ -482,6 +577,7 @@ try {
   if (missed.length) console.log(`\ngoals missed: ${missed.map((g) => g.figure).join('; ')}`);
   const failed = [...Object.values(warmUp), ...Object.values(rows)].filter((m) => m.errors > 0).map((m) => m.name);
   if (cascadeErrors) failed.push('cascade');
+  if (!acksMeasured) failed.push('replica acknowledgements (R waits, N does not)');
   if (failed.length) {
     console.error(`unexpected answers in: ${[...new Set(failed)].join(', ')}`);
     process.exitCode = 1;
@@ -489,6 +585,7 @@ try {
 } finally {
   await Promise.all(providers.map((p) => p.stop()));
   store.disconnect();
-  await Promise.all([storeRedis.stop(), adapterRedis.stop(), cluster.stop()]);
-  await rm(clusterDir, { recursive: true, force: true });
+  master.disconnect();
+  await Promise.all([storeRedis.stop(), adapterRedis.stop(), cluster.stop(), replicated.stop()]);
+  await Promise.all([rm(clusterDir, { recursive: true, force: true }), rm(replicaDir, { recursive: true, force: true })]);
 }

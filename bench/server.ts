@@ -4,7 +4,10 @@
  * each a redis:// URL (two servers, so the store's Redis counts exactly the library's commands
  * and memory) or a comma-separated list of Redis Cluster nodes (host:port). BENCH_TELEMETRY=1
  * registers OpenTelemetry's SDK first (see ./telemetry.ts); BENCH_TELEMETRY=sdk does too, and
- * turns the library's own instrumentation off (`telemetry: false`). BENCH_AUTO_PIPELINING=1 gives both ioredis
+ * turns the library's own instrumentation off (`telemetry: false`). BENCH_REPLICA_ACKS=off turns replica
+ * acknowledgements off in both the store and the adapter (`replicaAcks: false`); otherwise both keep
+ * the default (`'auto'`: `WAIT` for one replica wherever the master reports one, as R's master
+ * does in bench/run.ts, and A's, B's, T's and U's do not). BENCH_AUTO_PIPELINING=1 gives both ioredis
  * clients `enableAutoPipelining: true` (a host's choice, which bench/run.ts does not make: kept for
  * measuring it).
  */
@@ -21,6 +24,8 @@ const connect = (spec: string) => (spec.startsWith('redis://')
   : new Cluster(spec.split(',').map((node) => ({ host: node.split(':')[0]!, port: Number(node.split(':')[1]) })), { enableAutoPipelining }));
 const store = connect(process.env.STORE_REDIS!);
 const adapter = connect(process.env.ADAPTER_REDIS!);
+/** `undefined`: the default, `{ replicas: 'auto', timeout: 250 }`. */
+const replicaAcks = process.env.BENCH_REPLICA_ACKS === 'off' ? false : undefined;
 
 const { app } = createIdentityProvider({
   issuer: 'http://localhost:3000',
@@ -33,6 +38,7 @@ const { app } = createIdentityProvider({
     // Each round's tokens are minted before the round and must outlive it.
     ttl: 300,
     ...(process.env.BENCH_TELEMETRY === 'sdk' ? { telemetry: false } : {}),
+    ...(replicaAcks === undefined ? {} : { replicaAcks }),
   },
   // Processes serving one issuer share their cookie keys.
   cookieKeys: ['bench-cookie-key'],
@@ -46,7 +52,7 @@ const { app } = createIdentityProvider({
     response_types: ['code'],
     session_transfer: { can_create_session_transfer_token: true },
   }],
-  configuration: { adapter: redisAdapter({ client: adapter }), rotateRefreshToken: false },
+  configuration: { adapter: redisAdapter({ client: adapter, ...(replicaAcks === undefined ? {} : { replicaAcks }) }), rotateRefreshToken: false },
 });
 
 const server = app.listen(0, '127.0.0.1', () => {
