@@ -174,9 +174,13 @@ ${cascade}
   has acknowledged the write: on loopback, after the replica's next turn of its event loop, which
   on a machine this busy (seven providers, seven Redis servers and the driver on two cores) is
   mostly scheduling. In a deployment it is the master-to-replica round trip, paid once per mint
-  and twice per redeem, which these rows do not show. They are therefore a price to read, not a
-  goal: a bound checked on loopback would say nothing of a deployment's replica, and the figures
-  move between runs by as much as the loopback price. A's, B's, T's and U's servers have no
+  and twice per redeem (one after the other), which these rows do not show. They are therefore a
+  price to read, not a goal: what they measure is this machine's scheduling of a replica process,
+  neither a floor nor a ceiling for a deployment's replica, so a bound on it would check the
+  machine; the issue asked for the price to be measured. The redeem's server CPU per request also
+  rises with acknowledgements on, by more than two more commands in pipelines that exist either
+  way would explain; a process whose requests wait longer serves fewer of them per turn of its
+  event loop, which may be the rest (not measured apart). A's, B's, T's and U's servers have no
   replica: there \`'auto'\` waits for none (it asks the master, \`INFO replication\`, again every
   10 s), so their rows and the command counts above carry no \`WAIT\`.
 - Memory: "per outstanding token" is the growth of \`used_memory\` divided by the number of tokens,
