@@ -294,13 +294,14 @@ export interface ReplicatedRedis {
   replicas: RedisServer[];
   sentinels: Address[];
   name: 'mymaster';
-  /** The relay every replica replicates through. */
+  /** The relay every replica replicates through, and the sentinels and clients reach the first master through. */
   relay: Relay;
   /** The master now, as the sentinels say (after `failover()`: the promoted replica). */
   current(): Promise<Address>;
   /**
-   * Kills the master (SIGKILL) and waits until every sentinel names a promoted replica as the
-   * master and the other replicas, if any, replicate from it; returns the promoted one.
+   * Kills the master (SIGKILL; the relay closes too) and waits until every sentinel names a
+   * promoted replica as the master and the other replicas, if any, replicate from it; returns
+   * the promoted one.
    */
   failover(): Promise<RedisServer>;
   stop(): Promise<void>;
@@ -316,6 +317,10 @@ async function linkUp(port: number): Promise<boolean> {
  * they announce their own ports, so sentinels and clients reach them directly), and `sentinels`
  * sentinels watching the master as `mymaster` (quorum 2, down after 1 s). Resolves once
  * replication is up and every sentinel knows every replica and the other sentinels.
+ *
+ * The sentinels (and so the clients) know the master by the relay's address, which passes them
+ * through untouched: a sentinel that knew it by its own port would see the replicas replicate
+ * from another address and, some 8 s on, point them at the master directly, around the relay.
  *
  * One replica (the default) leaves the promoted master without replicas; with two, the sentinels
  * point the other at the promoted one, so writes there can be acknowledged again.
@@ -341,9 +346,10 @@ export async function startReplicatedRedis({ sentinels: sentinelCount = 3, repli
     await until('replication to come up', async () => {
       const fields = await info(master.port);
       const online = Object.entries(fields).filter(([name, value]) => /^slave\d+$/.test(name) && value.includes('state=online')).length;
-      return online === replicaCount && (await Promise.all(replicas.map((replica) => linkUp(replica.port)))).every(Boolean);
+      return online === replicaCount && relay!.replicationLinks === replicaCount
+        && (await Promise.all(replicas.map((replica) => linkUp(replica.port)))).every(Boolean);
     });
-    const sentinels = await Promise.all(Array.from({ length: sentinelCount }, (_, i) => startSentinel(dir, i, master.port)));
+    const sentinels = await Promise.all(Array.from({ length: sentinelCount }, (_, i) => startSentinel(dir, i, relayPort)));
     started.push(...sentinels);
     await until('the sentinels to know the replicas and each other', async () => {
       for (const sentinel of sentinels) {
@@ -355,7 +361,9 @@ export async function startReplicatedRedis({ sentinels: sentinelCount = 3, repli
       return true;
     }, 20_000, 100);
 
+    /** The master now, and the address the sentinels know it by. */
     let masterNow: RedisServer = master;
+    let masterPort = relayPort;
     const current = async () => {
       const [host, port] = await ask(sentinels[0]!.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster') as [string, string];
       return { host, port: Number(port) };
@@ -371,13 +379,15 @@ export async function startReplicatedRedis({ sentinels: sentinelCount = 3, repli
       async failover() {
         const old = masterNow;
         await crash(old);
+        // Its address refuses connections from now on, as a dead master's does.
+        if (masterPort === relayPort) await relay!.close();
         const promoted = await until('the sentinels to promote a replica', async () => {
           const answers = await Promise.all(sentinels.map(async (sentinel) => {
             const [, port] = await ask(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster') as [string, string];
             return Number(port);
           }));
           const port = answers[0]!;
-          return port !== old.port && answers.every((answer) => answer === port) ? replicas.find((replica) => replica.port === port) : undefined;
+          return port !== masterPort && answers.every((answer) => answer === port) ? replicas.find((replica) => replica.port === port) : undefined;
         }, 30_000, 100);
         const others = replicas.filter((replica) => replica !== promoted && replica.process.exitCode === null && replica.process.signalCode === null);
         await until('the promoted master to serve, with the other replicas', async () => {
@@ -390,6 +400,7 @@ export async function startReplicatedRedis({ sentinels: sentinelCount = 3, repli
           return true;
         }, 20_000, 100);
         masterNow = promoted;
+        masterPort = promoted.port;
         return promoted;
       },
       stop,
