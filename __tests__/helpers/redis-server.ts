@@ -105,15 +105,20 @@ async function clusterPort(): Promise<number> {
   }
 }
 
-/** A local three-master Redis Cluster on loopback, without persistence; new ports if one was taken meanwhile. */
-export async function startRedisCluster(dir: string): Promise<RedisCluster> {
+/** Runs `start` up to three times: a cluster's ports may be taken between choosing and binding them. */
+export async function withNewPortsOnFailure<T>(start: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await createCluster(dir);
+      return await start();
     } catch (err) {
       if (attempt === 3) throw err;
     }
   }
+}
+
+/** A local three-master Redis Cluster on loopback, without persistence; new ports if one was taken meanwhile. */
+export function startRedisCluster(dir: string): Promise<RedisCluster> {
+  return withNewPortsOnFailure(() => createCluster(dir));
 }
 
 async function createCluster(dir: string): Promise<RedisCluster> {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 
-import { freePort, startRedisServer, type RedisServer } from './redis-server.js';
+import { freePort, startRedisServer, withNewPortsOnFailure, type RedisServer } from './redis-server.js';
 
 export interface Address {
   host: string;
@@ -463,14 +463,8 @@ const RANGES: [number, number][] = [[0, 5460], [5461, 10922], [10923, 16383]];
  * (stallable) and clients reach it through the relay too (which passes them through untouched).
  * New ports if one was taken meanwhile.
  */
-export async function startReplicatedCluster(dir: string): Promise<ReplicatedCluster> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await createReplicatedCluster(dir);
-    } catch (err) {
-      if (attempt === 3) throw err;
-    }
-  }
+export function startReplicatedCluster(dir: string): Promise<ReplicatedCluster> {
+  return withNewPortsOnFailure(() => createReplicatedCluster(dir));
 }
 
 async function createReplicatedCluster(dir: string): Promise<ReplicatedCluster> {
