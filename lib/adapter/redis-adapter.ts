@@ -82,13 +82,13 @@ export class RedisAdapter implements Adapter {
   readonly #timeout: number;
   readonly #acks: ReplicaAckPolicy;
 
-  /** `acks`: one policy shared by every model's adapter (`redisAdapter` makes it), else one of its own. */
-  constructor(model: string, { client, prefix = 'oidc:', commandTimeout = 1000, replicaAcks }: RedisAdapterOptions, acks?: ReplicaAckPolicy) {
+  constructor(model: string, options: RedisAdapterOptions) {
+    const { client, prefix = 'oidc:', commandTimeout = 1000 } = options;
     this.#model = model;
     this.#client = client;
     this.#prefix = prefix;
     this.#timeout = commandTimeout;
-    this.#acks = acks ?? new ReplicaAckPolicy(client, resolveReplicaAcks('replicaAcks', replicaAcks, commandTimeout));
+    this.#acks = ackPolicyFor(options);
   }
 
   /** Deletes `key`, waiting for replicas as `replicaAcks` says: a failover must not bring it back. */
@@ -182,6 +182,20 @@ export class RedisAdapter implements Adapter {
  * @category Storage
  */
 export function redisAdapter(options: RedisAdapterOptions): (model: string) => RedisAdapter {
-  const acks = new ReplicaAckPolicy(options.client, resolveReplicaAcks('replicaAcks', options.replicaAcks, options.commandTimeout ?? 1000));
-  return (model) => new RedisAdapter(model, options, acks);
+  ackPolicyFor(options); // validates `replicaAcks` at start-up, not at the first request
+  return (model) => new RedisAdapter(model, options);
+}
+
+/**
+ * One replica-ack policy per options object, shared by every model's adapter made from it, so the
+ * master is probed once rather than once per model.
+ */
+const ackPolicies = new WeakMap<RedisAdapterOptions, ReplicaAckPolicy>();
+function ackPolicyFor(options: RedisAdapterOptions): ReplicaAckPolicy {
+  let policy = ackPolicies.get(options);
+  if (!policy) {
+    policy = new ReplicaAckPolicy(options.client, resolveReplicaAcks('replicaAcks', options.replicaAcks, options.commandTimeout ?? 1000));
+    ackPolicies.set(options, policy);
+  }
+  return policy;
 }
