@@ -50,6 +50,22 @@ export interface ClientSessionTransfer {
    * defence). `interaction_required` under `prompt=none`.
    */
   confirm_query_transfers: boolean;
+  /**
+   * Web side (Auth0's Session Delegation): whether tokens minted for another user by a delegating
+   * client (`token_exchange`) may sign a browser in here, and the binding they are held to.
+   */
+  delegation: ClientDelegation;
+}
+
+/**
+ * A target web client's Session Delegation settings, Auth0's names and defaults.
+ * @category Client metadata
+ */
+export interface ClientDelegation {
+  /** Delegated tokens may be redeemed (by query, into a browser with no session). Default false. */
+  allow_delegated_access: boolean;
+  /** Always `ip`, the only value Auth0 documents: the exact address that asked for the token. */
+  enforce_device_binding: 'ip';
 }
 
 /**
@@ -59,7 +75,8 @@ export interface ClientSessionTransfer {
  * @category Client metadata
  */
 export type ClientSessionTransferInput = {
-  [K in keyof ClientSessionTransfer]?: K extends 'allowed_authentication_methods' ? ClientSessionTransfer[K] | null : ClientSessionTransfer[K];
+  [K in keyof ClientSessionTransfer]?: K extends 'allowed_authentication_methods' ? ClientSessionTransfer[K] | null
+    : K extends 'delegation' ? Partial<ClientDelegation> | null : ClientSessionTransfer[K];
 };
 
 /** @category Client metadata */
@@ -74,6 +91,7 @@ export const clientDefaults: Readonly<ClientSessionTransfer> = Object.freeze({
   allow_refresh_token: false,
   enforce_online_refresh_tokens: true,
   confirm_query_transfers: false,
+  delegation: Object.freeze({ allow_delegated_access: false, enforce_device_binding: 'ip' as const }),
 });
 
 const BOOLEAN_FIELDS = [
@@ -120,6 +138,8 @@ export function resolveClientSettings(clientId: string, value: unknown): ClientS
         throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, `must be one of ${quoted(MODES)}`);
       }
       settings.device_binding_mode = given as DeviceBindingMode;
+    } else if (field === 'delegation') {
+      settings.delegation = resolveDelegation(clientId, given);
     } else if (field === 'ipv6_prefix_length') {
       if (given !== null && (!Number.isInteger(given) || (given as number) < 1 || (given as number) > 128)) {
         throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, 'must be an integer from 1 to 128, or null');
@@ -130,6 +150,62 @@ export function resolveClientSettings(clientId: string, value: unknown): ClientS
     }
   }
   return settings;
+}
+
+/** Validates `session_transfer.delegation` (null: the defaults, as Auth0 allows). */
+function resolveDelegation(clientId: string, value: unknown): ClientDelegation {
+  const path = `${METADATA_KEY}.delegation`;
+  if (value === null) return clientDefaults.delegation;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ClientMetadataError(clientId, path, 'must be an object');
+  const delegation = { ...clientDefaults.delegation };
+  for (const [field, given] of Object.entries(value as Record<string, unknown>)) {
+    if (field === 'allow_delegated_access') {
+      if (typeof given !== 'boolean') throw new ClientMetadataError(clientId, `${path}.${field}`, 'must be a boolean');
+      delegation.allow_delegated_access = given;
+    } else if (field === 'enforce_device_binding') {
+      if (given !== 'ip') throw new ClientMetadataError(clientId, `${path}.${field}`, 'must be "ip": a delegated token is always bound to the address that asked for it');
+    } else {
+      throw new ClientMetadataError(clientId, `${path}.${field}`, 'is not a known setting (known: allow_delegated_access, enforce_device_binding)');
+    }
+  }
+  return delegation;
+}
+
+/**
+ * Client metadata (Auth0's name) of a client that may mint by Custom Token Exchange: with
+ * `{ allow_any_profile_of_type: ['custom_authentication'] }` it mints Session Transfer Tokens for
+ * other users (Session Delegation), its own ID token as the actor.
+ */
+export const TOKEN_EXCHANGE_KEY = 'token_exchange';
+const PROFILE_TYPES = ['custom_authentication'] as const;
+
+/**
+ * Validates `token_exchange`: an object whose `allow_any_profile_of_type` lists
+ * `custom_authentication` or nothing; never on a public client (anyone could mint for anyone).
+ * True when the client may delegate.
+ */
+export function resolveTokenExchange(clientId: string, value: unknown, authMethod: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ClientMetadataError(clientId, TOKEN_EXCHANGE_KEY, 'must be an object');
+  const { allow_any_profile_of_type: types, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new ClientMetadataError(clientId, `${TOKEN_EXCHANGE_KEY}.${unknown}`, 'is not a known setting (known: allow_any_profile_of_type)');
+  const path = `${TOKEN_EXCHANGE_KEY}.allow_any_profile_of_type`;
+  if (types === undefined || types === null) return false;
+  if (!Array.isArray(types) || !types.every((type) => (PROFILE_TYPES as readonly unknown[]).includes(type))) {
+    throw new ClientMetadataError(clientId, path, `must be an array of ${quoted(PROFILE_TYPES)}`);
+  }
+  const delegates = types.length > 0;
+  if (delegates && authMethod === 'none') {
+    throw new ClientMetadataError(clientId, path, 'cannot be set on a public client: only a confidential client may mint for another user');
+  }
+  return delegates;
+}
+
+/** Whether a loaded client may mint delegated tokens (its `token_exchange` was validated when oidc-provider loaded it). */
+export function delegates(client: object): boolean {
+  const value = (client as Record<string, { allow_any_profile_of_type?: unknown[] } | undefined>)[TOKEN_EXCHANGE_KEY];
+  return Boolean(value?.allow_any_profile_of_type?.includes('custom_authentication'));
 }
 
 /**
@@ -170,11 +246,12 @@ export function resolveIpHeaderTrusted(clientId: string, value: unknown, authMet
  * other than the default, `is_first_party` or `is_token_endpoint_ip_header_trusted` — as its
  * metadata path; undefined when there is none.
  */
-export function trustGranted(settings: ClientSessionTransfer, firstParty: boolean, ipHeaderTrusted: boolean): string | undefined {
+export function trustGranted(settings: ClientSessionTransfer, firstParty: boolean, ipHeaderTrusted: boolean, delegating = false): string | undefined {
   const changed = (Object.keys(clientDefaults) as (keyof ClientSessionTransfer)[])
     .find((field) => JSON.stringify(settings[field]) !== JSON.stringify(clientDefaults[field]));
   if (changed) return `${METADATA_KEY}.${changed}`;
   if (firstParty) return FIRST_PARTY_KEY;
+  if (delegating) return `${TOKEN_EXCHANGE_KEY}.allow_any_profile_of_type`;
   return ipHeaderTrusted ? IP_HEADER_TRUSTED_KEY : undefined;
 }
 

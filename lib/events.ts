@@ -15,11 +15,22 @@ export interface RequestContext {
 }
 
 /**
+ * The actor of a delegated token or session (Session Delegation): `sub` of the ID token the
+ * minting client presented, as in the `act` claim (RFC 8693 §4.1).
+ * @category Events
+ */
+export interface ActorContext {
+  sub: string;
+}
+
+/**
  * A Session Transfer Token was minted (Auth0 log type `sertft`).
  * @category Events
  */
 export interface IssuedEvent extends RequestContext {
   type: 'issued';
+  /** Auth0's log event type. */
+  logCode: 'sertft';
   /** The native client that minted it. */
   clientId: string;
   accountId: string;
@@ -27,8 +38,13 @@ export interface IssuedEvent extends RequestContext {
   grantId: string;
   /** Web clients allowed to redeem it, when the request named any. */
   audience?: string[];
-  /** Which request form was used. */
-  form: 'refresh_token' | 'token_exchange';
+  /**
+   * Which request form was used: a `refresh_token` grant (Auth0's), a token exchange of a refresh
+   * token, or a delegated token exchange (Session Delegation; `grantId` is then the actor's grant).
+   */
+  form: 'refresh_token' | 'token_exchange' | 'delegation';
+  /** A delegated token's actor. */
+  actor?: ActorContext;
   /** Expiry, seconds since the epoch. */
   expiresAt: number;
 }
@@ -65,6 +81,17 @@ export type IssueFailureReason =
   | 'too_many_tokens'
   /** `server_error` (503): the token store is unavailable; nothing was issued. */
   | 'store_unavailable'
+  /**
+   * `session_transfer_disabled` (Auth0's error): a delegated request from a client not allowed to
+   * delegate, or of a subject token type no profile accepts.
+   */
+  | 'delegation_not_allowed'
+  /** `setactor_required` (Auth0's error): a delegated request without an actor token. */
+  | 'actor_required'
+  /** `invalid_grant`: the actor token is not a current ID token of a live grant of the client. */
+  | 'actor_invalid'
+  /** `invalid_grant`: the host's `delegation.resolveSubject` refused the subject token. */
+  | 'subject_refused'
   /** `server_error`: anything unexpected; nothing was issued. */
   | 'server_error';
 
@@ -74,13 +101,16 @@ export type IssueFailureReason =
  */
 export interface IssueFailedEvent extends RequestContext {
   type: 'issue_failed';
+  /** Auth0's log event type. */
+  logCode: 'fertft';
   reason: IssueFailureReason;
   /** The OAuth `error` answered to the client. */
   error: string;
   clientId: string;
-  /** Known once the refresh token was found. */
+  /** Known once the refresh token was found (or, delegated, the subject). */
   accountId?: string;
   grantId?: string;
+  actor?: ActorContext;
 }
 
 /**
@@ -106,6 +136,16 @@ export type RejectionReason =
   | 'lineage_full'
   /** The token store is unavailable; the token could not be checked. */
   | 'store_unavailable'
+  /**
+   * A delegated token where the web client does not accept one (`delegation.allow_delegated_access`),
+   * or arriving by cookie (delegated tokens come by query only).
+   */
+  | 'delegation_not_allowed'
+  /**
+   * A delegated token arrived in a browser that has a session: it signs nothing in and the session
+   * is left as it is; the web client gets `interaction_required` (sign out first).
+   */
+  | 'session_exists'
   /** Something unexpected failed while checking (e.g. the provider's adapter); fail closed. */
   | 'server_error';
 
@@ -122,6 +162,15 @@ export interface RedeemContext extends RequestContext {
  */
 export interface RedeemedEvent extends RedeemContext {
   type: 'redeemed';
+  /**
+   * Auth0's log event type: `s` (login) or `ssa` (silent authentication, `prompt=none`); for a
+   * delegated token `sdel` or `sdelsa`.
+   */
+  logCode: 's' | 'ssa' | 'sdel' | 'sdelsa';
+  /** As Auth0's `details.triggered_by_session_transfer_token`. */
+  triggeredBySessionTransferToken: true;
+  /** A delegated token's actor. */
+  actor?: ActorContext;
   /** The native client that minted it, the account and the parent grant. */
   issuingClientId: string;
   accountId: string;
@@ -142,7 +191,11 @@ export interface RedeemedEvent extends RedeemContext {
  */
 export interface RejectedEvent extends RedeemContext {
   type: 'rejected';
+  /** Auth0's log event type: `w` (a login warning), or `fdelsa` for a delegated token under `prompt=none`. */
+  logCode: 'w' | 'fdelsa';
   reason: RejectionReason;
+  /** A delegated token's actor, once the token was found. */
+  actor?: ActorContext;
   /** Known when the token was found. */
   issuingClientId?: string;
   accountId?: string;
@@ -299,6 +352,23 @@ export interface CascadeFailedEvent {
   error: string;
 }
 
+/**
+ * A web client exchanged a code issued in a delegated session (Auth0's `sdeleacft`), or the
+ * exchange failed (`fdeleacft`, with the OAuth `error`).
+ * @category Events
+ */
+export interface DelegatedCodeExchangeEvent {
+  type: 'delegated_code_exchange';
+  logCode: 'sdeleacft' | 'fdeleacft';
+  /** The web client, the subject and the grant of the delegated session. */
+  clientId: string;
+  accountId: string;
+  grantId: string;
+  /** The actor, as the access token's `act` names it (on success). */
+  actor?: ActorContext;
+  error?: string;
+}
+
 /** @category Events */
 export interface SessionTransferEvents {
   issued: [IssuedEvent];
@@ -310,6 +380,7 @@ export interface SessionTransferEvents {
   session_revoked: [SessionRevokedEvent];
   cascade_revoked: [CascadeRevokedEvent];
   cascade_failed: [CascadeFailedEvent];
+  delegated_code_exchange: [DelegatedCodeExchangeEvent];
 }
 
 /** What parts of the library need to report a misconfiguration. */

@@ -7,11 +7,17 @@ export { sessionTransfer, SessionTransfer, type ExpressLike, type TransferConfir
 export {
   AUTH0_ROUTES,
   defaults,
+  DELEGATION_AMR,
+  ID_TOKEN_TYPE,
   REFRESH_TOKEN_TYPE,
   TOKEN_EXCHANGE_GRANT,
   TOKEN_PARAM,
   TRANSFER_AMR,
+  type DelegationOptions,
+  type DelegationSubjectContext,
+  type DelegationSubjectResolver,
   type RegistrationPolicy,
+  type ResolvedDelegation,
   type ResolvedOptions,
   type SessionTransferOptions,
   type SessionTransferSettings,
@@ -20,6 +26,7 @@ export {
 export {
   clientDefaults,
   type AuthenticationMethod,
+  type ClientDelegation,
   type ClientSessionTransfer,
   type ClientSessionTransferInput,
   type DeviceBinding,
@@ -34,9 +41,11 @@ export {
   type SessionTransferErrorCode,
 } from './errors.js';
 export type {
+  ActorContext,
   CascadeFailedEvent,
   CascadeRevokedEvent,
   CascadeTrigger,
+  DelegatedCodeExchangeEvent,
   IgnoredAudienceEvent,
   IgnoredEvent,
   IgnoredTokenEvent,
@@ -63,6 +72,7 @@ export * from './web/index.js';
 export { MemoryStore } from './store/memory-store.js';
 export { RedisAdapter, redisAdapter, type RedisAdapterOptions } from './adapter/redis-adapter.js';
 export { CONFIRMATION_REASON, FORCED_LOGIN_REASON } from './redeem/configuration.js';
+export { STEP_UP_REASONS, type StepUpInteraction, type TransferStepUp } from './redeem/step-up.js';
 export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';
 export type { ReplicaAcks, ReplicaAcksOption, RedisTopology } from './store/replica-acks.js';
 export type { StorageGuarantees } from './store/guarantees.js';

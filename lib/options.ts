@@ -103,6 +103,13 @@ export interface SessionTransferSettings {
   /** Longest wait for `onRedeem` in milliseconds (default 2000, 10–30000); past it, denied. */
   redeemHookTimeout?: number;
   /**
+   * Session Delegation (Auth0's name): a confidential client allowed by its `token_exchange`
+   * metadata mints a token for another user, its own ID token as the actor, and a web client
+   * with `session_transfer.delegation.allow_delegated_access` signs a browser in as that user for
+   * a short, marked session. Default: none (delegated requests are refused).
+   */
+  delegation?: DelegationOptions;
+  /**
    * Answer the Auth0 SDKs as they are (default `false`): `configure()` sets Auth0's endpoint paths
    * (`AUTH0_ROUTES`), the token and revocation endpoints accept JSON bodies for every request
    * (validated exactly like form bodies), and the logout endpoint takes Auth0's `returnTo`.
@@ -153,6 +160,56 @@ export interface SessionTransferSettings {
 }
 
 /**
+ * The `delegation` option.
+ * @category Delegation
+ */
+export interface DelegationOptions {
+  /**
+   * The `subject_token_type` values your `resolveSubject` understands (your own URIs, such as
+   * `urn:example:support-ticket`; never the standard `urn:ietf:params:oauth:token-type:…` ones).
+   */
+  subjectTokenTypes: string[];
+  /** Your Custom Token Exchange profile: who the subject token names, or a refusal. */
+  resolveSubject: DelegationSubjectResolver;
+  /** Longest wait for `resolveSubject` in milliseconds (default 2000, 10–30000); past it, refused. */
+  timeout?: number;
+  /**
+   * Lifetime of a delegated browser session in seconds, absolute and fixed: no refresh tokens, and
+   * its access tokens end with it. Default 7200 (Auth0's two hours), accepted 60–86400.
+   */
+  sessionLifetime?: number;
+}
+
+/**
+ * What `resolveSubject` is told: the subject token as sent, and who asks (the verified actor).
+ * @category Delegation
+ */
+export interface DelegationSubjectContext {
+  subjectToken: string;
+  subjectTokenType: string;
+  /** The minting client (a support console, say). */
+  clientId: string;
+  /** The actor: `sub` of the minting client's ID token, verified by the provider. */
+  actor: { sub: string };
+  /** `scope` and `organization` as sent, if sent. */
+  scope?: string;
+  organization?: string;
+  /** The device the token will be bound to (see `is_token_endpoint_ip_header_trusted`). */
+  ip: string;
+}
+
+/**
+ * Answers the account the delegated session is for (`{ accountId }`), or refuses: nothing (or a
+ * throw, or no answer within `timeout`) is `invalid_grant`.
+ * @category Delegation
+ */
+export type DelegationSubjectResolver =
+  (context: DelegationSubjectContext) => { accountId: string } | undefined | null | Promise<{ accountId: string } | undefined | null>;
+
+/** `delegation` as validated. */
+export type ResolvedDelegation = Required<DelegationOptions>;
+
+/**
  * Decides whether a self-registering client may carry trust-granting metadata; see `registrationPolicy`.
  * @category Setup
  */
@@ -179,6 +236,7 @@ export interface ResolvedOptions {
   clock: () => number;
   onRedeem: RedeemHook | undefined;
   redeemHookTimeout: number;
+  delegation: ResolvedDelegation | undefined;
   auth0Compatible: boolean;
   registrationPolicy: RegistrationPolicy | undefined;
   maxTokensPerGrant: number;
@@ -190,6 +248,14 @@ export interface ResolvedOptions {
 
 /** @category Setup */
 export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
+/** The actor token type of a delegated mint: an ID token this provider issued. @category Delegation */
+export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
+/**
+ * `amr` value recorded, beside `TRANSFER_AMR`, on sessions signed in by a delegated token: their
+ * codes and ID tokens carry it, with `act`.
+ * @category Delegation
+ */
+export const DELEGATION_AMR = 'session_delegation';
 /** @category Setup */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /**
@@ -219,6 +285,7 @@ export const defaults = {
   forwardedForHeader: 'auth0-forwarded-for',
   clock: Date.now,
   redeemHookTimeout: 2000,
+  delegation: { timeout: 2000, sessionLifetime: 7200 },
   auth0Compatible: false,
   maxTokensPerGrant: 20,
   maxLineagePerGrant: 1000,
@@ -245,7 +312,7 @@ export const AUTH0_ROUTES = {
 export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
   'redis', 'store', 'keyPrefix', 'commandTimeout', 'replicaAcks', 'ttl', 'tokenType', 'audience', 'cookieName',
   'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
-  'auth0Compatible', 'registrationPolicy', 'maxTokensPerGrant', 'maxLineagePerGrant', 'onReplay',
+  'delegation', 'auth0Compatible', 'registrationPolicy', 'maxTokensPerGrant', 'maxLineagePerGrant', 'onReplay',
   'telemetry', 'startupSummary',
 ];
 
@@ -320,6 +387,35 @@ function resolveTelemetry(value: unknown): ResolvedOptions['telemetry'] {
   return { meterProvider, tracerProvider, includeAccountId: bool('telemetry.includeAccountId', includeAccountId) };
 }
 
+function resolveDelegation(value: unknown): ResolvedDelegation | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new OptionsError('delegation', 'must be { subjectTokenTypes, resolveSubject, timeout?, sessionLifetime? }');
+  }
+  const { subjectTokenTypes, resolveSubject, timeout, sessionLifetime, ...rest } = value as DelegationOptions;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) {
+    throw new OptionsError(`delegation.${unknown}`, 'is not a setting (known: subjectTokenTypes, resolveSubject, timeout, sessionLifetime)');
+  }
+  if (!Array.isArray(subjectTokenTypes) || subjectTokenTypes.length === 0) {
+    throw new OptionsError('delegation.subjectTokenTypes', 'must be a non-empty array of token type URIs');
+  }
+  subjectTokenTypes.forEach((type, i) => {
+    const path = `delegation.subjectTokenTypes[${i}]`;
+    text(path, type);
+    // A standard type means something already; a profile of one's own cannot reuse it.
+    if (!URL.canParse(type) || type.startsWith('urn:ietf:params:oauth:')) {
+      throw new OptionsError(path, 'must be a URI of your own (not urn:ietf:params:oauth:…)');
+    }
+  });
+  return {
+    subjectTokenTypes: [...new Set(subjectTokenTypes)],
+    resolveSubject: fn('delegation.resolveSubject', resolveSubject),
+    timeout: integer('delegation.timeout', timeout ?? defaults.delegation.timeout, 10, 30_000),
+    sessionLifetime: integer('delegation.sessionLifetime', sessionLifetime ?? defaults.delegation.sessionLifetime, 60, 86_400),
+  };
+}
+
 export function resolveOptions(input: SessionTransferOptions | undefined): ResolvedOptions {
   if (input === null || typeof input !== 'object') {
     throw new OptionsError('', 'must be an object');
@@ -372,6 +468,7 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     clock: fn('clock', input.clock ?? defaults.clock),
     onRedeem: input.onRedeem === undefined ? undefined : fn('onRedeem', input.onRedeem),
     redeemHookTimeout: integer('redeemHookTimeout', input.redeemHookTimeout ?? defaults.redeemHookTimeout, 10, 30_000),
+    delegation: resolveDelegation(input.delegation),
     auth0Compatible: bool('auth0Compatible', input.auth0Compatible ?? defaults.auth0Compatible),
     registrationPolicy: input.registrationPolicy === undefined ? undefined : fn('registrationPolicy', input.registrationPolicy),
     maxTokensPerGrant: integer('maxTokensPerGrant', input.maxTokensPerGrant ?? defaults.maxTokensPerGrant, 1, 1_000_000),

@@ -7,6 +7,7 @@ import { dpopSettings, type DpopSettings } from './mint/dpop.js';
 type IssueRefreshToken = NonNullable<Configuration['issueRefreshToken']>;
 type ExpiresWithSession = NonNullable<Configuration['expiresWithSession']>;
 type GrantSource = Parameters<IssueRefreshToken>[2];
+type ExtraTokenClaims = NonNullable<Configuration['extraTokenClaims']>;
 
 /**
  * The parts of the host's oidc-provider configuration the library builds on. oidc-provider keeps
@@ -27,6 +28,7 @@ export interface ProviderHooks {
   loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined>;
   issueRefreshToken: IssueRefreshToken;
   expiresWithSession: ExpiresWithSession;
+  extraTokenClaims: ExtraTokenClaims;
   revokeGrantPolicy(ctx: KoaContextWithOIDC): Promise<boolean>;
   dpop: DpopSettings;
 }
@@ -81,6 +83,7 @@ export function captureHooks(configuration: Configuration): ProviderHooks {
     loadExistingGrant: async (ctx) => (await (configuration.loadExistingGrant ?? defaultLoadExistingGrant)(ctx)) ?? undefined,
     issueRefreshToken: configuration.issueRefreshToken ?? defaultIssueRefreshToken,
     expiresWithSession: configuration.expiresWithSession ?? defaultExpiresWithSession,
+    extraTokenClaims: configuration.extraTokenClaims ?? (() => undefined),
     async revokeGrantPolicy(ctx) {
       const answer = await (configuration.revokeGrantPolicy ?? defaultRevokeGrantPolicy)(ctx);
       if (typeof answer !== 'boolean') throw new TypeError('revokeGrantPolicy must return a boolean');

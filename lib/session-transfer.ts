@@ -6,9 +6,10 @@ import {
 
 import {
   FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY, METADATA_KEY, resolveClientSettings, resolveFirstParty, resolveIpHeaderTrusted,
-  trustGranted, type ClientSessionTransfer,
+  resolveTokenExchange, TOKEN_EXCHANGE_KEY, trustGranted, type ClientSessionTransfer,
 } from './client-metadata.js';
 import { debug } from './debug.js';
+import { reportDelegatedCodeExchanges } from './delegation/code-exchange.js';
 import { ClientMetadataError, OptionsError, UsageError } from './errors.js';
 import { SessionTransferEmitter } from './events.js';
 import { forwardedHeadersGuard } from './binding/forwarded-headers.js';
@@ -22,6 +23,7 @@ import {
 import { captureHooks, type ProviderHooks } from './provider-hooks.js';
 import { redeemConfiguration } from './redeem/configuration.js';
 import { confirmationIn } from './redeem/request-state.js';
+import { stepUpIn, type StepUpInteraction, type TransferStepUp } from './redeem/step-up.js';
 import { cascadingAdapter } from './revocation/adapter-hook.js';
 import { createCascade, type Cascade } from './revocation/cascade.js';
 import { revokeGrant } from './revocation/revoke-grant.js';
@@ -52,28 +54,33 @@ export interface TransferConfirmation {
 export type ExpressLike = { set(setting: string, value: unknown): unknown; get?(setting: string): unknown };
 
 /**
- * Validates `session_transfer` (naming the client and field), stores the defaulted settings on
- * the client, and lets clients that hold refresh tokens use the token-exchange grant, so that
- * the Auth0 form (a `refresh_token` grant) works without registering it and so that a client
- * without `can_create_session_transfer_token` is told `unauthorized_client`.
+ * Validates `session_transfer` and `token_exchange` (naming the client and field), stores the
+ * defaulted settings on the client, and lets clients that hold refresh tokens, or may delegate,
+ * use the token-exchange grant, so that the Auth0 form (a `refresh_token` grant) works without
+ * registering it and so that a client without `can_create_session_transfer_token` is told
+ * `unauthorized_client`.
  */
-function resolveClientMetadata(metadata: ClientMetadata): ClientSessionTransfer {
+function resolveClientMetadata(metadata: ClientMetadata): ClientSessionTransfer & { delegating: boolean } {
   const clientId = String(metadata.client_id);
   const settings = resolveClientSettings(clientId, metadata[METADATA_KEY]);
   metadata[METADATA_KEY] = settings;
   metadata[FIRST_PARTY_KEY] = resolveFirstParty(clientId, metadata[FIRST_PARTY_KEY], metadata.application_type);
   metadata[IP_HEADER_TRUSTED_KEY] = resolveIpHeaderTrusted(clientId, metadata[IP_HEADER_TRUSTED_KEY], metadata.token_endpoint_auth_method);
-  const grantTypes = metadata.grant_types;
-  if (grantTypes?.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
+  const delegating = resolveTokenExchange(clientId, metadata[TOKEN_EXCHANGE_KEY], metadata.token_endpoint_auth_method);
+  const grantTypes = metadata.grant_types ?? ['authorization_code'];
+  if ((grantTypes.includes('refresh_token') || delegating) && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
     metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];
   }
-  return settings;
+  return { ...settings, delegating };
 }
 
-/** A client that may mint needs a refresh token to mint from (oidc-provider's default grant_types has none). */
-function requireMintGrant(metadata: ClientMetadata, settings: ClientSessionTransfer): void {
+/**
+ * A client that may mint needs a refresh token to mint from (oidc-provider's default grant_types
+ * has none), unless it mints only for other users (delegation).
+ */
+function requireMintGrant(metadata: ClientMetadata, settings: ClientSessionTransfer & { delegating: boolean }): void {
   const grantTypes = metadata.grant_types ?? ['authorization_code'];
-  if (settings.can_create_session_transfer_token && !grantTypes.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
+  if (settings.can_create_session_transfer_token && !settings.delegating && !grantTypes.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
     throw new ClientMetadataError(String(metadata.client_id), `${METADATA_KEY}.can_create_session_transfer_token`,
       'needs the refresh_token grant: the app mints from its refresh token, so add "refresh_token" to grant_types');
   }
@@ -81,7 +88,7 @@ function requireMintGrant(metadata: ClientMetadata, settings: ClientSessionTrans
 
 /** Lower case, letters and digits only: how a misspelt property name is matched with the real one. */
 const squashed = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
-const LIBRARY_KEYS = new Map([METADATA_KEY, FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY].map((key) => [squashed(key), key]));
+const LIBRARY_KEYS = new Map([METADATA_KEY, FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY, TOKEN_EXCHANGE_KEY].map((key) => [squashed(key), key]));
 
 /**
  * A static client property that looks like one of the library's but is not (`session_transfers`,
@@ -143,13 +150,13 @@ function withClientMetadata(
   registrationPolicy: RegistrationPolicy | undefined,
   staticClientIds: ReadonlySet<string>,
 ): ExtraClientMetadata {
-  const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY, FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY])];
+  const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY, FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY, TOKEN_EXCHANGE_KEY])];
   return {
     ...extra,
     properties,
     validator(ctx, key, value, metadata) {
       // Validated together with METADATA_KEY.
-      if (key === FIRST_PARTY_KEY || key === IP_HEADER_TRUSTED_KEY) return undefined;
+      if (key === FIRST_PARTY_KEY || key === IP_HEADER_TRUSTED_KEY || key === TOKEN_EXCHANGE_KEY) return undefined;
       if (key !== METADATA_KEY) return extra?.validator?.(ctx, key, value, metadata);
       requireAttached();
       try {
@@ -159,7 +166,7 @@ function withClientMetadata(
         const selfPublished = (ctx && SELF_REGISTRATION.has(ctx.oidc.route)) || (!staticClientIds.has(clientId) && isWebUrl(clientId));
         if (selfPublished) {
           // Trust is the operator's to give, as in Auth0 (only its Management API sets these).
-          const granted = trustGranted(settings, metadata[FIRST_PARTY_KEY] === true, metadata[IP_HEADER_TRUSTED_KEY] === true);
+          const granted = trustGranted(settings, metadata[FIRST_PARTY_KEY] === true, metadata[IP_HEADER_TRUSTED_KEY] === true, settings.delegating);
           if (granted && (!ctx || registrationPolicy?.(ctx, metadata) !== true)) {
             throw new ClientMetadataError(clientId, granted,
               'is the operator\'s to set: a client cannot register it (options.registrationPolicy decides otherwise)');
@@ -258,7 +265,7 @@ export class SessionTransfer extends SessionTransferEmitter {
     );
     const configured: Configuration = {
       ...configuration,
-      ...redeemConfiguration(configuration, hooks, this.#store, redeem, this.options.maxLineagePerGrant),
+      ...redeemConfiguration(configuration, hooks, this.#store, redeem, this.options),
       revokeGrantPolicy,
       ...(configuration.adapter
         ? { adapter: cascadingAdapter(configuration.adapter, (grantId) => this.#cascadeFrom(grantId)) }
@@ -340,6 +347,7 @@ export class SessionTransfer extends SessionTransferEmitter {
         + 'but options.trustProxy is false: device binding compares the socket address, not the client address the proxy reports. '
         + 'Set trustProxy to the proxies you run (e.g. trustProxy: 1); attach() then aligns both.');
     }
+    if (this.options.delegation) reportDelegatedCodeExchanges(provider, this);
     if (!this.#adapterCascades) {
       // oidc-provider's in-memory adapter cannot be wrapped: follow its revocation events instead.
       provider.on('grant.revoked', (_ctx: unknown, grantId: string) => void this.#cascadeFrom(grantId));
@@ -405,6 +413,15 @@ export class SessionTransfer extends SessionTransferEmitter {
   pendingConfirmation(interaction: { prompt: { details?: Record<string, unknown> } }): TransferConfirmation | undefined {
     const pending = confirmationIn(interaction.prompt.details);
     return pending && { accountId: pending.login.accountId, clientId: pending.clientId, issuingClientId: pending.session.clientId };
+  }
+
+  /**
+   * The step-up a login prompt asks of a session that came from a transfer (`max_age`, an
+   * essential `acr`): the account, the only one that may sign in, and the reasons. Undefined when
+   * the interaction is not one. Pass what `provider.interactionDetails()` returned.
+   */
+  pendingStepUp(interaction: StepUpInteraction): TransferStepUp | undefined {
+    return stepUpIn(interaction);
   }
 
   /**

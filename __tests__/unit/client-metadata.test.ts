@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import Provider from 'oidc-provider';
 
 import { ClientMetadataError, clientDefaults, MemoryStore, sessionTransfer } from '../../lib/index.js';
-import { resolveClientSettings } from '../../lib/client-metadata.js';
+import { resolveClientSettings, resolveTokenExchange } from '../../lib/client-metadata.js';
 
 describe('client metadata session_transfer', () => {
   it("has Auth0's defaults", () => {
@@ -17,8 +17,31 @@ describe('client metadata session_transfer', () => {
       allow_refresh_token: false,
       enforce_online_refresh_tokens: true,
       confirm_query_transfers: false, // beyond Auth0
+      delegation: { allow_delegated_access: false, enforce_device_binding: 'ip' },
     });
     expect(resolveClientSettings('c', null)).toEqual(clientDefaults);
+  });
+
+  it('validates delegation, naming the field', () => {
+    expect(resolveClientSettings('c', { delegation: { allow_delegated_access: true } }).delegation)
+      .toEqual({ allow_delegated_access: true, enforce_device_binding: 'ip' });
+    expect(resolveClientSettings('c', { delegation: null }).delegation).toEqual(clientDefaults.delegation);
+    expect(() => resolveClientSettings('c', { delegation: { enforce_device_binding: 'asn' } }))
+      .toThrow('client "c": session_transfer.delegation.enforce_device_binding must be "ip"');
+    expect(() => resolveClientSettings('c', { delegation: { allow_delegated_access: 'yes' } }))
+      .toThrow('session_transfer.delegation.allow_delegated_access must be a boolean');
+    expect(() => resolveClientSettings('c', { delegation: { allow: true } })).toThrow('session_transfer.delegation.allow is not a known setting');
+  });
+
+  it('validates token_exchange: only custom_authentication, never on a public client', () => {
+    const types = { allow_any_profile_of_type: ['custom_authentication'] };
+    expect(resolveTokenExchange('c', types, 'client_secret_post')).toBe(true);
+    expect(resolveTokenExchange('c', undefined, 'none')).toBe(false);
+    expect(resolveTokenExchange('c', { allow_any_profile_of_type: [] }, 'none')).toBe(false);
+    expect(() => resolveTokenExchange('c', types, 'none')).toThrow('token_exchange.allow_any_profile_of_type cannot be set on a public client');
+    expect(() => resolveTokenExchange('c', { allow_any_profile_of_type: ['other'] }, 'client_secret_post'))
+      .toThrow('token_exchange.allow_any_profile_of_type must be an array of "custom_authentication"');
+    expect(() => resolveTokenExchange('c', { profiles: [] }, 'client_secret_post')).toThrow('token_exchange.profiles is not a known setting');
   });
 
   it('keeps given values and defaults the rest', () => {

@@ -6,6 +6,7 @@ import { asnOf } from '../binding/asn.js';
 import { clientIp, userAgentOf } from '../binding/client-ip.js';
 import { normalizeIp } from '../binding/ip.js';
 import { clientSettings, IP_HEADER_TRUSTED_KEY } from '../client-metadata.js';
+import { delegatedRecord, type DelegationParams } from '../delegation/mint.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { IssuedEvent, RequestContext, SessionTransferEmitter } from '../events.js';
@@ -14,28 +15,23 @@ import type { ProviderHooks } from '../provider-hooks.js';
 import type { TransferRecord } from '../store/store.js';
 import type { Instrumentation, Operation } from '../telemetry/telemetry.js';
 import { generateToken, hashToken } from '../token.js';
+import { resolveAudience } from './audience.js';
 import { FORM_STATE } from './auth0-request.js';
 import { verifyDpopProof, type DpopProof } from './dpop.js';
 import { issueIdToken } from './id-token.js';
 import { loadRefreshToken, rotateRefreshToken } from './refresh-token.js';
 import { reasonOf, refuse } from './refusal.js';
 
-/** The token-exchange grant's parameters (RFC 8693 §2.1). */
+/** The token-exchange grant's parameters (RFC 8693 §2.1), and Auth0's `organization` (delegation). */
 export const GRANT_PARAMETERS = [
   'audience', 'resource', 'scope', 'requested_token_type', 'subject_token', 'subject_token_type',
-  'actor_token', 'actor_token_type',
+  'actor_token', 'actor_token_type', 'organization',
 ];
 /** Parameters that may repeat. */
 export const GRANT_DUPLICATES = ['audience', 'resource'];
 
-interface ExchangeParams {
-  subject_token?: string;
-  subject_token_type?: string;
+interface ExchangeParams extends DelegationParams {
   requested_token_type?: string;
-  actor_token?: string;
-  audience?: string | string[];
-  resource?: string | string[];
-  scope?: string;
 }
 
 export interface MintDependencies {
@@ -49,44 +45,30 @@ export interface MintDependencies {
   transferAudiences: ReadonlySet<string>;
 }
 
-/** Most web clients one token may name: they are stored with it. */
-const MAX_AUDIENCE = 10;
-
-function list(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function checkRequest(params: ExchangeParams, tokenType: string): string {
-  const invalid = (description: string) => refuse('invalid_request', new errors.InvalidRequest(description));
-  if (!params.subject_token) throw invalid('missing required parameter subject_token');
-  if (params.subject_token_type !== REFRESH_TOKEN_TYPE) {
-    throw invalid(`subject_token_type must be ${REFRESH_TOKEN_TYPE}`);
-  }
-  if (params.requested_token_type !== tokenType) throw invalid(`requested_token_type must be ${tokenType}`);
-  if (params.actor_token !== undefined) throw invalid('actor_token is not supported');
-  return params.subject_token;
-}
+const invalidRequest = (description: string) => refuse('invalid_request', new errors.InvalidRequest(description));
 
 /**
- * The web clients that may redeem, from `audience` and `resource` (each a client id); undefined
- * when none is named. A client that is unknown or accepts no transfer is `invalid_target`.
+ * Which mint a request asks for: from the app's own refresh token, or delegated (Session
+ * Delegation: a subject token of one of the host's profiles, with an actor). `requested_token_type`
+ * may be left out (RFC 8693 makes it optional; Auth0's SDKs send none for delegation).
  */
-async function resolveAudience(deps: MintDependencies, params: ExchangeParams): Promise<string[] | undefined> {
-  const named = [...list(params.audience), ...list(params.resource)]
-    .filter((value) => !deps.transferAudiences.has(value));
-  if (named.length === 0) return undefined;
-  const audience = [...new Set(named)];
-  if (audience.length > MAX_AUDIENCE) {
-    throw refuse('invalid_target', new errors.InvalidTarget(`at most ${MAX_AUDIENCE} web clients may be named`));
+function mintKind(params: ExchangeParams, options: ResolvedOptions): 'refresh_token' | 'delegation' {
+  if (!params.subject_token) throw invalidRequest('missing required parameter subject_token');
+  if (params.requested_token_type !== undefined && params.requested_token_type !== options.tokenType) {
+    throw invalidRequest(`requested_token_type must be ${options.tokenType}`);
   }
-  for (const clientId of audience) {
-    const client = await deps.provider.Client.find(clientId);
-    if (!client || clientSettings(client).allowed_authentication_methods.length === 0) {
-      throw refuse('invalid_target', new errors.InvalidTarget(`${clientId} is not a client that accepts session transfer tokens`));
-    }
+  if (params.subject_token_type === REFRESH_TOKEN_TYPE) {
+    if (params.actor_token !== undefined) throw invalidRequest('actor_token is not supported with a refresh token subject');
+    return 'refresh_token';
   }
-  return audience;
+  if (options.delegation?.subjectTokenTypes.includes(params.subject_token_type!)) return 'delegation';
+  if (params.actor_token !== undefined) {
+    const disabled = new errors.CustomOIDCProviderError('session_transfer_disabled',
+      `no delegation profile accepts subject_token_type ${JSON.stringify(String(params.subject_token_type).slice(0, 100))} (options.delegation)`);
+    Object.assign(disabled, { status: 400, statusCode: 400 });
+    throw refuse('delegation_not_allowed', disabled);
+  }
+  throw invalidRequest(`subject_token_type must be ${REFRESH_TOKEN_TYPE}`);
 }
 
 function checkScope(requested: string | undefined, granted: Set<string>): string | undefined {
@@ -113,6 +95,14 @@ function deviceIp(ctx: TokenEndpointGrantContext, options: ResolvedOptions, requ
   return claimed;
 }
 
+/** What a mint stores and answers, and what it runs once the token is stored. */
+interface Minted {
+  record: TransferRecord;
+  idToken?: string;
+  /** The refresh token's rotation; its new value when it rotated. */
+  finish?: () => Promise<string | undefined>;
+}
+
 /**
  * The mint: the token-exchange grant handler. It checks the refresh token as a refresh would,
  * stores the new token's hash before anything is rotated (a store outage then costs the app
@@ -133,46 +123,65 @@ export function createMintHandler(deps: MintDependencies) {
     }
   }
 
+  /**
+   * A mint from the app's own refresh token, checked as a refresh would check it. Its ID token is
+   * issued before anything is stored or rotated (a failure there costs the app nothing); the
+   * rotation runs once the token is stored (`finish`).
+   */
+  async function fromRefreshToken(
+    ctx: TokenEndpointGrantContext<ExchangeParams>, operation: Operation, request: RequestContext, iat: number,
+    found: (known: { accountId: string; grantId: string }) => void,
+  ): Promise<Minted> {
+    if (!clientSettings(ctx.oidc.client).can_create_session_transfer_token) {
+      throw refuse('client_not_allowed', new errors.UnauthorizedClient('client is not allowed to create session transfer tokens'));
+    }
+    const dPoP = await proofOf(ctx);
+    const loaded = await loadRefreshToken(provider, hooks, ctx, ctx.oidc.params.subject_token!, dPoP);
+    const { refreshToken } = loaded;
+    found({ accountId: refreshToken.accountId, grantId: refreshToken.grantId! });
+    operation.account(refreshToken.accountId);
+    const scope = checkScope(ctx.oidc.params.scope, refreshToken.scopes) ?? refreshToken.scope ?? '';
+    const audience = await resolveAudience(provider, ctx.oidc.params, deps.transferAudiences);
+    request.asn = await asnOf(options.asnResolver, request.ip);
+    const idToken = await issueIdToken(provider, hooks, ctx, loaded);
+    const record: TransferRecord = {
+      accountId: refreshToken.accountId,
+      clientId: ctx.oidc.client.clientId,
+      grantId: refreshToken.grantId!,
+      scope,
+      authTime: refreshToken.authTime,
+      amr: refreshToken.amr,
+      acr: refreshToken.acr,
+      audience,
+      ...request,
+      iat,
+      exp: iat + options.ttl,
+    };
+    return { record, idToken, finish: () => rotateRefreshToken(provider, hooks, ctx, refreshToken) };
+  }
+
   async function mint(ctx: TokenEndpointGrantContext<ExchangeParams>, operation: Operation): Promise<void> {
     const { store } = operation;
     const request: RequestContext = { ip: clientIp(ctx, options.trustProxy, events), userAgent: userAgentOf(ctx) };
     const clientId = ctx.oidc.client.clientId;
-    let found: { accountId: string; grantId: string } | undefined;
+    let known: { accountId: string; grantId: string; actor?: { sub: string } } | undefined;
     // Issued, for the revocation mark's comparison, before its refresh token is found valid: a
     // revocation from then on voids the token (see the cascade's CLOCK_ALLOWANCE).
     const iat = Math.floor(options.clock() / 1000);
     try {
       request.ip = deviceIp(ctx, options, request.ip);
-      const subjectToken = checkRequest(ctx.oidc.params, options.tokenType);
-      if (!clientSettings(ctx.oidc.client).can_create_session_transfer_token) {
-        throw refuse('client_not_allowed', new errors.UnauthorizedClient('client is not allowed to create session transfer tokens'));
+      const kind = mintKind(ctx.oidc.params, options);
+      const minted: Minted = kind === 'refresh_token'
+        ? await fromRefreshToken(ctx, operation, request, iat, (found) => { known = found; })
+        : { record: await delegatedRecord(ctx, { ...deps, delegation: options.delegation!, store }, request, iat) };
+      const { record } = minted;
+      if (record.actor !== undefined) {
+        known = { accountId: record.accountId, grantId: record.grantId, actor: { sub: record.actor } };
+        operation.account(record.accountId);
       }
-      const dPoP = await proofOf(ctx);
-      const loaded = await loadRefreshToken(provider, hooks, ctx, subjectToken, dPoP);
-      const { refreshToken } = loaded;
-      found = { accountId: refreshToken.accountId, grantId: refreshToken.grantId! };
-      operation.account(found.accountId);
-      const scope = checkScope(ctx.oidc.params.scope, refreshToken.scopes) ?? refreshToken.scope ?? '';
-      const audience = await resolveAudience(deps, ctx.oidc.params);
-      request.asn = await asnOf(options.asnResolver, request.ip);
 
-      // Before anything is stored or rotated: a failure here costs the app nothing.
-      const idToken = await issueIdToken(provider, hooks, ctx, loaded);
       const token = generateToken();
       const tokenHash = hashToken(token);
-      const record: TransferRecord = {
-        accountId: refreshToken.accountId,
-        clientId,
-        grantId: refreshToken.grantId!,
-        scope,
-        authTime: refreshToken.authTime,
-        amr: refreshToken.amr,
-        acr: refreshToken.acr,
-        audience,
-        ...request,
-        iat,
-        exp: iat + options.ttl,
-      };
       let count: number;
       try {
         // Counted and stored at once (one round trip's time); a token past the cap is withdrawn.
@@ -193,7 +202,7 @@ export function createMintHandler(deps: MintDependencies) {
 
       let newRefreshToken: string | undefined;
       try {
-        newRefreshToken = await rotateRefreshToken(provider, hooks, ctx, refreshToken);
+        newRefreshToken = await minted.finish?.();
       } catch (err) {
         // Nothing half-done: a token whose response never left is withdrawn.
         await store.consume(tokenHash).catch(() => undefined);
@@ -205,18 +214,20 @@ export function createMintHandler(deps: MintDependencies) {
         issued_token_type: options.tokenType,
         token_type: 'N_A',
         expires_in: options.ttl,
-        ...(idToken ? { id_token: idToken } : {}),
+        ...(minted.idToken ? { id_token: minted.idToken } : {}),
         ...(newRefreshToken ? { refresh_token: newRefreshToken } : {}),
       };
       const issued: IssuedEvent = {
         type: 'issued',
+        logCode: 'sertft',
         clientId,
         accountId: record.accountId,
         grantId: record.grantId,
         ...request,
-        form: ctx.state[FORM_STATE] === 'refresh_token' ? 'refresh_token' : 'token_exchange',
+        form: kind === 'delegation' ? 'delegation' : ctx.state[FORM_STATE] === 'refresh_token' ? 'refresh_token' : 'token_exchange',
         expiresAt: record.exp,
-        ...(audience ? { audience } : {}),
+        ...(record.audience ? { audience: record.audience } : {}),
+        ...(record.actor !== undefined ? { actor: { sub: record.actor } } : {}),
       };
       events.report('issued', issued);
     } catch (err) {
@@ -224,10 +235,11 @@ export function createMintHandler(deps: MintDependencies) {
       operation.fail(reason);
       events.report('issue_failed', {
         type: 'issue_failed',
+        logCode: 'fertft',
         reason,
         error: reason === 'server_error' ? 'server_error' : (err as { message: string }).message,
         clientId,
-        ...found,
+        ...known,
         ...request,
       });
       throw err;

@@ -1,12 +1,14 @@
 import { interactionPolicy, type Client, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
 
-import { clientSettings, FIRST_PARTY_KEY } from '../client-metadata.js';
-import { TOKEN_PARAM, TRANSFER_AMR } from '../options.js';
+import { clientSettings, delegates, FIRST_PARTY_KEY } from '../client-metadata.js';
+import { linkActorGrant } from '../delegation/actor.js';
+import { DELEGATION_AMR, TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { debug } from '../debug.js';
 import { recordWebGrant } from '../revocation/lineage.js';
 import type { TransferStore } from '../store/store.js';
 import { CONFIRMATION_DETAILS, loginForced, pendingConfirmation, transferredLogin } from './request-state.js';
+import { keepTransferMark } from './step-up.js';
 
 type ExtraParamValidator = (ctx: KoaContextWithOIDC, value: string | undefined, client?: Client) => Promise<void>;
 
@@ -29,8 +31,9 @@ export const FORCED_LOGIN_REASON = 'session_transfer_rejected';
  */
 export const CONFIRMATION_REASON = 'session_transfer_confirm';
 
-/** `amr` of a token, code or session tells whether it descends from a transfer. */
+/** `amr` of a token, code or session tells whether it descends from a transfer, or a delegated one. */
 const fromTransfer = (source: object) => Boolean((source as { amr?: string[] }).amr?.includes(TRANSFER_AMR));
+const fromDelegation = (source: object) => Boolean((source as { amr?: string[] }).amr?.includes(DELEGATION_AMR));
 
 function extraParams(existing: Configuration['extraParams'], validator: ExtraParamValidator): NonNullable<Configuration['extraParams']> {
   // oidc-provider takes either a list of names or a map of name to validator.
@@ -74,16 +77,17 @@ function policy(existing: interactionPolicy.DefaultPolicy | undefined): interact
  * consented, instead of a consent screen (the user consented in the native app) — but only those
  * the token carries: a transfer never delegates more than the native app held. An API's scopes
  * (resource indicators) are consented per API, so only the (resource, scope) pairs the native
- * grant holds pass; its grant is read only when the request names an API. Anything else the web
- * client asks for, and any `claims` request, follows the normal consent path.
+ * grant holds pass; its grant is read only when the request names an API (without
+ * `nativeGrantId`, none pass). Anything else the web client asks for, and any `claims` request,
+ * follows the normal consent path.
  */
-async function firstPartyGrant(ctx: KoaContextWithOIDC, existing: Grant | undefined, delegated: Set<string>, nativeGrantId: string): Promise<Grant> {
+async function firstPartyGrant(ctx: KoaContextWithOIDC, existing: Grant | undefined, delegated: Set<string>, nativeGrantId: string | undefined): Promise<Grant> {
   const { oidc } = ctx;
   const grant = existing ?? new oidc.provider.Grant({ accountId: oidc.session!.accountId, clientId: oidc.client!.clientId });
   const scopes = [...oidc.requestParamOIDCScopes].filter((scope) => delegated.has(scope));
   if (scopes.length) grant.addOIDCScope(scopes);
-  const servers = Object.entries(oidc.resourceServers ?? {});
-  const native = servers.length ? await oidc.provider.Grant.find(nativeGrantId) : undefined;
+  const servers = nativeGrantId === undefined ? [] : Object.entries(oidc.resourceServers ?? {});
+  const native = servers.length ? await oidc.provider.Grant.find(nativeGrantId!) : undefined;
   for (const [indicator, server] of servers) {
     const held = new Set(native?.getResourceScope(indicator).split(' '));
     const resourceScopes = [...oidc.requestParamScopes].filter((scope) => server.scopes.has(scope) && delegated.has(scope) && held.has(scope));
@@ -93,10 +97,10 @@ async function firstPartyGrant(ctx: KoaContextWithOIDC, existing: Grant | undefi
   return grant;
 }
 
-/** The `openid` scope's claims with `amr`, so ID tokens show relying parties a transfer. */
-function claims(existing: Configuration['claims']): NonNullable<Configuration['claims']> {
+/** The `openid` scope's claims with `amr`, so ID tokens show relying parties a transfer, and with delegation `act`. */
+function claims(existing: Configuration['claims'], delegation: boolean): NonNullable<Configuration['claims']> {
   const openid = (existing?.openid as string[] | undefined) ?? ['sub'];
-  return { ...existing, openid: [...new Set([...openid, 'amr'])] };
+  return { ...existing, openid: [...new Set([...openid, 'amr', ...(delegation ? ['act'] : [])])] };
 }
 
 /**
@@ -109,10 +113,15 @@ export function redeemConfiguration(
   hooks: ProviderHooks,
   store: TransferStore,
   { redeem, completeConfirmation, resumeUpkeep }: RedeemHandlers,
-  maxLineage: number,
+  options: Pick<ResolvedOptions, 'maxLineagePerGrant' | 'delegation' | 'onRedeem'>,
 ): Configuration {
+  /** Whether ID tokens of transferred sessions may carry something of the session's record (`act`, the hook's claims). */
+  const sessionClaims = options.delegation !== undefined || options.onRedeem !== undefined;
+  /** The record of the transferred session `token` is bound to; undefined when none lives (or the store cannot tell). */
+  const sessionOf = (token: { sessionUid?: string }) => (token.sessionUid === undefined ? Promise.resolve(undefined)
+    : store.findSession(token.sessionUid).catch((err: unknown) => void debug('checking a session for a token failed: %O', err)));
   return {
-    claims: claims(configuration.claims),
+    claims: claims(configuration.claims, options.delegation !== undefined),
     extraParams: extraParams(configuration.extraParams, redeem),
     interactions: {
       ...configuration.interactions,
@@ -121,34 +130,60 @@ export function redeemConfiguration(
     async loadExistingGrant(ctx) {
       if (!await completeConfirmation(ctx)) return undefined;
       // The resume runs no parameter validators: the session's upkeep happens here (after a
-      // confirmed transfer recorded the session it signed in).
-      if (ctx.oidc.route === 'resume' && await resumeUpkeep(ctx)) return undefined;
+      // confirmed transfer recorded the session it signed in, and after a step-up of a transferred
+      // session got its marker back, so the upkeep and the rules below still see a transfer).
+      if (ctx.oidc.route === 'resume') {
+        keepTransferMark(ctx);
+        if (await resumeUpkeep(ctx)) return undefined;
+      }
       const existing = await hooks.loadExistingGrant(ctx);
       const client = ctx.oidc.client!;
       const firstParty = (client as unknown as Record<string, unknown>)[FIRST_PARTY_KEY] === true && client.applicationType !== 'native';
       const login = transferredLogin(ctx);
-      const grant = login && firstParty ? await firstPartyGrant(ctx, existing, new Set(login.scope.split(' ')), login.session.grantId) : existing;
-      if (grant?.jti && fromTransfer(ctx.oidc.session!)) await recordWebGrant(ctx, store, grant, maxLineage);
+      // A delegated session never prompts for consent: it gets what the token carries, and no
+      // API's scopes (the actor's grant says nothing of the subject's).
+      const delegated = login?.session.actor !== undefined;
+      const grant = login && (firstParty || delegated)
+        ? await firstPartyGrant(ctx, existing, new Set(login.scope.split(' ')), delegated ? undefined : login.session.grantId)
+        : existing;
+      if (grant?.jti && fromTransfer(ctx.oidc.session!)) await recordWebGrant(ctx, store, grant, options.maxLineagePerGrant);
+      if (grant && options.delegation && delegates(client)) await linkActorGrant(ctx, store, grant);
       return grant;
     },
     // A token that ends with a transferred session ends with its idle lifetime too: oidc-provider
     // checks that the session still exists, not that it is still in use, so its account is
     // looked up only while the session's record lives (read as it is: a token's use is not the
     // session's). A store that cannot answer refuses, as the redeem does.
+    // The ID tokens of a transferred session carry what its record holds: the actor of a
+    // delegated one (`act`, RFC 8693 §4.1), the redeem hook's claims.
     async findAccount(ctx, sub, token) {
       const bound = token as { expiresWithSession?: boolean; sessionUid?: string } | undefined;
-      if (token && bound?.expiresWithSession && bound.sessionUid && fromTransfer(token)) {
-        const alive = await store.findSession(bound.sessionUid).catch((err: unknown) => void debug('checking a session for a token failed: %O', err));
-        if (!alive) return undefined;
-      }
-      return hooks.findAccount(ctx, sub, token);
+      const transferred = token !== undefined && fromTransfer(token);
+      const record = transferred && (bound?.expiresWithSession || sessionClaims) ? await sessionOf(bound!) : undefined;
+      if (transferred && bound?.expiresWithSession && bound.sessionUid && !record) return undefined;
+      const account = await hooks.findAccount(ctx, sub, token);
+      const extra = { ...record?.claims, ...(record?.actor === undefined ? {} : { act: { sub: record.actor } }) };
+      if (!account || !Object.keys(extra).length) return account;
+      return { ...account, claims: async (...args) => ({ ...await account.claims(...args), ...extra }) };
     },
+    // Access tokens of a delegated session carry `act` too (read from the code that issues them).
+    ...(options.delegation ? {
+      async extraTokenClaims(ctx, token) {
+        const base = await hooks.extraTokenClaims(ctx, token);
+        const code = ctx.oidc.entities.AuthorizationCode as { amr?: string[]; sessionUid?: string } | undefined;
+        if (!code?.amr?.includes(DELEGATION_AMR)) return base;
+        const record = await sessionOf(code);
+        return record?.actor === undefined ? base : { ...base, act: { sub: record.actor } };
+      },
+    } : {}),
     async issueRefreshToken(ctx, client, source) {
+      // A delegated session never gets one: it ends for good at its fixed lifetime.
+      if (fromDelegation(source)) return false;
       const allowed = await hooks.issueRefreshToken(ctx, client, source);
       return fromTransfer(source) ? allowed && clientSettings(client).allow_refresh_token : allowed;
     },
     async expiresWithSession(ctx, source) {
-      if (fromTransfer(source) && clientSettings(ctx.oidc.client!).enforce_online_refresh_tokens) return true;
+      if (fromDelegation(source) || (fromTransfer(source) && clientSettings(ctx.oidc.client!).enforce_online_refresh_tokens)) return true;
       return hooks.expiresWithSession(ctx, source);
     },
     ttl: {

@@ -3,20 +3,20 @@ import { errors, type Client, type KoaContextWithOIDC, type Provider, type Sessi
 import { asnOf } from '../binding/asn.js';
 import { clientIp, userAgentOf } from '../binding/client-ip.js';
 import { normalizeIp } from '../binding/ip.js';
-import { compareDevice, strongerBinding } from '../binding/device-binding.js';
+import { compareDevice, strongerBinding, type BindingOutcome } from '../binding/device-binding.js';
 import { clientSettings, type ClientSessionTransfer, type DeviceBinding } from '../client-metadata.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
 import type {
   RedeemContext, RedeemedEvent, RejectedEvent, RejectionReason, RequestContext, SessionTransferEmitter,
 } from '../events.js';
-import { TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
+import { DELEGATION_AMR, TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { endSession } from '../revocation/end-session.js';
 import { revokeGrant } from '../revocation/revoke-grant.js';
 import type { TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
 import type { Instrumentation, Operation } from '../telemetry/telemetry.js';
-import { runRedeemHook } from './hook.js';
+import { auth0Context, runRedeemHook } from './hook.js';
 import {
   confirmedTransfer, forceLogin, markReplay, recordTransferredLogin, rememberTransferredSession, requireConfirmation,
 } from './request-state.js';
@@ -30,7 +30,7 @@ export interface RedeemDependencies {
   telemetry: Instrumentation;
 }
 
-type Known = Pick<RejectedEvent, 'issuingClientId' | 'accountId' | 'grantId' | 'binding'>;
+type Known = Pick<RejectedEvent, 'issuingClientId' | 'accountId' | 'grantId' | 'binding' | 'actor'>;
 
 /** Thrown inside the redeem to stop at the first failed check. */
 class Rejection extends Error {
@@ -55,8 +55,19 @@ async function fromStore<T>(call: Promise<T>, knownFields: Known = {}): Promise<
 }
 
 const isTransferred = (session: Session) => Boolean(session.accountId && session.amr?.includes(TRANSFER_AMR));
-const known = (record: TransferRecord): Known =>
-  ({ issuingClientId: record.clientId, accountId: record.accountId, grantId: record.grantId });
+const known = (record: TransferRecord): Known => ({
+  issuingClientId: record.clientId, accountId: record.accountId, grantId: record.grantId,
+  ...(record.actor === undefined ? {} : { actor: { sub: record.actor } }),
+});
+
+/** Auth0's log event type of a redeem: a (delegated) login, or silent authentication under `prompt=none`. */
+const redeemedLogCode = (delegated: boolean, silent: boolean): RedeemedEvent['logCode'] =>
+  (delegated ? (silent ? 'sdelsa' : 'sdel') : (silent ? 'ssa' : 's'));
+
+function deviceMismatch(record: TransferRecord, failed: BindingOutcome): Rejection {
+  const sides = { rule: failed.rule as 'ip' | 'asn', expected: failed.expected, actual: failed.actual, prefixLength: failed.prefixLength };
+  return new Rejection('device_mismatch', { ...known(record), binding: sides });
+}
 
 /**
  * The redeem, run by oidc-provider as the `session_transfer_token` parameter's validator: after
@@ -155,7 +166,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     } catch (caught) {
       if (!(caught instanceof Rejection)) debug('confirming a session transfer failed: %O', caught);
       const err = caught instanceof Rejection ? caught : new Rejection('server_error', knownFields);
-      events.report('rejected', { type: 'rejected', reason: err.reason, clientId: pending.clientId, transport: 'query', ...(await requestContext(ctx)), ...err.known });
+      events.report('rejected', { type: 'rejected', logCode: 'w', reason: err.reason, clientId: pending.clientId, transport: 'query', ...(await requestContext(ctx)), ...err.known });
       await endSession(provider, ctx, session);
       forceLogin(ctx);
       return false;
@@ -171,6 +182,20 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     const rule = settings.enforce_device_binding === 'asn' ? 'asn' : 'ip';
     const first = { ip: usedBy, asn: rule === 'asn' ? await asnOf(options.asnResolver, normalizeIp(usedBy)) : undefined };
     return (await compareDevice({ enforce_device_binding: rule, ipv6_prefix_length: settings.ipv6_prefix_length }, first, ip, options.asnResolver)).ok;
+  }
+
+  /**
+   * A delegated token (Session Delegation), as Auth0 holds it: only where the web client opted in
+   * (`delegation.allow_delegated_access`), only by query (the link the agent opens), and bound to
+   * the exact address that asked for it whatever the client's own binding or `log_only` say.
+   */
+  async function checkDelegated(
+    record: TransferRecord, client: Client, settings: ClientSessionTransfer, presented: PresentedToken, request: RequestContext,
+  ): Promise<void> {
+    if (!settings.delegation.allow_delegated_access || presented.transport !== 'query') throw new Rejection('delegation_not_allowed', known(record));
+    const outcome = await compareDevice({ enforce_device_binding: 'ip', ipv6_prefix_length: null }, record, request.ip, options.asnResolver);
+    if (!outcome.ok) throw deviceMismatch(record, outcome);
+    if (record.audience && !record.audience.includes(client.clientId)) throw new Rejection('client_mismatch', known(record));
   }
 
   async function check(
@@ -203,6 +228,11 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     const native = await provider.Client.find(record.clientId);
     if (!native) throw new Rejection('parent_revoked', known(record));
 
+    if (record.actor !== undefined) {
+      await checkDelegated(record, client, settings, presented, request);
+      return { record, native };
+    }
+
     // The web client's rule, never weaker than the issuing native client's floor.
     const floor = clientSettings(native).minimum_device_binding;
     const binding = (rule: DeviceBinding) => compareDevice({ ...settings, enforce_device_binding: rule }, record, request.ip, options.asnResolver);
@@ -212,12 +242,10 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     const floorOutcome = floor === 'none' ? undefined : await compareDevice({ enforce_device_binding: floor, ipv6_prefix_length: null }, record, request.ip, options.asnResolver);
     const underFloor = floorOutcome?.ok === false;
     if (!outcome.ok || underFloor) {
-      const failed = outcome.ok ? floorOutcome! : outcome;
-      const sides = { rule: failed.rule as 'ip' | 'asn', expected: failed.expected, actual: failed.actual, prefixLength: failed.prefixLength };
-      const mismatch = new Rejection('device_mismatch', { ...known(record), binding: sides });
+      const mismatch = deviceMismatch(record, outcome.ok ? floorOutcome! : outcome);
       if (settings.device_binding_mode === 'enforce' || underFloor) throw mismatch;
       // log_only: report what enforcing would have refused, and go ahead.
-      events.report('rejected', { type: 'rejected', reason: mismatch.reason, ...web, ...mismatch.known, logOnly: true });
+      events.report('rejected', { type: 'rejected', logCode: 'w', reason: mismatch.reason, ...web, ...mismatch.known, logOnly: true });
     }
     if (record.audience && !record.audience.includes(client.clientId)) throw new Rejection('client_mismatch', known(record));
     return { record, native };
@@ -276,8 +304,14 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     try {
       const { record, native } = await check(operation.store, ctx, provider, client, presented, request, web);
       operation.account(record.accountId);
+      const delegated = record.actor !== undefined;
+      if (delegated && session.accountId) {
+        // Auth0: a delegated session never replaces nor joins one; the user signs out first.
+        throw new Rejection('session_exists', known(record));
+      }
 
-      const confirming = presented.transport === 'query' && settings.confirm_query_transfers;
+      // A delegated link is opened by the agent it was made for: there is no one else to confirm.
+      const confirming = presented.transport === 'query' && settings.confirm_query_transfers && !delegated;
       // Where no session is recorded now (recording it looks at the parent: the lineage write, or
       // a read of the mark beside the record), the parent is looked at here.
       if ((session.accountId || confirming) && await parentRevoked(operation.store, record, known(record))) throw new Rejection('parent_revoked', known(record));
@@ -295,6 +329,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       }
 
       const decision = await runRedeemHook(options.onRedeem, {
+        ...auth0Context(record),
         transfer: {
           clientId: record.clientId,
           accountId: record.accountId,
@@ -308,28 +343,37 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
           acr: record.acr,
         },
         request: { clientId: client.clientId, ip: request.ip, asn: request.asn, userAgent: request.userAgent, transport: presented.transport },
+        ...(delegated ? { actor: { sub: record.actor! } } : {}),
       }, options.redeemHookTimeout);
       if (decision.deny) throw new Rejection('denied', known(record));
 
       let outcome: RedeemedEvent['outcome'] = session.accountId ? 'same_user' : 'new_session';
       if (outcome === 'new_session') {
-        const lifetime = Math.min(decision.sessionLifetime ?? Infinity, hooks.sessionTtl(ctx, session));
-        const cascade = clientSettings(native).enforce_cascade_revocation;
+        // A delegated session lives a fixed time (never past the provider's session lifetime).
+        const sessionLifetime = delegated ? Math.min(decision.sessionLifetime ?? Infinity, options.delegation?.sessionLifetime ?? Infinity) : decision.sessionLifetime;
+        const lifetime = Math.min(sessionLifetime ?? Infinity, hooks.sessionTtl(ctx, session));
+        // A delegated session always ends with its actor's grant.
+        const cascade = delegated || clientSettings(native).enforce_cascade_revocation;
         const transferred: TransferredSession = {
           grantId: record.grantId,
           clientId: record.clientId,
           accountId: record.accountId,
           ...(decision.sessionIdleLifetime ? { idle: decision.sessionIdleLifetime } : {}),
           ...(cascade ? { cascade: true as const } : {}),
+          ...(delegated ? { actor: record.actor } : {}),
+          ...(decision.idTokenClaims ? { claims: decision.idTokenClaims } : {}),
         };
-        // auth_time stays the native login's, so max_age cannot be satisfied by a transfer of an old login.
-        const login = {
+        const login = delegated ? {
+          // The agent's login is now; nothing of the subject's own logins carries over.
+          accountId: record.accountId, ts: Math.floor(options.clock() / 1000), amr: [TRANSFER_AMR, DELEGATION_AMR], transient: true,
+        } : {
           accountId: record.accountId,
+          // auth_time stays the native login's, so max_age cannot be satisfied by a transfer of an old login.
           ts: record.authTime ?? record.iat,
           amr: [...(record.amr ?? []).filter((value) => value !== TRANSFER_AMR), TRANSFER_AMR],
           ...(record.acr ? { acr: record.acr } : {}),
         };
-        const transferredLogin = { scope: record.scope, sessionLifetime: decision.sessionLifetime, session: transferred };
+        const transferredLogin = { scope: record.scope, sessionLifetime, session: transferred };
         if (confirming) {
           // Login CSRF defence: a link could carry someone else's token. The login prompt asks
           // the user to confirm who they become; oidc-provider signs them in on confirmation,
@@ -342,21 +386,30 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
           await recordSession(operation.store, session.uid, record, transferred, lifetime, known(record));
           // Case 1: the login the rest of the pipeline sees.
           const isNew = (session as Session & { new?: boolean }).new === true;
-          session.loginAccount({ accountId: login.accountId, loginTs: login.ts, amr: login.amr, acr: login.acr });
+          session.loginAccount({ accountId: login.accountId, loginTs: login.ts, amr: login.amr, acr: 'acr' in login ? login.acr : undefined, transient: 'transient' in login });
           // Session fixation defence; an ended session was given a new identifier already.
           if (!isNew && !ended) session.resetIdentifier();
           recordTransferredLogin(ctx, transferredLogin);
         }
       }
+      const silent = ctx.oidc.prompts.has('none');
+      // No consent, MFA or other prompt in a delegated session: what would prompt is an error to
+      // the web client instead (as under prompt=none).
+      if (delegated) ctx.oidc.params!.prompt = 'none';
       events.report('redeemed', {
-        type: 'redeemed', ...web, ...known(record) as Required<Omit<Known, 'binding'>>, sessionUid: session.uid, outcome,
+        type: 'redeemed', logCode: redeemedLogCode(delegated, silent), triggeredBySessionTransferToken: true,
+        ...web, ...known(record) as Required<Omit<Known, 'binding' | 'actor'>>, sessionUid: session.uid, outcome,
       });
     } catch (caught) {
       // Anything unexpected (say, the provider's adapter failing) still ends at the login prompt.
       if (!(caught instanceof Rejection)) debug('session transfer token check failed: %O', caught);
       const err = caught instanceof Rejection ? caught : new Rejection('server_error');
       operation.fail(err.reason);
-      events.report('rejected', { type: 'rejected', reason: err.reason, ...web, ...err.known });
+      const logCode = err.known.actor && ctx.oidc.prompts.has('none') ? 'fdelsa' : 'w';
+      events.report('rejected', { type: 'rejected', logCode, reason: err.reason, ...web, ...err.known });
+      if (err.reason === 'session_exists') {
+        throw new errors.InteractionRequired('a session exists in this browser: sign out before opening a delegated session');
+      }
       // Case 4: an existing session never silently continues past a refused token.
       if (session.accountId || err.reason === 'user_mismatch') forceLogin(ctx);
     }

@@ -18,6 +18,7 @@ export class MemoryStore implements TransferStore {
   readonly #sessions = new Map<string, Expiring<{ json: string }>>();
   readonly #issued = new Map<string, Expiring<{ count: number }>>();
   readonly #revoked = new Map<string, Expiring<{ at: number }>>();
+  readonly #actors = new Map<string, Expiring<{ grantId: string }>>();
   /** Each child with its expiry (ms). */
   readonly #children = new Map<string, Map<Child, number>>();
   readonly #now: () => number;
@@ -85,6 +86,15 @@ export class MemoryStore implements TransferStore {
     return session;
   }
 
+  async linkActor(actorKey: string, grantId: string, ttlSeconds: number): Promise<void> {
+    this.#actors.set(actorKey, { grantId, expiresAt: this.#now() + ttlSeconds * 1000 });
+  }
+
+  async grantOfActor(actorKey: string): Promise<string | undefined> {
+    const entry = this.#actors.get(actorKey);
+    return entry && entry.expiresAt > this.#now() ? entry.grantId : undefined;
+  }
+
   async findSession(uid: string): Promise<TransferredSession | undefined> {
     const entry = this.#liveSession(uid);
     return entry && JSON.parse(entry.json) as TransferredSession;
@@ -139,7 +149,7 @@ export class MemoryStore implements TransferStore {
 
   #prune(): void {
     const now = this.#now();
-    for (const entries of [this.#entries, this.#sessions, this.#issued, this.#revoked]) {
+    for (const entries of [this.#entries, this.#sessions, this.#issued, this.#revoked, this.#actors]) {
       for (const [key, { expiresAt }] of entries) {
         if (expiresAt <= now) entries.delete(key);
       }

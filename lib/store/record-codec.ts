@@ -11,7 +11,7 @@ import type { TransferRecord } from './store.js';
  * version byte: records of another version read as absent (tokens live at most 300 s).
  */
 const VERSION = 1;
-const FLAGS = { authTime: 1, amr: 2, acr: 4, audience: 8, asn: 16, userAgent: 32 } as const;
+const FLAGS = { authTime: 1, amr: 2, acr: 4, audience: 8, asn: 16, userAgent: 32, actor: 64, parent: 128 } as const;
 /** Scope values common enough to be stored as one byte each (their index + 1); 0 = spelled out. */
 const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone', 'address'];
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -144,7 +144,8 @@ export function encodeRecord(record: TransferRecord): Buffer {
   const writer = new Writer().byte(VERSION).byte(grant.length >> 8).byte(grant.length).raw(grant);
   const flags = (record.authTime !== undefined ? FLAGS.authTime : 0) | (record.amr ? FLAGS.amr : 0)
     | (record.acr !== undefined ? FLAGS.acr : 0) | (record.audience ? FLAGS.audience : 0)
-    | (record.asn !== undefined ? FLAGS.asn : 0) | (record.userAgent !== undefined ? FLAGS.userAgent : 0);
+    | (record.asn !== undefined ? FLAGS.asn : 0) | (record.userAgent !== undefined ? FLAGS.userAgent : 0)
+    | (record.actor !== undefined ? FLAGS.actor : 0) | (record.parentRefreshToken ? FLAGS.parent : 0);
   writer.byte(flags).string(record.accountId).string(record.clientId);
   writeScope(writer, record.scope);
   writer.varint(record.iat).signed(record.exp - record.iat);
@@ -157,6 +158,9 @@ export function encodeRecord(record: TransferRecord): Buffer {
   else writer.byte(0).string(record.ip);
   if (record.asn !== undefined) writer.varint(record.asn);
   if (record.userAgent !== undefined) writer.string(record.userAgent);
+  if (record.actor !== undefined) writer.string(record.actor);
+  // Rare and free-form (the host's metadata): JSON.
+  if (record.parentRefreshToken) writer.string(JSON.stringify(record.parentRefreshToken));
   return writer.buffer();
 }
 
@@ -194,8 +198,11 @@ export function decodeRecord(bytes: Buffer | null | undefined): TransferRecord |
   const ip = reader.byte() === 4 ? [...reader.raw(4)].join('.') : reader.string();
   const asn = flags & FLAGS.asn ? reader.varint() : undefined;
   const userAgent = flags & FLAGS.userAgent ? reader.string() : undefined;
+  const actor = flags & FLAGS.actor ? reader.string() : undefined;
+  const parentRefreshToken = flags & FLAGS.parent ? JSON.parse(reader.string()) as TransferRecord['parentRefreshToken'] : undefined;
   const record: TransferRecord = { accountId, clientId, grantId, scope, ip, iat, exp };
   return Object.assign(record,
     authTime !== undefined ? { authTime } : {}, amr ? { amr } : {}, acr !== undefined ? { acr } : {},
-    audience ? { audience } : {}, asn !== undefined ? { asn } : {}, userAgent !== undefined ? { userAgent } : {});
+    audience ? { audience } : {}, asn !== undefined ? { asn } : {}, userAgent !== undefined ? { userAgent } : {},
+    actor !== undefined ? { actor } : {}, parentRefreshToken ? { parentRefreshToken } : {});
 }

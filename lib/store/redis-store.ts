@@ -162,6 +162,10 @@ export class RedisStore implements TransferStore {
     return `${this.#prefix}revoked:{${grantId}}`;
   }
 
+  actorKey(actorKey: string): string {
+    return `${this.#prefix}actor:{${actorKey}}`;
+  }
+
   async save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void> {
     const key = this.key(tokenHash);
     const [reply] = await this.#run('SET', () => this.#acks.send(key, 'SET', (pipeline) => pipeline.set(key, encodeRecord(record), 'EX', ttlSeconds, 'NX')));
@@ -264,6 +268,14 @@ export class RedisStore implements TransferStore {
       this.#run('ZREM', () => this.#client.zrem(this.lineageKey(parentGrantId), ...children)),
       this.#run('SREM', () => this.#client.srem(this.legacyChildrenKey(parentGrantId), ...children)),
     ]);
+  }
+
+  async linkActor(actorKey: string, grantId: string, ttlSeconds: number): Promise<void> {
+    await this.#run('SET', () => this.#client.set(this.actorKey(actorKey), grantId, 'EX', ttlSeconds));
+  }
+
+  async grantOfActor(actorKey: string): Promise<string | undefined> {
+    return await this.#run('GET', () => this.#client.get(this.actorKey(actorKey))) ?? undefined;
   }
 
   /** Whether one command may touch keys of several hash slots: off a Cluster, unless the server refused it. */

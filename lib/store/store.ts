@@ -25,6 +25,16 @@ export interface TransferRecord {
   /** Issue and expiry times, seconds since the epoch. */
   iat: number;
   exp: number;
+  /**
+   * A delegated token (Session Delegation): `sub` of the actor, whose ID token the minting client
+   * (`clientId`) presented; `grantId` is then the actor's grant at that client.
+   */
+  actor?: string;
+  /**
+   * The refresh token the token was minted from: an id (a hash of it, never the token) and the
+   * metadata the host set when it was issued (`refreshTokenMetadata`), as Auth0's Actions show them.
+   */
+  parentRefreshToken?: { id: string; metadata?: Record<string, string> };
 }
 
 /**
@@ -40,6 +50,10 @@ export interface TransferredSession {
   idle?: number;
   /** The native client enforces cascade revocation: the web grants of this session are recorded. */
   cascade?: true;
+  /** A delegated session: the actor's `sub` (see `TransferRecord.actor`). */
+  actor?: string;
+  /** Claims the redeem hook added to the session's ID tokens (`idTokenClaims`). */
+  claims?: Record<string, unknown>;
 }
 
 /**
@@ -117,6 +131,13 @@ export interface TransferStore {
   endLineage(parentGrantId: string, at: number, ttlSeconds: number): Promise<Child[]>;
   /** Forgets a parent grant's children (after they were revoked). */
   removeChildren(parentGrantId: string, children: Child[]): Promise<void>;
+  /**
+   * Links an actor (a key naming a delegating client and an account) to that account's latest
+   * grant at the client, for `ttlSeconds`: how a delegated mint finds its actor's grant.
+   */
+  linkActor(actorKey: string, grantId: string, ttlSeconds: number): Promise<void>;
+  /** The grant `linkActor` linked the actor to, while the link lives. */
+  grantOfActor(actorKey: string): Promise<string | undefined>;
 }
 
 export function parseJson<T>(json: string | null | undefined): T | undefined {
