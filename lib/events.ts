@@ -149,6 +149,18 @@ export type RejectionReason =
   /** Something unexpected failed while checking (e.g. the provider's adapter); fail closed. */
   | 'server_error';
 
+/**
+ * Auth0's `w` log descriptions, verbatim, of the rejections it describes.
+ * @category Events
+ */
+export const AUTH0_WARNINGS: Readonly<Partial<Record<RejectionReason, string>>> = Object.freeze({
+  not_found_or_expired: 'Single Sign-On failed: Session Transfer Token not found or expired. This may indicate token reuse or expiration.',
+  replayed: 'Single Sign-On failed: Session Transfer Token not found or expired. This may indicate token reuse or expiration.',
+  parent_revoked: 'Single Sign-On failed: Parent refresh token not found. Session Transfer Token won\'t be used for session establishment.',
+  device_mismatch: 'Single Sign-On failed: Session Transfer Token device binding validation failed due to IP/ASN mismatch.',
+  user_mismatch: 'Single Sign-On failed: Session Transfer Token user mismatch detected.',
+});
+
 /** The web side of a redemption: the client that redeems and how the token arrived. */
 export interface RedeemContext extends RequestContext {
   /** The web client redeeming the token. */
@@ -196,6 +208,8 @@ export interface RejectedEvent extends RedeemContext {
   reason: RejectionReason;
   /** A delegated token's actor, once the token was found. */
   actor?: ActorContext;
+  /** Auth0's warning text for the reasons its logs describe (`AUTH0_WARNINGS`), for log pipelines that match on it. */
+  description?: string;
   /** Known when the token was found. */
   issuingClientId?: string;
   accountId?: string;

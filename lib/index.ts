@@ -16,6 +16,8 @@ export {
   type DelegationOptions,
   type DelegationSubjectContext,
   type DelegationSubjectResolver,
+  type RefreshTokenMetadataContext,
+  type RefreshTokenMetadataHook,
   type RegistrationPolicy,
   type ResolvedDelegation,
   type ResolvedOptions,
@@ -67,6 +69,7 @@ export type { RedeemHook, RedeemHookContext, RedeemHookResult } from './redeem/h
 export type { AsnInfo, AsnResolver } from './binding/asn.js';
 export { MaxMindAsnResolver, type MaxMindAsnOptions } from './binding/maxmind-asn.js';
 export type { ProxyTrust, TrustProxy } from './binding/trust-proxy.js';
+export { AUTH0_WARNINGS } from './events.js';
 export { redactUrl } from './redact.js';
 export * from './web/index.js';
 export { MemoryStore } from './store/memory-store.js';

@@ -103,6 +103,13 @@ export interface SessionTransferSettings {
   /** Longest wait for `onRedeem` in milliseconds (default 2000, 10–30000); past it, denied. */
   redeemHookTimeout?: number;
   /**
+   * Sets metadata on a refresh token when oidc-provider issues one to a client that may mint
+   * (Auth0's `api.refreshToken.setMetadata`): the tokens it mints carry it, and the redeem hook
+   * sees it as `session.session_transfer.parent_refresh_token.metadata`. Up to 25 string pairs
+   * (keys and values up to 255 characters). Default: none.
+   */
+  refreshTokenMetadata?: RefreshTokenMetadataHook;
+  /**
    * Session Delegation (Auth0's name): a confidential client allowed by its `token_exchange`
    * metadata mints a token for another user, its own ID token as the actor, and a web client
    * with `session_transfer.delegation.allow_delegated_access` signs a browser in as that user for
@@ -158,6 +165,24 @@ export interface SessionTransferSettings {
    */
   startupSummary?: false | ((line: string) => void);
 }
+
+/**
+ * What `refreshTokenMetadata` is told of the refresh token being issued.
+ * @category Redeem hook
+ */
+export interface RefreshTokenMetadataContext {
+  clientId: string;
+  accountId: string;
+  grantId: string;
+  scope: string;
+}
+
+/**
+ * Answers the metadata of a refresh token being issued, or nothing for none.
+ * @category Redeem hook
+ */
+export type RefreshTokenMetadataHook = (ctx: KoaContextWithOIDC, refreshToken: RefreshTokenMetadataContext) =>
+  Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
 
 /**
  * The `delegation` option.
@@ -236,6 +261,7 @@ export interface ResolvedOptions {
   clock: () => number;
   onRedeem: RedeemHook | undefined;
   redeemHookTimeout: number;
+  refreshTokenMetadata: RefreshTokenMetadataHook | undefined;
   delegation: ResolvedDelegation | undefined;
   auth0Compatible: boolean;
   registrationPolicy: RegistrationPolicy | undefined;
@@ -312,7 +338,7 @@ export const AUTH0_ROUTES = {
 export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
   'redis', 'store', 'keyPrefix', 'commandTimeout', 'replicaAcks', 'ttl', 'tokenType', 'audience', 'cookieName',
   'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
-  'delegation', 'auth0Compatible', 'registrationPolicy', 'maxTokensPerGrant', 'maxLineagePerGrant', 'onReplay',
+  'refreshTokenMetadata', 'delegation', 'auth0Compatible', 'registrationPolicy', 'maxTokensPerGrant', 'maxLineagePerGrant', 'onReplay',
   'telemetry', 'startupSummary',
 ];
 
@@ -468,6 +494,7 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     clock: fn('clock', input.clock ?? defaults.clock),
     onRedeem: input.onRedeem === undefined ? undefined : fn('onRedeem', input.onRedeem),
     redeemHookTimeout: integer('redeemHookTimeout', input.redeemHookTimeout ?? defaults.redeemHookTimeout, 10, 30_000),
+    refreshTokenMetadata: input.refreshTokenMetadata === undefined ? undefined : fn('refreshTokenMetadata', input.refreshTokenMetadata),
     delegation: resolveDelegation(input.delegation),
     auth0Compatible: bool('auth0Compatible', input.auth0Compatible ?? defaults.auth0Compatible),
     registrationPolicy: input.registrationPolicy === undefined ? undefined : fn('registrationPolicy', input.registrationPolicy),

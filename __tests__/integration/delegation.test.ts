@@ -60,6 +60,8 @@ const { app, provider, transfer } = settledBeforeQuit(createIdentityProvider({
       delegation: { allow_delegated_access: true },
     }, false),
     webTestClient('plain-web', { allowed_authentication_methods: ['query'] }),
+    // A confidential backend that mints its own users' tokens, not delegated ones.
+    { ...webTestClient('minting-backend', { can_create_session_transfer_token: true }, false) },
   ],
   configuration: { adapter: redisAdapter({ client: redis, prefix: 'delegation-test:oidc:' }) },
 }));
@@ -135,7 +137,7 @@ describe('Session Delegation: the mint', () => {
   });
 
   it('refused for a confidential client without token_exchange: session_transfer_disabled', async () => {
-    const res = await request(app).post('/token').auth('plain-web', 'plain-web-secret').type('form').send({
+    const res = await request(app).post('/token').auth('minting-backend', 'minting-backend-secret').type('form').send({
       grant_type: EXCHANGE, subject_token: 'ticket-for-demo', subject_token_type: TICKET_TYPE,
       actor_token: await agentIdToken(), actor_token_type: ID_TOKEN_TYPE, audience: AUDIENCE,
     });
@@ -151,6 +153,25 @@ describe('Session Delegation: the mint', () => {
       expect(res.body.error).toBe('invalid_grant');
     }
     expect(failed.at(-1)).toMatchObject({ reason: 'actor_invalid' });
+  });
+
+  it('refuses an actor token expired by the library\'s clock: invalid_grant', async () => {
+    // The same provider's storage, its clock two hours on: the agent's one-hour ID token is past.
+    const later = settledBeforeQuit(createIdentityProvider({
+      issuer: ISSUER,
+      transfer: { redis, keyPrefix: 'delegation-test:', startupSummary: false, clock: () => Date.now() + 2 * 3600_000, delegation: { subjectTokenTypes: [TICKET_TYPE], resolveSubject: () => ({ accountId: 'demo' }) } },
+      clients: [console_],
+      configuration: { adapter: redisAdapter({ client: redis, prefix: 'delegation-test:oidc:' }) },
+    }));
+    const laterFailed: IssueFailedEvent[] = [];
+    later.transfer.on('issue_failed', (e) => laterFailed.push(e));
+    const res = await request(later.app).post('/token').auth('support-console', 'support-console-secret').type('form').send({
+      grant_type: EXCHANGE, subject_token: 'ticket-for-demo', subject_token_type: TICKET_TYPE, audience: AUDIENCE,
+      actor_token: await agentIdToken(), actor_token_type: ID_TOKEN_TYPE,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_grant');
+    expect(laterFailed.at(-1)).toMatchObject({ reason: 'actor_invalid' });
   });
 
   it('refuses what the host profile refuses, and a subject that is no account', async () => {

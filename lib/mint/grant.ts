@@ -19,6 +19,7 @@ import { resolveAudience } from './audience.js';
 import { FORM_STATE } from './auth0-request.js';
 import { verifyDpopProof, type DpopProof } from './dpop.js';
 import { issueIdToken } from './id-token.js';
+import { parentRefreshToken } from './refresh-token-metadata.js';
 import { loadRefreshToken, rotateRefreshToken } from './refresh-token.js';
 import { reasonOf, refuse } from './refusal.js';
 
@@ -95,6 +96,15 @@ function deviceIp(ctx: TokenEndpointGrantContext, options: ResolvedOptions, requ
   return claimed;
 }
 
+/** A store that cannot answer refuses the mint with 503: nothing was issued (other errors pass unchanged). */
+function storeRefusal(err: unknown): unknown {
+  if (!(err instanceof StoreUnavailableError)) return err;
+  debug('mint refused, store unavailable: %s', err.message);
+  const unavailable = new errors.CustomOIDCProviderError('server_error', 'session transfer is temporarily unavailable');
+  Object.assign(unavailable, { status: 503, statusCode: 503 });
+  return refuse('store_unavailable', unavailable);
+}
+
 /** What a mint stores and answers, and what it runs once the token is stored. */
 interface Minted {
   record: TransferRecord;
@@ -143,7 +153,11 @@ export function createMintHandler(deps: MintDependencies) {
     const scope = checkScope(ctx.oidc.params.scope, refreshToken.scopes) ?? refreshToken.scope ?? '';
     const audience = await resolveAudience(provider, ctx.oidc.params, deps.transferAudiences);
     request.asn = await asnOf(options.asnResolver, request.ip);
-    const idToken = await issueIdToken(provider, hooks, ctx, loaded);
+    const [idToken, parent] = await Promise.all([
+      issueIdToken(provider, hooks, ctx, loaded),
+      // Only read when the host sets metadata: the record stays small otherwise.
+      options.refreshTokenMetadata ? parentRefreshToken(operation.store, refreshToken) : undefined,
+    ]);
     const record: TransferRecord = {
       accountId: refreshToken.accountId,
       clientId: ctx.oidc.client.clientId,
@@ -156,6 +170,7 @@ export function createMintHandler(deps: MintDependencies) {
       ...request,
       iat,
       exp: iat + options.ttl,
+      ...(parent ? { parentRefreshToken: parent } : {}),
     };
     return { record, idToken, finish: () => rotateRefreshToken(provider, hooks, ctx, refreshToken) };
   }
@@ -171,9 +186,10 @@ export function createMintHandler(deps: MintDependencies) {
     try {
       request.ip = deviceIp(ctx, options, request.ip);
       const kind = mintKind(ctx.oidc.params, options);
-      const minted: Minted = kind === 'refresh_token'
-        ? await fromRefreshToken(ctx, operation, request, iat, (found) => { known = found; })
-        : { record: await delegatedRecord(ctx, { ...deps, delegation: options.delegation!, store }, request, iat) };
+      const minted: Minted = await (kind === 'refresh_token'
+        ? fromRefreshToken(ctx, operation, request, iat, (found) => { known = found; })
+        : delegatedRecord(ctx, { ...deps, delegation: options.delegation!, store }, request, iat).then((record) => ({ record })))
+        .catch((err: unknown) => { throw storeRefusal(err); });
       const { record } = minted;
       if (record.actor !== undefined) {
         known = { accountId: record.accountId, grantId: record.grantId, actor: { sub: record.actor } };
@@ -187,11 +203,7 @@ export function createMintHandler(deps: MintDependencies) {
         // Counted and stored at once (one round trip's time); a token past the cap is withdrawn.
         [count] = await Promise.all([store.countIssued(record.grantId, options.ttl), store.save(tokenHash, record, options.ttl)]);
       } catch (err) {
-        if (!(err instanceof StoreUnavailableError)) throw err;
-        debug('mint refused, store unavailable: %s', err.message);
-        const unavailable = new errors.CustomOIDCProviderError('server_error', 'session transfer is temporarily unavailable');
-        Object.assign(unavailable, { status: 503, statusCode: 503 });
-        throw refuse('store_unavailable', unavailable);
+        throw storeRefusal(err);
       }
       if (count > options.maxTokensPerGrant) {
         await store.consume(tokenHash).catch(() => undefined);

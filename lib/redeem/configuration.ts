@@ -2,6 +2,7 @@ import { interactionPolicy, type Client, type Configuration, type Grant, type Ko
 
 import { clientSettings, delegates, FIRST_PARTY_KEY } from '../client-metadata.js';
 import { linkActorGrant } from '../delegation/actor.js';
+import { recordRefreshTokenMetadata } from '../mint/refresh-token-metadata.js';
 import { DELEGATION_AMR, TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { debug } from '../debug.js';
@@ -113,7 +114,7 @@ export function redeemConfiguration(
   hooks: ProviderHooks,
   store: TransferStore,
   { redeem, completeConfirmation, resumeUpkeep }: RedeemHandlers,
-  options: Pick<ResolvedOptions, 'maxLineagePerGrant' | 'delegation' | 'onRedeem'>,
+  options: Pick<ResolvedOptions, 'maxLineagePerGrant' | 'delegation' | 'onRedeem' | 'refreshTokenMetadata'>,
 ): Configuration {
   /** Whether ID tokens of transferred sessions may carry something of the session's record (`act`, the hook's claims). */
   const sessionClaims = options.delegation !== undefined || options.onRedeem !== undefined;
@@ -180,7 +181,9 @@ export function redeemConfiguration(
       // A delegated session never gets one: it ends for good at its fixed lifetime.
       if (fromDelegation(source)) return false;
       const allowed = await hooks.issueRefreshToken(ctx, client, source);
-      return fromTransfer(source) ? allowed && clientSettings(client).allow_refresh_token : allowed;
+      const issues = fromTransfer(source) ? allowed && clientSettings(client).allow_refresh_token : allowed;
+      if (issues && options.refreshTokenMetadata) await recordRefreshTokenMetadata(options.refreshTokenMetadata, store, ctx, client, source);
+      return issues;
     },
     async expiresWithSession(ctx, source) {
       if (fromDelegation(source) || (fromTransfer(source) && clientSettings(ctx.oidc.client!).enforce_online_refresh_tokens)) return true;

@@ -7,8 +7,8 @@ import { compareDevice, strongerBinding, type BindingOutcome } from '../binding/
 import { clientSettings, type ClientSessionTransfer, type DeviceBinding } from '../client-metadata.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
-import type {
-  RedeemContext, RedeemedEvent, RejectedEvent, RejectionReason, RequestContext, SessionTransferEmitter,
+import {
+  AUTH0_WARNINGS, type RedeemContext, type RedeemedEvent, type RejectedEvent, type RejectionReason, type RequestContext, type SessionTransferEmitter,
 } from '../events.js';
 import { DELEGATION_AMR, TOKEN_PARAM, TRANSFER_AMR, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
@@ -78,6 +78,14 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
   const { cookieName } = options;
   /** Requests in which a confirmed transfer was completed already. */
   const completed = new WeakSet<object>();
+
+  /** A `rejected` event: Auth0's `w` log (with its description) unless told otherwise. */
+  function reportRejected(err: Rejection, web: RedeemContext, extra: Partial<Pick<RejectedEvent, 'logCode' | 'logOnly'>> = {}): void {
+    const description = AUTH0_WARNINGS[err.reason];
+    events.report('rejected', {
+      type: 'rejected', logCode: 'w', reason: err.reason, ...web, ...err.known, ...(description ? { description } : {}), ...extra,
+    });
+  }
 
   async function requestContext(ctx: KoaContextWithOIDC): Promise<RequestContext> {
     const ip = clientIp(ctx, options.trustProxy, events);
@@ -166,7 +174,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     } catch (caught) {
       if (!(caught instanceof Rejection)) debug('confirming a session transfer failed: %O', caught);
       const err = caught instanceof Rejection ? caught : new Rejection('server_error', knownFields);
-      events.report('rejected', { type: 'rejected', logCode: 'w', reason: err.reason, clientId: pending.clientId, transport: 'query', ...(await requestContext(ctx)), ...err.known });
+      reportRejected(err, { clientId: pending.clientId, transport: 'query', ...(await requestContext(ctx)) });
       await endSession(provider, ctx, session);
       forceLogin(ctx);
       return false;
@@ -245,7 +253,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       const mismatch = deviceMismatch(record, outcome.ok ? floorOutcome! : outcome);
       if (settings.device_binding_mode === 'enforce' || underFloor) throw mismatch;
       // log_only: report what enforcing would have refused, and go ahead.
-      events.report('rejected', { type: 'rejected', logCode: 'w', reason: mismatch.reason, ...web, ...mismatch.known, logOnly: true });
+      reportRejected(mismatch, web, { logOnly: true });
     }
     if (record.audience && !record.audience.includes(client.clientId)) throw new Rejection('client_mismatch', known(record));
     return { record, native };
@@ -405,8 +413,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       if (!(caught instanceof Rejection)) debug('session transfer token check failed: %O', caught);
       const err = caught instanceof Rejection ? caught : new Rejection('server_error');
       operation.fail(err.reason);
-      const logCode = err.known.actor && ctx.oidc.prompts.has('none') ? 'fdelsa' : 'w';
-      events.report('rejected', { type: 'rejected', logCode, reason: err.reason, ...web, ...err.known });
+      reportRejected(err, web, { logCode: err.known.actor && ctx.oidc.prompts.has('none') ? 'fdelsa' : 'w' });
       if (err.reason === 'session_exists') {
         throw new errors.InteractionRequired('a session exists in this browser: sign out before opening a delegated session');
       }

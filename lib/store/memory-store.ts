@@ -18,6 +18,7 @@ export class MemoryStore implements TransferStore {
   readonly #sessions = new Map<string, Expiring<{ json: string }>>();
   readonly #issued = new Map<string, Expiring<{ count: number }>>();
   readonly #revoked = new Map<string, Expiring<{ at: number }>>();
+  readonly #metadata = new Map<string, Expiring<{ json: string }>>();
   readonly #actors = new Map<string, Expiring<{ grantId: string }>>();
   /** Each child with its expiry (ms). */
   readonly #children = new Map<string, Map<Child, number>>();
@@ -95,6 +96,15 @@ export class MemoryStore implements TransferStore {
     return entry && entry.expiresAt > this.#now() ? entry.grantId : undefined;
   }
 
+  async saveGrantMetadata(grantId: string, metadata: Record<string, string>, ttlSeconds: number): Promise<void> {
+    this.#metadata.set(grantId, { json: JSON.stringify(metadata), expiresAt: this.#now() + ttlSeconds * 1000 });
+  }
+
+  async grantMetadata(grantId: string): Promise<Record<string, string> | undefined> {
+    const entry = this.#metadata.get(grantId);
+    return entry && entry.expiresAt > this.#now() ? JSON.parse(entry.json) as Record<string, string> : undefined;
+  }
+
   async findSession(uid: string): Promise<TransferredSession | undefined> {
     const entry = this.#liveSession(uid);
     return entry && JSON.parse(entry.json) as TransferredSession;
@@ -149,7 +159,7 @@ export class MemoryStore implements TransferStore {
 
   #prune(): void {
     const now = this.#now();
-    for (const entries of [this.#entries, this.#sessions, this.#issued, this.#revoked, this.#actors]) {
+    for (const entries of [this.#entries, this.#sessions, this.#issued, this.#revoked, this.#actors, this.#metadata]) {
       for (const [key, { expiresAt }] of entries) {
         if (expiresAt <= now) entries.delete(key);
       }

@@ -162,6 +162,10 @@ export class RedisStore implements TransferStore {
     return `${this.#prefix}revoked:{${grantId}}`;
   }
 
+  metadataKey(grantId: string): string {
+    return `${this.#prefix}metadata:{${grantId}}`;
+  }
+
   actorKey(actorKey: string): string {
     return `${this.#prefix}actor:{${actorKey}}`;
   }
@@ -276,6 +280,14 @@ export class RedisStore implements TransferStore {
 
   async grantOfActor(actorKey: string): Promise<string | undefined> {
     return await this.#run('GET', () => this.#client.get(this.actorKey(actorKey))) ?? undefined;
+  }
+
+  async saveGrantMetadata(grantId: string, metadata: Record<string, string>, ttlSeconds: number): Promise<void> {
+    await this.#run('SET', () => this.#client.set(this.metadataKey(grantId), JSON.stringify(metadata), 'EX', ttlSeconds));
+  }
+
+  async grantMetadata(grantId: string): Promise<Record<string, string> | undefined> {
+    return parseJson(await this.#run('GET', () => this.#client.get(this.metadataKey(grantId))));
   }
 
   /** Whether one command may touch keys of several hash slots: off a Cluster, unless the server refused it. */

@@ -138,6 +138,10 @@ export interface TransferStore {
   linkActor(actorKey: string, grantId: string, ttlSeconds: number): Promise<void>;
   /** The grant `linkActor` linked the actor to, while the link lives. */
   grantOfActor(actorKey: string): Promise<string | undefined>;
+  /** Keeps the metadata the host set on a native grant's latest refresh token (`refreshTokenMetadata`), for `ttlSeconds`. */
+  saveGrantMetadata(grantId: string, metadata: Record<string, string>, ttlSeconds: number): Promise<void>;
+  /** The metadata `saveGrantMetadata` kept, while it lives. */
+  grantMetadata(grantId: string): Promise<Record<string, string> | undefined>;
 }
 
 export function parseJson<T>(json: string | null | undefined): T | undefined {

@@ -6,7 +6,7 @@ import type { TransferStore } from '../store/store.js';
 /** Every operation of the store interface; a type test keeps this list complete. */
 export const STORE_OPERATIONS = [
   'save', 'consume', 'countIssued', 'transfersRevokedAt', 'saveSession', 'touchSession', 'findSession', 'deleteSessions',
-  'addChild', 'endLineage', 'removeChildren', 'linkActor', 'grantOfActor',
+  'addChild', 'endLineage', 'removeChildren', 'linkActor', 'grantOfActor', 'saveGrantMetadata', 'grantMetadata',
 ] as const satisfies readonly (keyof TransferStore)[];
 
 /** One store operation's names, built once (`storeCalls()`), not per call. */
