@@ -2,9 +2,10 @@
  * `npm start`: the example identity provider (http://localhost:3000/) and web app
  * (http://localhost:3001), listening on every interface (IPv4 and IPv6). The provider answers the
  * Auth0 SDKs as they are (`auth0Compatible`; its issuer ends with "/" as theirs expect). Its
- * clients: example-native, example-web, and example-spa for a single-page app at SPA_URL
- * (default http://localhost:3002/; comma-separated for several), plus those of CLIENTS_FILE (a JSON
- * array of client metadata). In-process stores unless Redis is named: REDIS_URL (one server),
+ * clients: example-native, example-web, example-spa for a single-page app at SPA_URL
+ * (default http://localhost:3002/; comma-separated for several) and support-console (Session
+ * Delegation into example-web: npm run delegate), plus those of CLIENTS_FILE (a JSON array of
+ * client metadata). In-process stores unless Redis is named: REDIS_URL (one server),
  * REDIS_SENTINELS (comma-separated host:port, with REDIS_SENTINEL_NAME, default mymaster) or
  * REDIS_CLUSTER (comma-separated host:port); REDIS_REPLICA_ACKS (auto, a number, off) is the
  * library's replicaAcks. Start-up prints what a Redis failover can undo (transfer.guarantees()),
@@ -167,4 +168,7 @@ console.log(`single-page app client example-spa: ${(settings.spaUrls ?? [DEFAULT
 if (clientsFile) console.log(`clients from ${clientsFile.path}: ${clientsFile.clients.map((client) => client.client_id).join(', ')}`);
 if (settings.trustProxy !== false) console.log(`trusted proxies: ${process.env.TRUST_PROXY} (X-Forwarded-Proto, -Host and -For from them are believed)`);
 if (metrics) console.log(`metrics: http://localhost:${metrics.port}/metrics (Prometheus, listening on port ${metrics.port}; dashboard: examples/grafana/session-transfer.json)`);
-console.log(`native app simulator: npm run native${port === 3000 && webPort === 3001 ? '' : ` (with PORT=${ports.idp} WEB_PORT=${ports.web})`} -- --help`);
+// The simulators find the servers by the same variables.
+const withPorts = port === 3000 && webPort === 3001 ? '' : ` (with PORT=${ports.idp} WEB_PORT=${ports.web})`;
+console.log(`native app simulator: npm run native${withPorts} -- --help`);
+console.log(`support console (Session Delegation): npm run delegate${withPorts} -- --user demo@example.com (signs in agent other@example.com)`);

@@ -23,6 +23,11 @@ export function displayName(accountId: string): string {
   return USERS.find((user) => user.id === accountId)?.email ?? accountId;
 }
 
+/** The account id of the user with `email`, or undefined for none. */
+export function accountIdByEmail(email: string): string | undefined {
+  return USERS.find((user) => user.email === email)?.id;
+}
+
 /** The account id for a login and password, or undefined when they do not match. */
 export function authenticate(login: string, password: string): string | undefined {
   return USERS.find((user) => user.email === login && user.password === password)?.id;

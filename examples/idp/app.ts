@@ -5,10 +5,10 @@ import Provider, { type ClientMetadata, type Configuration, type JWK } from 'oid
 
 // Outside this repository: import { sessionTransfer, ... } from 'oidc-session-transfer';
 import {
-  redactUrl, sessionTransfer, type AuthenticationMethod, type ClientSessionTransferInput, type DeviceBindingMode, type SessionTransfer,
-  type SessionTransferOptions,
+  redactUrl, sessionTransfer, type AuthenticationMethod, type ClientSessionTransferInput, type DelegationOptions, type DeviceBindingMode,
+  type SessionTransfer, type SessionTransferOptions,
 } from '../../lib/index.js';
-import { findAccount } from './accounts.js';
+import { accountIdByEmail, findAccount } from './accounts.js';
 import { accountRoutes } from './account.js';
 import { interactionRoutes } from './interactions.js';
 import { logoutSource, postLogoutSuccessSource } from './views.js';
@@ -22,6 +22,46 @@ export const nativeClient: ClientMetadata = {
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
   session_transfer: { can_create_session_transfer_token: true },
+};
+
+/**
+ * The support console's callback. `npm run delegate` signs its agent in headlessly and takes the
+ * code from the redirect without loading it, as the native simulator does with its custom scheme;
+ * a real console serves this URL.
+ */
+export const SUPPORT_CONSOLE_CALLBACK = 'https://support-console.example/callback';
+
+/**
+ * The example's support console (Session Delegation): confidential, its agents sign in to it (the
+ * agent's ID token is the actor) and it mints tokens for other users, with Auth0's two settings.
+ */
+export const supportConsoleClient: ClientMetadata = {
+  client_id: 'support-console',
+  client_secret: 'support-console-secret',
+  redirect_uris: [SUPPORT_CONSOLE_CALLBACK],
+  grant_types: ['authorization_code'],
+  response_types: ['code'],
+  token_exchange: { allow_any_profile_of_type: ['custom_authentication'] },
+  session_transfer: { can_create_session_transfer_token: true },
+};
+
+/** The subject token type the support console sends: a ticket, about the user to help. */
+export const SUPPORT_TICKET_TYPE = 'urn:example:support-ticket';
+/** How the example's tickets read: `ticket:<email of the user>`. */
+export const TICKET_PREFIX = 'ticket:';
+
+/**
+ * The example's Custom Token Exchange profile: a subject token `ticket:<email>` names that user,
+ * where a real one would look the ticket up in its ticket system. Refused (invalid_grant) for an
+ * unknown user, and for the agent themself: delegation is for seeing another user's view, and an
+ * agent signs in as themself the ordinary way.
+ */
+export const exampleDelegation: DelegationOptions = {
+  subjectTokenTypes: [SUPPORT_TICKET_TYPE],
+  resolveSubject({ subjectToken, actor }) {
+    const accountId = subjectToken.startsWith(TICKET_PREFIX) ? accountIdByEmail(subjectToken.slice(TICKET_PREFIX.length)) : undefined;
+    return accountId === undefined || accountId === actor.sub ? undefined : { accountId };
+  },
 };
 
 /** Where the example SPA runs unless told (`SPA_URL`). */
@@ -48,8 +88,12 @@ function acceptTransfers(methods: AuthenticationMethod[], { confirmQueryTransfer
   };
 }
 
-/** The example's web app at `webAppUrl` (confidential, server-side): accepts transfer tokens by cookie or query. */
+/**
+ * The example's web app at `webAppUrl` (confidential, server-side): accepts transfer tokens by
+ * cookie or query, and the support console's delegated ones (by query only, as Auth0 holds them).
+ */
 export function webClient(webAppUrl = 'http://localhost:3001', acceptance: TransferAcceptance = {}): ClientMetadata {
+  const accepting = acceptTransfers(['cookie', 'query'], acceptance);
   return {
     client_id: 'example-web',
     client_secret: 'example-web-secret',
@@ -57,7 +101,8 @@ export function webClient(webAppUrl = 'http://localhost:3001', acceptance: Trans
     post_logout_redirect_uris: [new URL('/', webAppUrl).href],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    ...acceptTransfers(['cookie', 'query'], acceptance),
+    ...accepting,
+    session_transfer: { ...accepting.session_transfer, delegation: { allow_delegated_access: true } },
   };
 }
 
@@ -91,9 +136,9 @@ export function spaClient(spaUrls: readonly string[] = [DEFAULT_SPA_URL], accept
   };
 }
 
-/** The example's own clients: `example-native`, `example-web` and `example-spa`. */
+/** The example's own clients: `example-native`, `example-web`, `example-spa` and `support-console`. */
 export function exampleClients({ webAppUrl, spaUrls, ...acceptance }: Pick<ExampleOptions, 'webAppUrl' | 'spaUrls'> & TransferAcceptance = {}): ClientMetadata[] {
-  return [nativeClient, webClient(webAppUrl, acceptance), spaClient(spaUrls, acceptance)];
+  return [nativeClient, webClient(webAppUrl, acceptance), spaClient(spaUrls, acceptance), supportConsoleClient];
 }
 
 /**
@@ -120,9 +165,15 @@ function exampleSigningKey(): JWK {
 
 export interface ExampleOptions extends TransferAcceptance {
   issuer: string;
-  /** Where tokens are kept: `{ redis }` or `{ store }` (see the library's options). */
+  /**
+   * Where tokens are kept: `{ redis }` or `{ store }` (see the library's options). `delegation` is
+   * the example's profile (`exampleDelegation`) unless given.
+   */
   transfer: SessionTransferOptions;
-  /** Clients besides the example's own (the tests add some; `CLIENTS_FILE` too). */
+  /**
+   * Clients besides the example's own (the tests add some; `CLIENTS_FILE` too). One with the
+   * `client_id` of one of the example's own takes its place, so a test can tailor it.
+   */
   clients?: ClientMetadata[];
   /** oidc-provider settings to override (the tests set a few). */
   configuration?: Configuration;
@@ -150,11 +201,13 @@ export function createIdentityProvider({
   cookieKeys = [randomBytes(32).toString('base64url')], webAppUrl, spaUrls, signingKeys = [exampleSigningKey()], confirmQueryTransfers,
   deviceBindingMode,
 }: ExampleOptions): ExampleIdentityProvider {
-  const transfer = sessionTransfer(transferOptions);
+  const transfer = sessionTransfer({ delegation: exampleDelegation, ...transferOptions });
+  const given = new Set(clients.map((client) => client.client_id));
+  const ownClients = exampleClients({ webAppUrl, spaUrls, confirmQueryTransfers, deviceBindingMode }).filter((client) => !given.has(client.client_id));
 
   // 1. Pass the provider configuration through the library.
   const provider = new Provider(issuer, transfer.configure({
-    clients: [...exampleClients({ webAppUrl, spaUrls, confirmQueryTransfers, deviceBindingMode }), ...clients],
+    clients: [...ownClients, ...clients],
     clientBasedCORS,
     findAccount,
     scopes: ['openid', 'offline_access', 'profile', 'email'],

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 
+import { unreachableProvider } from '../unreachable.js';
 import { NativeApp, type MintForm } from './app.js';
 
 // The same defaults as `npm start`, so `PORT=… WEB_PORT=… npm run native` finds what it started.
@@ -49,12 +50,7 @@ if (values.form !== 'auth0' && values.form !== 'rfc8693') {
 
 /** One line for a provider that does not answer or refuses, instead of a stack trace. */
 function explain(err: unknown): string {
-  const cause = (err as { cause?: { code?: string } }).cause;
-  if (err instanceof TypeError && err.message === 'fetch failed') {
-    return `could not reach the identity provider at ${values.issuer}${cause?.code ? ` (${cause.code})` : ''}: `
-      + 'start it with `npm start` (with the same PORT), or name it with --issuer URL';
-  }
-  return err instanceof Error ? err.message : String(err);
+  return unreachableProvider(err, values.issuer) ?? (err instanceof Error ? err.message : String(err));
 }
 
 let token: string;

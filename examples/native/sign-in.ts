@@ -27,6 +27,8 @@ export async function authorizeInteractively(
     if (!action) throw new Error(`unexpected page at ${page.url} (${page.status})`);
     const form: Record<string, string> = action.endsWith('/login') ? { login, password } : {};
     page = await browser.open(new URL(action, page.url).href, form, redirectUri);
+    // The login form answers wrong credentials with 401: sending them again cannot help.
+    if (page.status === 401) throw new Error(`sign-in failed: wrong email or password for ${login}`);
   }
   throw new Error('sign-in did not finish');
 }

@@ -107,8 +107,7 @@ export function createWebApp({ issuer, baseUrl, clientId = 'example-web', client
       res.redirect('/login');
       return;
     }
-    const amr = Array.isArray(user.claims.amr) ? user.claims.amr : [];
-    res.type('html').send(profilePage(user.claims, user.profile, amr.includes('session_transfer')));
+    res.type('html').send(profilePage(user.claims, user.profile));
   });
 
   app.get('/logout', async (req, res, next) => {

@@ -13,6 +13,7 @@ main{max-width:46rem;margin:2rem auto;padding:0 1.5rem}
 a.button{display:inline-block;background:#1c7ed6;color:#fff;padding:.55rem 1rem;border-radius:6px;text-decoration:none}
 .badge{display:inline-block;padding:.15rem .55rem;border-radius:999px;font-size:.85rem;background:#e7f5ff;color:#1864ab}
 .badge.transfer{background:#ebfbee;color:#2b8a3e}
+.badge.delegation{background:#fff4e6;color:#d9480f}
 pre{background:#f1f3f5;padding:1rem;border-radius:8px;overflow:auto}
 </style></head><body><header>Example Web App</header><main>${body}</main></body></html>`;
 }
@@ -24,11 +25,22 @@ export function homePage(user?: { name?: string; email?: string }): string {
     : `<div class="card"><p>You are not signed in.</p><a class="button" href="/login">Sign in</a></div>`);
 }
 
-export function profilePage(claims: Record<string, unknown>, profile: Record<string, unknown>, transferred: boolean): string {
-  const badge = transferred
+/**
+ * How this session began, as the ID token says: `act` names who is really there in a delegated
+ * session (a support agent), `amr` marks a transfer.
+ */
+function signInBadge(claims: Record<string, unknown>): string {
+  const actor = (claims.act as { sub?: unknown } | undefined)?.sub;
+  if (actor !== undefined) {
+    return `<span class="badge delegation" id="transfer">Opened by support agent ${escape(String(actor))} as this user (session delegation)</span>`;
+  }
+  return Array.isArray(claims.amr) && claims.amr.includes('session_transfer')
     ? '<span class="badge transfer" id="transfer">Signed in from the native app (session transfer)</span>'
     : '<span class="badge" id="transfer">Signed in on the web</span>';
-  return page('Profile', `<div class="card"><h1 id="user">${escape(String(profile.email ?? claims.sub))}</h1>${badge}
+}
+
+export function profilePage(claims: Record<string, unknown>, profile: Record<string, unknown>): string {
+  return page('Profile', `<div class="card"><h1 id="user">${escape(String(profile.email ?? claims.sub))}</h1>${signInBadge(claims)}
 <p>${escape(String(profile.name ?? ''))}</p>
 <p>Subject <code>${escape(String(claims.sub))}</code> · authentication methods <code>${escape(JSON.stringify(claims.amr ?? []))}</code></p>
 <a href="/logout">Sign out</a></div>
