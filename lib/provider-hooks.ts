@@ -31,6 +31,8 @@ export interface ProviderHooks {
   extraTokenClaims: ExtraTokenClaims;
   revokeGrantPolicy(ctx: KoaContextWithOIDC): Promise<boolean>;
   dpop: DpopSettings;
+  /** The scopes the provider offers (its `scopes`, and the scopes of its `claims`), `offline_access` left out. */
+  oidcScopes: string[];
 }
 
 /** oidc-provider's default `findAccount`: any subject is an account with only a `sub` claim. */
@@ -90,5 +92,8 @@ export function captureHooks(configuration: Configuration): ProviderHooks {
       return answer;
     },
     dpop: dpopSettings(configuration),
+    oidcScopes: [...new Set(['openid', ...(configuration.scopes ?? []),
+      ...Object.entries(configuration.claims ?? {}).filter(([, claims]) => Array.isArray(claims)).map(([scope]) => scope)])]
+      .filter((scope) => scope !== 'offline_access'),
   };
 }

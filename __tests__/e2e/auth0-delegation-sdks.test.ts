@@ -32,9 +32,9 @@ import { fetchTrusting, selfSignedCertificate } from '../helpers/tls.js';
 
 const TICKET_TYPE = 'urn:example:support-ticket';
 /**
- * What the target apps ask for (express-openid-connect's default). The consoles mint for it: a
- * delegated session gets no scope its token does not carry (docs/delegation.md), and a mint
- * without `scope` carries `openid` only, so the target would get `consent_required`.
+ * What the target apps ask for (express-openid-connect's default). The consoles mint without
+ * `scope`, as Auth0's own example (examples/cte-session-transfer.js) does: the delegated session
+ * then gets the OpenID Connect scopes its web app asks for (docs/delegation.md).
  */
 const SCOPE = 'openid profile email';
 
@@ -146,7 +146,7 @@ function serverJsConsole(clientId: string, origin: string, domain: string, ca: s
   app.post('/impersonate', express.urlencoded({ extended: false }), asyncRoute(async (req, res) => {
     try {
       // No actor given: the SDK sends the ID token of the agent's own session.
-      const result = await client.requestSessionTransferToken({ subjectToken: String(req.body.ticket), subjectTokenType: TICKET_TYPE, scope: SCOPE }, res.locals.store);
+      const result = await client.requestSessionTransferToken({ subjectToken: String(req.body.ticket), subjectTokenType: TICKET_TYPE }, res.locals.store);
       res.redirect(client.buildSessionTransferRedirect(targetLoginUrl, result).href);
     } catch (err) {
       // The console shows the SDK's error as it got it.
@@ -208,7 +208,7 @@ function eocConsole(clientId: string, origin: string, issuer: string, ca: string
   app.post('/impersonate', requiresAuth(), express.urlencoded({ extended: false }), asyncRoute(async (req, res) => {
     try {
       // No actor_token given: the SDK sends the ID token of the agent's own session.
-      const result = await req.oidc.requestSessionTransferToken!({ subject_token: String(req.body.ticket), subject_token_type: TICKET_TYPE, scope: SCOPE });
+      const result = await req.oidc.requestSessionTransferToken!({ subject_token: String(req.body.ticket), subject_token_type: TICKET_TYPE });
       res.redirect(req.oidc.buildSessionTransferRedirect!(targetLoginUrl, result));
     } catch (err) {
       const { name, status, error, error_description: description } = err as { name: string; status?: number; error?: string; error_description?: string };

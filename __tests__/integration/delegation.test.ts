@@ -219,6 +219,18 @@ describe('Session Delegation: the redeem', () => {
     expect(hookContexts.at(-1)).toMatchObject({ actor: { sub: 'other' }, session: { actor: { sub: 'other' } }, session_transfer_token: { client_id: 'support-console' } });
   });
 
+  it('a mint without scope allows the scopes the web app asks (as Auth0), never offline access; a mint with scope limits them', async () => {
+    const open = await authorize(request.agent(app), provider, { clientId: 'delegated-web', token: await delegatedToken(), scope: 'openid email profile' });
+    expect(open.kind).toBe('code');
+    const limited = await authorize(request.agent(app), provider, { clientId: 'delegated-web', token: await delegatedToken({ scope: 'openid' }), scope: 'openid email' });
+    expect(limited).toMatchObject({ kind: 'error', error: 'consent_required' });
+    // oidc-provider drops offline_access without prompt=consent; either way no refresh token.
+    const offline = await authorize(request.agent(app), provider, { clientId: 'delegated-web', token: await delegatedToken(), scope: 'openid offline_access' });
+    const tokens = await exchangeCode(app, (offline as { code: string }).code, 'delegated-web');
+    expect(tokens.status).toBe(200);
+    expect(tokens.body.refresh_token).toBeUndefined();
+  });
+
   it('a failed exchange of a delegated code is fdeleacft', async () => {
     const result = await authorize(request.agent(app), provider, { clientId: 'delegated-web', token: await delegatedToken(), scope: 'openid' });
     const code = (result as { code: string }).code;

@@ -104,10 +104,10 @@ export class SupportConsole {
    * A delegated token for the user `email` names, with `agent` as the actor: RFC 8693 token
    * exchange of the example's ticket (`ticket:<email>`), as Auth0's SDKs send it (no
    * requested_token_type), for any of the provider's web clients that accept delegated tokens.
-   * `scope` must hold what the web app asks for at login: a delegated session never prompts, so
-   * a scope beyond the token's is consent_required there. The default is the example web app's.
+   * Without `scope` the session may have the OpenID Connect scopes the web app asks for; with one,
+   * no more (a delegated session never prompts: a scope beyond the token's is consent_required).
    */
-  async delegate(agent: Agent, email: string, scope = 'openid email profile'): Promise<Delegated> {
+  async delegate(agent: Agent, email: string, scope?: string): Promise<Delegated> {
     const configuration = await this.#discovered();
     const answer = await oidc.genericGrantRequest(configuration, TOKEN_EXCHANGE, {
       subject_token: `${TICKET_PREFIX}${email}`,
@@ -115,7 +115,7 @@ export class SupportConsole {
       actor_token: agent.idToken,
       actor_token_type: ID_TOKEN_TYPE,
       audience: `urn:${new URL(this.#issuer).host}:session_transfer`,
-      scope,
+      ...(scope ? { scope } : {}),
     }).catch(refusal('the token exchange'));
     return { token: answer.access_token, expiresIn: answer.expires_in ?? 0 };
   }

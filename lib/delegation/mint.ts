@@ -84,8 +84,9 @@ export async function delegatedRecord(
   if (typeof accountId !== 'string' || !accountId || !(await hooks.findAccount(ctx, accountId))) {
     throw refuse('subject_refused', new errors.InvalidGrant('subject_token was not accepted'));
   }
-  // Offline access is never delegated: the session is short and ends for good.
-  const scope = (params.scope ?? 'openid').split(' ').filter((value) => value && value !== 'offline_access').join(' ');
+  // Without a scope, what Auth0 allows: any OpenID Connect scope the web app asks for (no consent
+  // is shown). Offline access is never delegated: the session is short and ends for good.
+  const scope = (params.scope ?? hooks.oidcScopes.join(' ')).split(' ').filter((value) => value && value !== 'offline_access').join(' ');
   return {
     accountId,
     clientId: ctx.oidc.client.clientId,
