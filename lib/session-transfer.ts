@@ -67,6 +67,8 @@ function resolveClientMetadata(metadata: ClientMetadata): ClientSessionTransfer 
   metadata[FIRST_PARTY_KEY] = resolveFirstParty(clientId, metadata[FIRST_PARTY_KEY], metadata.application_type);
   metadata[IP_HEADER_TRUSTED_KEY] = resolveIpHeaderTrusted(clientId, metadata[IP_HEADER_TRUSTED_KEY], metadata.token_endpoint_auth_method);
   const delegating = resolveTokenExchange(clientId, metadata[TOKEN_EXCHANGE_KEY], metadata.token_endpoint_auth_method);
+  // A delegating client's ID tokens name the agent's sign-in (auth_time): the actor's grant is found by it.
+  if (delegating) metadata.require_auth_time = true;
   const grantTypes = metadata.grant_types ?? ['authorization_code'];
   if ((grantTypes.includes('refresh_token') || delegating) && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
     metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];

@@ -13,6 +13,8 @@ import { authorize, browserLogin, exchangeCode, idTokenClaims } from '../helpers
 
 const TICKET_TYPE = 'urn:example:support-ticket';
 const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
+/** A console whose ID tokens are HS256 (its secret is long enough to sign with). */
+const HS_CONSOLE = 'hs-console-signing-with-its-own-secret';
 
 /** The support console: a confidential client that may mint for other users (Auth0's two settings). */
 const console_: ClientMetadata = {
@@ -60,10 +62,27 @@ const { app, provider, transfer } = settledBeforeQuit(createIdentityProvider({
       delegation: { allow_delegated_access: true },
     }, false),
     webTestClient('plain-web', { allowed_authentication_methods: ['query'] }),
+    // A console that is also a delegation target: its delegated sessions' ID tokens carry act.
+    {
+      ...console_, client_id: 'self-console', client_secret: 'self-console-secret', redirect_uris: ['https://self-console.example/cb'],
+      session_transfer: { can_create_session_transfer_token: true, allowed_authentication_methods: ['query'], delegation: { allow_delegated_access: true } },
+    },
+    // A console whose ID tokens are signed with its own secret (HS256).
+    {
+      ...console_, client_id: HS_CONSOLE, client_secret: `${HS_CONSOLE}-secret`, redirect_uris: [`https://${HS_CONSOLE}.example/cb`], id_token_signed_response_alg: 'HS256',
+    },
+    // Opted in, with hybrid responses (an ID token from the authorization endpoint).
+    {
+      ...webTestClient('hybrid-web', { allowed_authentication_methods: ['query'], delegation: { allow_delegated_access: true } }, false),
+      response_types: ['code id_token'],
+    },
     // A confidential backend that mints its own users' tokens, not delegated ones.
     { ...webTestClient('minting-backend', { can_create_session_transfer_token: true }, false) },
   ],
-  configuration: { adapter: redisAdapter({ client: redis, prefix: 'delegation-test:oidc:' }) },
+  configuration: {
+    adapter: redisAdapter({ client: redis, prefix: 'delegation-test:oidc:' }),
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'HS256'] },
+  },
 }));
 const issued: IssuedEvent[] = [];
 const failed: IssueFailedEvent[] = [];
@@ -280,7 +299,73 @@ describe('Session Delegation: the redeem', () => {
   });
 });
 
+describe('Session Delegation: the session stays what it was opened for', () => {
+  it('threat: the agent takes the delegated session to another client, asks for more scopes, or re-logs in: refused', async () => {
+    const browser = request.agent(app);
+    const opened = await authorize(browser, provider, { clientId: 'delegated-web', token: await delegatedToken({ scope: 'openid' }), scope: 'openid' });
+    expect(opened.kind).toBe('code');
+    // Another client, or the console itself (where the agent would sign in as the user).
+    for (const clientId of ['plain-web', 'support-console']) {
+      const elsewhere = await authorize(browser, provider, { clientId, redirectUri: clientId === 'support-console' ? 'https://support-console.example/cb' : undefined, scope: 'openid' });
+      expect(elsewhere).toMatchObject({ kind: 'error', error: 'access_denied' });
+    }
+    // More than the token carried: no consent screen, an error.
+    expect(await authorize(browser, provider, { clientId: 'delegated-web', scope: 'openid email' })).toMatchObject({ kind: 'error', error: 'consent_required' });
+    // A fresh login, or a step-up, over the delegated session: no prompt, an error.
+    expect(await authorize(browser, provider, { clientId: 'delegated-web', scope: 'openid', maxAge: 0 })).toMatchObject({ kind: 'error', error: 'interaction_required' });
+    expect(await authorize(browser, provider, { clientId: 'delegated-web', scope: 'openid', prompt: 'login' })).toMatchObject({ kind: 'error', error: 'interaction_required' });
+    // What the token carried still works, silently.
+    expect((await authorize(browser, provider, { clientId: 'delegated-web', scope: 'openid' })).kind).toBe('code');
+  });
+
+  it('threat: an ID token from a delegated session (act) is the actor of a new delegation, hiding the agent: refused', async () => {
+    const actor = await agentIdToken('self-console');
+    const res = await request(app).post('/token').auth('self-console', 'self-console-secret').type('form').send({
+      grant_type: EXCHANGE, subject_token: 'ticket-for-demo', subject_token_type: TICKET_TYPE, audience: 'self-console', actor_token: actor, actor_token_type: ID_TOKEN_TYPE,
+    });
+    expect(res.status).toBe(200);
+    const result = await authorize(request.agent(app), provider, { clientId: 'self-console', redirectUri: 'https://self-console.example/cb', token: res.body.access_token, scope: 'openid' });
+    const tokens = await exchangeCode(app, (result as { code: string }).code, 'self-console', 'https://self-console.example/cb');
+    expect(idTokenClaims(tokens.body.id_token)).toMatchObject({ sub: 'demo', act: { sub: 'other' } });
+    const again = await request(app).post('/token').auth('self-console', 'self-console-secret').type('form').send({
+      grant_type: EXCHANGE, subject_token: 'ticket-for-other', subject_token_type: TICKET_TYPE, audience: AUDIENCE, actor_token: tokens.body.id_token, actor_token_type: ID_TOKEN_TYPE,
+    });
+    expect(again.status).toBe(400);
+    expect(failed.at(-1)).toMatchObject({ reason: 'actor_invalid' });
+  });
+
+  it('threat: a console signing ID tokens with its own secret (HS256) forges an actor: refused', async () => {
+    const res = await mintDelegated({ actor_token: await agentIdToken(HS_CONSOLE) }, HS_CONSOLE);
+    expect(res.status).toBe(400);
+    expect(failed.at(-1)).toMatchObject({ reason: 'actor_invalid' });
+  });
+
+  it('an ID token from the authorization endpoint (hybrid response) carries act too', async () => {
+    const query = new URLSearchParams({
+      client_id: 'hybrid-web', response_type: 'code id_token', redirect_uri: 'https://hybrid-web.example/cb', scope: 'openid', nonce: 'n-1',
+      session_transfer_token: await delegatedToken({ audience: 'hybrid-web' }),
+    });
+    const res = await request(app).get(`/auth?${query}`);
+    const fragment = new URLSearchParams(new URL(res.headers.location!).hash.slice(1));
+    expect(idTokenClaims(fragment.get('id_token')!)).toMatchObject({ sub: 'demo', act: { sub: 'other' } });
+  });
+});
+
 describe('Session Delegation: the cascade', () => {
+  it('threat: the agent signed in twice; revoking one sign-in\'s grant leaves its ID token minting under the other: it does not', async () => {
+    const first = await agentIdToken();
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // another second: another auth_time
+    const second = await agentIdToken();
+    expect((await mintDelegated({ actor_token: first })).status).toBe(200);
+    const firstGrant = issued.at(-1)!.grantId;
+    expect((await mintDelegated({ actor_token: second })).status).toBe(200);
+    expect(issued.at(-1)!.grantId).not.toBe(firstGrant);
+    await transfer.revokeGrant(firstGrant);
+    await transfer.settled();
+    expect((await mintDelegated({ actor_token: first })).status).toBe(400);
+    expect((await mintDelegated({ actor_token: second })).status).toBe(200);
+  });
+
   it('revoking the actor\'s grant ends the delegated sessions and their tokens, and voids its outstanding delegated tokens', async () => {
     const actor = await agentIdToken();
     const first = await mintDelegated({ actor_token: actor });

@@ -50,15 +50,20 @@ export const SUPPORT_TICKET_TYPE = 'urn:example:support-ticket';
 /** How the example's tickets read: `ticket:<email of the user>`. */
 export const TICKET_PREFIX = 'ticket:';
 
+/** The example's support agents: the accounts that may open the web app as another user. */
+const SUPPORT_AGENTS = new Set(['other']);
+
 /**
  * The example's Custom Token Exchange profile: a subject token `ticket:<email>` names that user,
  * where a real one would look the ticket up in its ticket system. Refused (invalid_grant) for an
- * unknown user, and for the agent themself: delegation is for seeing another user's view, and an
- * agent signs in as themself the ordinary way.
+ * unknown user, for the agent themself (delegation is for seeing another user's view; an agent
+ * signs in as themself the ordinary way), and for a console user who is not a support agent.
  */
 export const exampleDelegation: DelegationOptions = {
   subjectTokenTypes: [SUPPORT_TICKET_TYPE],
   resolveSubject({ subjectToken, actor }) {
+    // Only support agents delegate (a real provider asks its directory); the console's other users are refused.
+    if (!SUPPORT_AGENTS.has(actor.sub)) return undefined;
     const accountId = subjectToken.startsWith(TICKET_PREFIX) ? accountIdByEmail(subjectToken.slice(TICKET_PREFIX.length)) : undefined;
     return accountId === undefined || accountId === actor.sub ? undefined : { accountId };
   },

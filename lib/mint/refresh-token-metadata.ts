@@ -1,6 +1,8 @@
 import type { Client, KoaContextWithOIDC, RefreshToken } from 'oidc-provider';
 
 import { clientSettings } from '../client-metadata.js';
+import { debug } from '../debug.js';
+import { callWithDeadline } from '../hook-deadline.js';
 import type { RefreshTokenMetadataHook } from '../options.js';
 import type { TransferRecord, TransferStore } from '../store/store.js';
 import { hashToken } from '../token.js';
@@ -28,14 +30,25 @@ function checked(value: unknown): Record<string, string> | undefined {
  * metadata follows the token family), for as long as the grant lives.
  */
 export async function recordRefreshTokenMetadata(
-  hook: RefreshTokenMetadataHook, store: TransferStore, ctx: KoaContextWithOIDC, client: Client,
+  hook: RefreshTokenMetadataHook, timeout: number, store: TransferStore, ctx: KoaContextWithOIDC, client: Client,
   source: { accountId?: string; grantId?: string; scope?: string },
 ): Promise<void> {
   if (!clientSettings(client).can_create_session_transfer_token || !source.grantId || !source.accountId) return;
-  const metadata = checked(await hook(ctx, { clientId: client.clientId, accountId: source.accountId, grantId: source.grantId, scope: source.scope ?? '' }));
+  const context = { clientId: client.clientId, accountId: source.accountId, grantId: source.grantId, scope: source.scope ?? '' };
+  // Metadata is not worth a failed login: a hook past its deadline, or a store that cannot keep
+  // it, leaves the token without (a debug line says so). A malformed answer is a host bug: it throws.
+  let answer: unknown;
+  try {
+    answer = await callWithDeadline(() => hook(ctx, context), timeout, 'refreshTokenMetadata');
+  } catch (err) {
+    debug('refresh token metadata not set: %O', err);
+    return;
+  }
+  const metadata = checked(answer);
   if (!metadata) return;
   const exp = (ctx.oidc.entities.Grant as { exp?: number } | undefined)?.exp;
-  await store.saveGrantMetadata(source.grantId, metadata, typeof exp === 'number' ? Math.max(1, exp - Math.floor(Date.now() / 1000)) : DEFAULT_TTL);
+  await store.saveGrantMetadata(source.grantId, metadata, typeof exp === 'number' ? Math.max(1, exp - Math.floor(Date.now() / 1000)) : DEFAULT_TTL)
+    .catch((err: unknown) => debug('refresh token metadata not kept: %O', err));
 }
 
 /**

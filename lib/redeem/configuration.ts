@@ -8,7 +8,7 @@ import type { ProviderHooks } from '../provider-hooks.js';
 import { debug } from '../debug.js';
 import { recordWebGrant } from '../revocation/lineage.js';
 import type { TransferStore } from '../store/store.js';
-import { CONFIRMATION_DETAILS, loginForced, pendingConfirmation, transferredLogin } from './request-state.js';
+import { CONFIRMATION_DETAILS, knownTransferredSession, loginForced, pendingConfirmation, transferredLogin } from './request-state.js';
 import { keepTransferMark } from './step-up.js';
 
 type ExtraParamValidator = (ctx: KoaContextWithOIDC, value: string | undefined, client?: Client) => Promise<void>;
@@ -114,7 +114,7 @@ export function redeemConfiguration(
   hooks: ProviderHooks,
   store: TransferStore,
   { redeem, completeConfirmation, resumeUpkeep }: RedeemHandlers,
-  options: Pick<ResolvedOptions, 'maxLineagePerGrant' | 'delegation' | 'onRedeem' | 'refreshTokenMetadata'>,
+  options: Pick<ResolvedOptions, 'maxLineagePerGrant' | 'delegation' | 'onRedeem' | 'refreshTokenMetadata' | 'redeemHookTimeout'>,
 ): Configuration {
   /** Whether ID tokens of transferred sessions may carry something of the session's record (`act`, the hook's claims). */
   const sessionClaims = options.delegation !== undefined || options.onRedeem !== undefined;
@@ -157,23 +157,26 @@ export function redeemConfiguration(
     // session's). A store that cannot answer refuses, as the redeem does.
     // The ID tokens of a transferred session carry what its record holds: the actor of a
     // delegated one (`act`, RFC 8693 §4.1), the redeem hook's claims.
+    // At the authorization endpoint (no token: ID tokens of implicit and hybrid responses) the
+    // record is the one the redeem or the session's upkeep read in this request.
     async findAccount(ctx, sub, token) {
       const bound = token as { expiresWithSession?: boolean; sessionUid?: string } | undefined;
       const transferred = token !== undefined && fromTransfer(token);
-      const record = transferred && (bound?.expiresWithSession || sessionClaims) ? await sessionOf(bound!) : undefined;
+      const record = token === undefined ? knownTransferredSession(ctx)
+        : transferred && (bound?.expiresWithSession || sessionClaims) ? await sessionOf(bound!) : undefined;
       if (transferred && bound?.expiresWithSession && bound.sessionUid && !record) return undefined;
       const account = await hooks.findAccount(ctx, sub, token);
       const extra = { ...record?.claims, ...(record?.actor === undefined ? {} : { act: { sub: record.actor } }) };
       if (!account || !Object.keys(extra).length) return account;
       return { ...account, claims: async (...args) => ({ ...await account.claims(...args), ...extra }) };
     },
-    // Access tokens of a delegated session carry `act` too (read from the code that issues them).
+    // Access tokens of a delegated session carry `act` too: at the token endpoint read through the
+    // code that issues them, at the authorization endpoint the record this request read.
     ...(options.delegation ? {
       async extraTokenClaims(ctx, token) {
         const base = await hooks.extraTokenClaims(ctx, token);
         const code = ctx.oidc.entities.AuthorizationCode as { amr?: string[]; sessionUid?: string } | undefined;
-        if (!code?.amr?.includes(DELEGATION_AMR)) return base;
-        const record = await sessionOf(code);
+        const record = code ? (code.amr?.includes(DELEGATION_AMR) ? await sessionOf(code) : undefined) : knownTransferredSession(ctx);
         return record?.actor === undefined ? base : { ...base, act: { sub: record.actor } };
       },
     } : {}),
@@ -182,7 +185,7 @@ export function redeemConfiguration(
       if (fromDelegation(source)) return false;
       const allowed = await hooks.issueRefreshToken(ctx, client, source);
       const issues = fromTransfer(source) ? allowed && clientSettings(client).allow_refresh_token : allowed;
-      if (issues && options.refreshTokenMetadata) await recordRefreshTokenMetadata(options.refreshTokenMetadata, store, ctx, client, source);
+      if (issues && options.refreshTokenMetadata) await recordRefreshTokenMetadata(options.refreshTokenMetadata, options.redeemHookTimeout, store, ctx, client, source);
       return issues;
     },
     async expiresWithSession(ctx, source) {

@@ -100,6 +100,14 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
    */
   async function upkeep(ctx: KoaContextWithOIDC, provider: Provider, session: Session, client: Client): Promise<boolean> {
     if (!isTransferred(session)) return false;
+    // A delegated session never prompts, in any request: what would prompt (consent to more
+    // scopes, a login, a step-up) is an error to the web client instead.
+    if (session.amr!.includes(DELEGATION_AMR)) {
+      if ([...ctx.oidc.prompts].some((prompt) => prompt !== 'none')) {
+        throw new errors.InteractionRequired('a delegated session never prompts (prompt, or max_age=0, asked for one)');
+      }
+      ctx.oidc.params!.prompt = 'none';
+    }
     let record: TransferredSession | undefined;
     try {
       record = await store.touchSession(session.uid);
@@ -109,6 +117,10 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
       return false;
     }
     if (record) {
+      // A delegated session is the agent's view of one web app: it signs in nowhere else.
+      if (record.actor !== undefined && record.target !== client.clientId) {
+        throw new errors.AccessDenied('a delegated session is valid only at the client it was opened for');
+      }
       rememberTransferredSession(ctx, record);
       return false;
     }
@@ -368,7 +380,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
           accountId: record.accountId,
           ...(decision.sessionIdleLifetime ? { idle: decision.sessionIdleLifetime } : {}),
           ...(cascade ? { cascade: true as const } : {}),
-          ...(delegated ? { actor: record.actor } : {}),
+          ...(delegated ? { actor: record.actor, target: client.clientId } : {}),
           ...(decision.idTokenClaims ? { claims: decision.idTokenClaims } : {}),
         };
         const login = delegated ? {

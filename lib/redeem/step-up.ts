@@ -1,6 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
-import { TRANSFER_AMR } from '../options.js';
+import { DELEGATION_AMR, TRANSFER_AMR } from '../options.js';
 
 /**
  * The login prompt's reasons (oidc-provider's base policy) that ask for more than a session
@@ -59,5 +59,7 @@ export function keepTransferMark(ctx: KoaContextWithOIDC): void {
   const login = ctx.oidc.result?.login;
   const stepUp = login && before?.amr?.includes(TRANSFER_AMR) && before.uid === session.uid
     && before.accountId === session.accountId && login.accountId === session.accountId;
-  if (stepUp && !session.amr?.includes(TRANSFER_AMR)) session.amr = [...(session.amr ?? []), TRANSFER_AMR];
+  // Both markers a transfer sets (a delegated session never prompts, but is never unmarked either).
+  const lost = stepUp ? [TRANSFER_AMR, DELEGATION_AMR].filter((mark) => before!.amr!.includes(mark) && !session.amr?.includes(mark)) : [];
+  if (lost.length) session.amr = [...(session.amr ?? []), ...lost];
 }

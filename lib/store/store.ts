@@ -50,8 +50,9 @@ export interface TransferredSession {
   idle?: number;
   /** The native client enforces cascade revocation: the web grants of this session are recorded. */
   cascade?: true;
-  /** A delegated session: the actor's `sub` (see `TransferRecord.actor`). */
+  /** A delegated session: the actor's `sub` (see `TransferRecord.actor`), and the one web client it is valid at. */
   actor?: string;
+  target?: string;
   /** Claims the redeem hook added to the session's ID tokens (`idTokenClaims`). */
   claims?: Record<string, unknown>;
 }
