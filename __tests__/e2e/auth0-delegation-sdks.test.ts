@@ -13,37 +13,47 @@
  *   custom login route of its `examples/cte-session-transfer.js`.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
 
 import { ServerClient, type StateData, type StateStore, type TransactionData, type TransactionStore } from '@auth0/auth0-server-js';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import type { auth as eocAuth, requiresAuth as eocRequiresAuth } from 'express-openid-connect';
+import express from 'express';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Browser, BrowserContext } from 'playwright-core';
 
 import { createIdentityProvider } from '../../examples/idp/app.js';
 import { MemoryStore, type DelegationSubjectContext } from '../../lib/index.js';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
+import { asyncRoute, SCOPE, showClaims, TICKET_TYPE } from '../helpers/sdk-apps.js';
 import { fetchTrusting, selfSignedCertificate } from '../helpers/tls.js';
-
-const TICKET_TYPE = 'urn:example:support-ticket';
-/**
- * What the target apps ask for (express-openid-connect's default). The consoles mint without
- * `scope`, as Auth0's own example (examples/cte-session-transfer.js) does: the delegated session
- * then gets the OpenID Connect scopes its web app asks for (docs/delegation.md).
- */
-const SCOPE = 'openid profile email';
 
 /** server-js authenticates with client_secret_post, express-openid-connect with client_secret_basic. */
 type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic';
 
-/** The apps of this suite, each on its own loopback port. */
-const APPS = ['sjsConsole', 'sjsWeb', 'sjsPlainConsole', 'eocConsole', 'eocWeb', 'eocPlainConsole'] as const;
-type AppName = (typeof APPS)[number];
+/** The server-js apps of this suite, each on its own loopback port (the express-openid-connect ones run in a process of their own). */
+const APPS = ['sjsConsole', 'sjsWeb', 'sjsPlainConsole'] as const;
+type AppName = (typeof APPS)[number] | 'eocConsole' | 'eocWeb' | 'eocPlainConsole';
+
+/**
+ * __tests__/helpers/eoc-apps.ts in plain Node: express-openid-connect's require() of openid-client
+ * (ESM) works there on every Node line this suite runs on, in Jest's module runtime not before 24.9.
+ */
+async function startEocApps(issuer: string, ca: string): Promise<{ urls: Record<'eocConsole' | 'eocWeb' | 'eocPlainConsole', string>; child: ChildProcess }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ISSUER: issuer, CA: ca };
+  delete env.NODE_OPTIONS;
+  const child = spawn(process.execPath, ['--import', 'tsx', '__tests__/helpers/eoc-apps.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (chunk) => { output += chunk; });
+  for await (const line of createInterface({ input: child.stdout! })) {
+    return { urls: JSON.parse(line), child };
+  }
+  throw new Error(`the express-openid-connect apps did not start:\n${output}`);
+}
 
 async function listen(server: Server): Promise<number> {
   server.listen(0, '127.0.0.1');
@@ -81,15 +91,6 @@ function targetClient(clientId: string, url: string, authMethod: ClientAuthMetho
     session_transfer: { allowed_authentication_methods: ['query'], delegation: { allow_delegated_access: true, enforce_device_binding: 'ip' } },
   };
 }
-
-/** Shows the app's user as JSON, for the test to read (what a real app renders as a profile). */
-function showClaims(res: Response, claims: unknown): void {
-  res.type('html').send(`<pre id="claims">${JSON.stringify(claims ?? null).replace(/</g, '\\u003c')}</pre>`);
-}
-
-const asyncRoute = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
-  handler(req, res).catch(next);
-};
 
 // --- @auth0/auth0-server-js -------------------------------------------------------------------
 
@@ -174,69 +175,13 @@ function serverJsTarget(clientId: string, origin: string, domain: string, ca: st
   return app;
 }
 
-// --- express-openid-connect -------------------------------------------------------------------
-
-/**
- * Imported once this file's imports have run (in `beforeAll`): under Jest's VM modules its
- * require() of openid-client (ESM), which server-js's import graph is still loading, is refused
- * as a cycle. Node itself loads both statically.
- */
-let auth: typeof eocAuth;
-let requiresAuth: typeof eocRequiresAuth;
-
-/** Its configuration type is not exported. */
-type EocConfig = NonNullable<Parameters<typeof eocAuth>[0]>;
-
-function eocConfig(clientId: string, origin: string, issuer: string, ca: string): EocConfig {
-  return {
-    issuerBaseURL: issuer,
-    baseURL: origin,
-    clientID: clientId,
-    clientSecret: `${clientId}-secret`,
-    secret: randomBytes(32).toString('base64url'),
-    authRequired: false,
-    authorizationParams: { response_type: 'code', scope: SCOPE },
-    customFetch: fetchTrusting(ca),
-  };
-}
-
-/** The support console on express-openid-connect, as its examples/cte-session-transfer.js initiator. */
-function eocConsole(clientId: string, origin: string, issuer: string, ca: string, targetLoginUrl: string): express.Express {
-  const app = express();
-  app.use(auth(eocConfig(clientId, origin, issuer, ca)));
-  app.get('/', requiresAuth(), (req, res) => showClaims(res, req.oidc.user));
-  app.post('/impersonate', requiresAuth(), express.urlencoded({ extended: false }), asyncRoute(async (req, res) => {
-    try {
-      // No actor_token given: the SDK sends the ID token of the agent's own session.
-      const result = await req.oidc.requestSessionTransferToken!({ subject_token: String(req.body.ticket), subject_token_type: TICKET_TYPE });
-      res.redirect(req.oidc.buildSessionTransferRedirect!(targetLoginUrl, result));
-    } catch (err) {
-      const { name, status, error, error_description: description } = err as { name: string; status?: number; error?: string; error_description?: string };
-      res.status(400).json({ name, status, error, error_description: description });
-    }
-  }));
-  return app;
-}
-
-/** The target web app on express-openid-connect: its examples/cte-session-transfer.js custom login route. */
-function eocTarget(clientId: string, origin: string, issuer: string, ca: string): express.Express {
-  const app = express();
-  app.use(auth({ ...eocConfig(clientId, origin, issuer, ca), routes: { login: false } }));
-  app.get('/login', asyncRoute(async (req, res) => {
-    const token = req.query.session_transfer_token;
-    // returnTo: not back to this URL, which holds the spent token.
-    await res.oidc.login({ authorizationParams: typeof token === 'string' ? { session_transfer_token: token } : {}, returnTo: '/profile' });
-  }));
-  app.get('/profile', requiresAuth(), (req, res) => showClaims(res, req.oidc.idTokenClaims));
-  return app;
-}
-
 // --- the suite ---------------------------------------------------------------------------------
 
 (chromiumAvailable() ? describe : describe.skip)('Session Delegation with Auth0\'s SDKs, unmodified, in a real browser (headless Chromium)', () => {
   const certificate = selfSignedCertificate('127.0.0.1');
   const idpServer = createHttpsServer({ key: certificate.key, cert: certificate.cert });
   const servers = new Map(APPS.map((name) => [name, createHttpServer()]));
+  let eocApps: ChildProcess | undefined;
   const url = {} as Record<AppName, string>;
   /** What the host's profile was asked: the subject token, and the actor the provider verified. */
   const subjects: DelegationSubjectContext[] = [];
@@ -244,11 +189,13 @@ function eocTarget(clientId: string, origin: string, issuer: string, ca: string)
   let browser: Browser;
 
   beforeAll(async () => {
-    ({ auth, requiresAuth } = await import('express-openid-connect'));
     // Every server listens first, so the issuer and the redirect URIs name the ports they got.
     issuer = `https://127.0.0.1:${await listen(idpServer)}`;
     // The apps on another host name than the provider's, so their cookies are apart as on real domains.
     for (const name of APPS) url[name] = `http://localhost:${await listen(servers.get(name)!)}`;
+    const eoc = await startEocApps(issuer, certificate.cert);
+    eocApps = eoc.child;
+    Object.assign(url, eoc.urls);
     const { app } = createIdentityProvider({
       issuer,
       transfer: {
@@ -276,19 +223,17 @@ function eocTarget(clientId: string, origin: string, issuer: string, ca: string)
     // server-js is given a domain (host and port) and always speaks https to it.
     const domain = new URL(issuer).host;
     const ca = certificate.cert;
-    const apps: Record<AppName, express.Express> = {
+    const apps: Record<(typeof APPS)[number], express.Express> = {
       sjsConsole: serverJsConsole('sjs-console', url.sjsConsole, domain, ca, `${url.sjsWeb}/login`),
       sjsWeb: serverJsTarget('sjs-web', url.sjsWeb, domain, ca),
       sjsPlainConsole: serverJsConsole('sjs-plain-console', url.sjsPlainConsole, domain, ca, `${url.sjsWeb}/login`),
-      eocConsole: eocConsole('eoc-console', url.eocConsole, issuer, ca, `${url.eocWeb}/login`),
-      eocWeb: eocTarget('eoc-web', url.eocWeb, issuer, ca),
-      eocPlainConsole: eocConsole('eoc-plain-console', url.eocPlainConsole, issuer, ca, `${url.eocWeb}/login`),
     };
     for (const name of APPS) servers.get(name)!.on('request', apps[name]);
     browser = await launchChromium();
   }, 30_000);
 
   afterAll(async () => {
+    eocApps?.kill();
     await browser?.close();
     await Promise.all([idpServer, ...servers.values()].map((server) => new Promise((done) => {
       server.close(done);
