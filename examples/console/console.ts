@@ -7,7 +7,7 @@
 import * as oidc from 'openid-client';
 
 import { Browser } from '../browser.js';
-import { SUPPORT_CONSOLE_CALLBACK, SUPPORT_TICKET_TYPE, TICKET_PREFIX } from '../idp/app.js';
+import { SUPPORT_CONSOLE_CALLBACK, SUPPORT_TICKET_TYPE, TICKET_PREFIX } from '../idp/support.js';
 import { authorizeInteractively } from '../native/sign-in.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
