@@ -139,6 +139,8 @@ describe('spans and attributes', () => {
   const seconds = ([whole, nanoseconds]: HrTime) => whole + nanoseconds / 1e9;
   /** A store on the suite's Redis whose `operation` answers 20 ms late, so that its span or attribute must show at least that. */
   const DELAY = 0.02;
+  /** What a measured delay may fall short of DELAY: timers and the clock differ by a fraction of a millisecond (CI measured 19.81 ms). */
+  const AT_LEAST = DELAY - 0.001;
   function slowStore(operation: 'consume' | 'touchSession'): RedisStore {
     const store = new RedisStore({ client: redis, prefix: `telemetry-slow-${Math.random().toString(36).slice(2)}:`, commandTimeout: 1000 });
     const original = store[operation].bind(store) as (...args: unknown[]) => Promise<never>;
@@ -174,7 +176,7 @@ describe('spans and attributes', () => {
         expect(duration).toBeLessThanOrEqual(seconds(span.duration));
       }
     }
-    expect(redeem.attributes['session_transfer.store.consume.duration']).toBeGreaterThanOrEqual(DELAY);
+    expect(redeem.attributes['session_transfer.store.consume.duration']).toBeGreaterThanOrEqual(AT_LEAST);
 
     // No attribute anywhere holds the token, its hash's key, or the account id.
     const values = (await allAttributes(t, spans)).flatMap((attributes) => Object.values(attributes)).map(String);
@@ -199,7 +201,7 @@ describe('spans and attributes', () => {
     expect(seconds(touch.startTime)).toBeGreaterThanOrEqual(seconds(parent.startTime) - 0.001);
     expect(seconds(touch.endTime)).toBeLessThanOrEqual(seconds(parent.endTime) + 0.001);
     // Made once the call settled, it starts when the call did.
-    expect(seconds(touch.duration)).toBeGreaterThanOrEqual(DELAY);
+    expect(seconds(touch.duration)).toBeGreaterThanOrEqual(AT_LEAST);
   });
 
   it('name a failed store call on its operation\'s span', async () => {
