@@ -13,7 +13,7 @@
  *   custom login route of its `examples/cte-session-transfer.js`.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -31,6 +31,7 @@ import { MemoryStore, type DelegationSubjectContext } from '../../lib/index.js';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { asyncRoute, SCOPE, showClaims, TICKET_TYPE } from '../helpers/sdk-apps.js';
 import { fetchTrusting, selfSignedCertificate } from '../helpers/tls.js';
+import { spawnTsx } from '../helpers/tsx-process.js';
 
 /** server-js authenticates with client_secret_post, express-openid-connect with client_secret_basic. */
 type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic';
@@ -44,9 +45,7 @@ type AppName = (typeof APPS)[number] | 'eocConsole' | 'eocWeb' | 'eocPlainConsol
  * (ESM) works there on every Node line this suite runs on, in Jest's module runtime not before 24.9.
  */
 async function startEocApps(issuer: string, ca: string): Promise<{ urls: Record<'eocConsole' | 'eocWeb' | 'eocPlainConsole', string>; child: ChildProcess }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ISSUER: issuer, CA: ca };
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--import', 'tsx', '__tests__/helpers/eoc-apps.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTsx('__tests__/helpers/eoc-apps.ts', [], { ISSUER: issuer, CA: ca });
   let output = '';
   child.stderr!.on('data', (chunk) => { output += chunk; });
   for await (const line of createInterface({ input: child.stdout! })) {

@@ -5,25 +5,16 @@
  * fetch and Chromium may reach `localhost` over different address families (127.0.0.1, ::1).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import type { Browser } from 'playwright-core';
 
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { startIdpProcess, type IdpProcess } from '../helpers/idp-process.js';
 import { freePort } from '../helpers/redis-server.js';
+import { runTsx } from '../helpers/tsx-process.js';
 
 /** `npm run native -- …args` with the environment the README's shell would have; its output. */
-async function runNative(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-  delete childEnv.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/native/cli.ts', ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => { stdout += chunk; });
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
-  const [code] = await once(child, 'exit') as [number | null];
-  return { code, stdout, stderr };
+function runNative(env: Record<string, string>, ...args: string[]) {
+  return runTsx('examples/native/cli.ts', args, env);
 }
 
 (chromiumAvailable() ? describe : describe.skip)('the README\'s "Try it" in Chromium', () => {

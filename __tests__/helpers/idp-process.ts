@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { spawnTsx } from './tsx-process.js';
 
 export interface IdpProcess {
   /** The provider, by the port it listens on. */
@@ -18,9 +19,7 @@ const LISTENING = /identity provider: \S+ \(listening on port (\d+)[\s\S]*web ap
  * ports it chooses itself (PORT=0, WEB_PORT=0) unless `env` names them, and reports them.
  */
 export async function startIdpProcess(env: Record<string, string>): Promise<IdpProcess> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', WEB_PORT: '0', ...env };
-  delete childEnv.NODE_OPTIONS;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'examples/start.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawnTsx('examples/start.ts', [], { PORT: '0', WEB_PORT: '0', ...env });
   let output = '';
   child.stdout!.on('data', (chunk) => { output += chunk; });
   child.stderr!.on('data', (chunk) => { output += chunk; });

@@ -4,13 +4,12 @@
  * user, marked with the agent.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 
 import { Browser } from '../../examples/browser.js';
 import { delegationLink, OAuthRefusal, SupportConsole } from '../../examples/console/console.js';
 import { AUTH0_SDK_READY, startExampleServers, type ExampleServers } from '../../examples/servers.js';
 import { MemoryStore } from '../../lib/index.js';
+import { runTsx } from '../helpers/tsx-process.js';
 
 let example: ExampleServers;
 let support: SupportConsole;
@@ -44,18 +43,8 @@ function profile(html: string): { user?: string; badge?: string; claims: Record<
 }
 
 /** `npm run delegate -- …args`; its exit code and output. */
-async function runDelegate(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/console/cli.ts', '--issuer', example.issuer, '--web', example.webUrl, ...args], {
-    env, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => { stdout += chunk; });
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
-  const [code] = await once(child, 'exit') as [number | null];
-  return { code, stdout, stderr };
+function runDelegate(...args: string[]) {
+  return runTsx('examples/console/cli.ts', ['--issuer', example.issuer, '--web', example.webUrl, ...args]);
 }
 
 describe('the support console\'s link', () => {
