@@ -8,7 +8,9 @@ import type { ProviderHooks } from '../provider-hooks.js';
 import { debug } from '../debug.js';
 import { recordWebGrant } from '../revocation/lineage.js';
 import type { TransferStore } from '../store/store.js';
-import { CONFIRMATION_DETAILS, knownTransferredSession, loginForced, pendingConfirmation, transferredLogin } from './request-state.js';
+import {
+  CONFIRMATION_DETAILS, knownTransferredSession, loginForced, pendingConfirmation, rememberTransferredSession, transferredLogin,
+} from './request-state.js';
 import { keepTransferMark } from './step-up.js';
 
 type ExtraParamValidator = (ctx: KoaContextWithOIDC, value: string | undefined, client?: Client) => Promise<void>;
@@ -165,18 +167,20 @@ export function redeemConfiguration(
       const record = token === undefined ? knownTransferredSession(ctx)
         : transferred && (bound?.expiresWithSession || sessionClaims) ? await sessionOf(bound!) : undefined;
       if (transferred && bound?.expiresWithSession && bound.sessionUid && !record) return undefined;
+      // Kept for this request: the access token's claims (extraTokenClaims) come from the same record.
+      if (record && token !== undefined) rememberTransferredSession(ctx, record);
       const account = await hooks.findAccount(ctx, sub, token);
       const extra = { ...record?.claims, ...(record?.actor === undefined ? {} : { act: { sub: record.actor } }) };
       if (!account || !Object.keys(extra).length) return account;
       return { ...account, claims: async (...args) => ({ ...await account.claims(...args), ...extra }) };
     },
-    // Access tokens of a delegated session carry `act` too: at the token endpoint read through the
-    // code that issues them, at the authorization endpoint the record this request read.
+    // Access tokens of a delegated session carry `act` too, from the record this request read
+    // (findAccount runs first); a code whose account lookup did not read it is read here.
     ...(options.delegation ? {
       async extraTokenClaims(ctx, token) {
         const base = await hooks.extraTokenClaims(ctx, token);
         const code = ctx.oidc.entities.AuthorizationCode as { amr?: string[]; sessionUid?: string } | undefined;
-        const record = code ? (code.amr?.includes(DELEGATION_AMR) ? await sessionOf(code) : undefined) : knownTransferredSession(ctx);
+        const record = knownTransferredSession(ctx) ?? (code?.amr?.includes(DELEGATION_AMR) ? await sessionOf(code) : undefined);
         return record?.actor === undefined ? base : { ...base, act: { sub: record.actor } };
       },
     } : {}),
