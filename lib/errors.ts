@@ -54,10 +54,14 @@ export class ClientMetadataError extends SessionTransferError {
 }
 
 /**
- * The token store did not answer in time or is disconnected; nothing was written or read.
+ * The token store did not answer in time, is disconnected, or a write was not acknowledged by the
+ * replicas `replicaAcks` asks for. A temporary condition: `statusCode` is 503, which
+ * oidc-provider (for the Redis adapter's errors) and Express answer with.
  * @category Errors
  */
 export class StoreUnavailableError extends SessionTransferError {
+  readonly statusCode = 503;
+
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_SESSION_TRANSFER_STORE_UNAVAILABLE', message, options);
   }

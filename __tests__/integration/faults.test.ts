@@ -143,9 +143,9 @@ describe('with the provider itself on the Redis adapter', () => {
   it('answers promptly with server_error while Redis is down, and recovers by itself', async () => {
     const own = await startRedisServer();
     const client = redisClient(own.url);
+    const { app } = testIdentityProvider({ redis: client, keyPrefix: 'adapter-faults:', maxTokensPerGrant: 1000 });
+    const listening = app.listen(0, '127.0.0.1');
     try {
-      const { app } = testIdentityProvider({ redis: client, keyPrefix: 'adapter-faults:', maxTokensPerGrant: 1000 });
-      const listening = app.listen(0, '127.0.0.1');
       await once(listening, 'listening');
       const url = `http://127.0.0.1:${(listening.address() as { port: number }).port}`;
       const native = await nativeLogin(url, { clientId: 'backend', redirectUri: 'https://backend.example/cb', clientSecret: 'backend-secret' });
@@ -159,7 +159,16 @@ describe('with the provider itself on the Redis adapter', () => {
       await own.stop();
       const started = Date.now();
       const refused = await mint();
+      expect(refused.status).toBe(503);
       expect(await refused.json()).toMatchObject({ error: 'server_error' });
+      // A plain refresh is oidc-provider's own: the adapter's error carries the 503.
+      const refresh = await fetch(`${url}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('backend:backend-secret').toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: native.refresh_token }),
+      });
+      expect(refresh.status).toBe(503);
+      expect(await refresh.json()).toMatchObject({ error: 'server_error' });
       expect(Date.now() - started).toBeLessThan(2000);
 
       const restarted = await startRedisServer(own.port);
@@ -172,9 +181,10 @@ describe('with the provider itself on the Redis adapter', () => {
       }
       const again = await nativeLogin(url, { clientId: 'backend', redirectUri: 'https://backend.example/cb', clientSecret: 'backend-secret' });
       expect(again.refresh_token).toEqual(expect.any(String));
-      listening.close();
       expect(unhandled).toEqual([]);
     } finally {
+      listening.close();
+      listening.closeAllConnections();
       client.disconnect();
       await own.stop();
     }

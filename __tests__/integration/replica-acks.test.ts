@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import request from 'supertest';
 
 import { RedisStore, redisAdapter, sessionTransfer, StoreUnavailableError, type ReplicaAcks, type TransferRecord } from '../../lib/index.js';
 import { hashToken, generateToken } from '../../lib/token.js';
+import { testIdentityProvider } from '../helpers/idp.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { mintToken } from '../helpers/web-login.js';
 
 /**
  * A master with one replica, and a master alone. The replica is stopped (SIGSTOP) to hold back
@@ -138,6 +141,19 @@ describe('with a replica (replicaAcks "auto")', () => {
       await expect(codes.destroy('code-1')).rejects.toEqual(notAcknowledged);
       await expect(codes.revokeByGrantId('grant-9')).rejects.toEqual(notAcknowledged);
     });
+  });
+
+  it('oidc-provider answers 503 server_error when a revocation\'s delete is not acknowledged (not 500)', async () => {
+    const redis = client(master);
+    const { app } = testIdentityProvider(
+      { redis, keyPrefix: 'acks-http:', replicaAcks: ACKNOWLEDGED, commandTimeout: 5000 },
+      { adapter: redisAdapter({ client: redis, prefix: 'acks-http-oidc:', replicaAcks: ACKNOWLEDGED, commandTimeout: 5000 }) },
+    );
+    const { native } = await mintToken(app);
+    const revoked = await replicaStopped(() => request(app).post('/token/revocation').type('form')
+      .send({ client_id: 'example-native', token: native.refresh_token }));
+    expect(revoked.status).toBe(503);
+    expect(revoked.body).toEqual({ error: 'server_error', error_description: expect.any(String) });
   });
 
   it('says what a failover can undo', async () => {
