@@ -5,18 +5,19 @@ import { join } from 'node:path';
 import { Cluster, type Redis } from 'ioredis';
 import request from 'supertest';
 
-import { redisAdapter, type RejectedEvent, type ReplicaAcksOption } from '../../lib/index.js';
+import { redisAdapter, type CascadeRevokedEvent, type RejectedEvent, type ReplicaAcksOption } from '../../lib/index.js';
+import { grantOf, present, REPLAY_MARK, signedIn, storeKeys, webSessionFromTransfer } from '../helpers/failover-flows.js';
 import { testIdentityProvider } from '../helpers/idp.js';
-import { read, startReplicatedCluster, until, type ReplicatedCluster } from '../helpers/replication.js';
+import { ask, read, startReplicatedCluster, until, type ReplicatedCluster } from '../helpers/replication.js';
 import { tokenKey } from '../helpers/stored-token.js';
 import { authorize, mintToken } from '../helpers/web-login.js';
 
 /**
  * Issue 22 on Redis Cluster: three masters with a replica each, every replica behind the
- * harness's relay. A token is consumed while the replicas are held back (stall), then the master
- * of the token's slot is killed and its replica takes over the slot. One cluster per test (each
- * failover leaves a shard without a replica); the library and oidc-provider's storage share one
- * Cluster client.
+ * harness's relay. A token is consumed while the replicas are held back (stall), or a lineage or
+ * a revocation mark is written while they lag; then the master of the key's slot is killed and
+ * its replica takes over the slot. One cluster per test (each failover leaves a shard without a
+ * replica); the library and oidc-provider's storage share one Cluster client.
  */
 
 type Idp = ReturnType<typeof testIdentityProvider>;
@@ -27,6 +28,7 @@ interface Setup {
   idp: Idp;
   prefix: string;
   rejected: RejectedEvent[];
+  cascades: CascadeRevokedEvent[];
 }
 
 const dirs: string[] = [];
@@ -36,7 +38,7 @@ const setups: Setup[] = [];
 let started: Promise<unknown>;
 
 beforeAll(async () => {
-  started = Promise.all(Array.from({ length: 2 }, async () => {
+  started = Promise.all(Array.from({ length: 4 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'failover-cluster-'));
     dirs.push(dir);
     const cluster = await startReplicatedCluster(dir);
@@ -54,24 +56,31 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** The next cluster, a Cluster client on it, and the identity provider with `replicaAcks` for the library and its adapter. */
-function setup(replicaAcks?: ReplicaAcksOption): Setup {
+/**
+ * The next cluster, a Cluster client on it, and the identity provider with `replicaAcks` (and
+ * `commandTimeout`) for the library and its adapter.
+ */
+function setup(replicaAcks?: ReplicaAcksOption, commandTimeout?: number): Setup {
   const cluster = unused.pop()!;
   const client = new Cluster(cluster.nodes, { redisOptions: { maxRetriesPerRequest: 1 } });
   client.on('error', () => undefined);
   const prefix = `failover-cluster-${setups.length}:`;
-  const acks = replicaAcks !== undefined ? { replicaAcks } : {};
-  const idp = testIdentityProvider({ redis: client, keyPrefix: prefix, ...acks }, { adapter: redisAdapter({ client, prefix: `${prefix}oidc:`, ...acks }) });
-  const made: Setup = { cluster, client, idp, prefix, rejected: [] };
+  const settings = { ...(replicaAcks !== undefined ? { replicaAcks } : {}), ...(commandTimeout ? { commandTimeout } : {}) };
+  const idp = testIdentityProvider({ redis: client, keyPrefix: prefix, ...settings }, { adapter: redisAdapter({ client, prefix: `${prefix}oidc:`, ...settings }) });
+  const made: Setup = { cluster, client, idp, prefix, rejected: [], cascades: [] };
   idp.transfer.on('rejected', (e) => made.rejected.push(e));
+  idp.transfer.on('cascade_revoked', (e) => made.cascades.push(e));
   setups.push(made);
   return made;
 }
 
-/** The token presented by a new browser for example-web: `code` (signed in), `login` (the login prompt), or what else it ended in. */
-async function present({ idp }: Setup, token: string): Promise<string> {
-  const outcome = await authorize(request.agent(idp.app), idp.provider, { token });
-  return outcome.kind === 'interaction' ? outcome.prompt : outcome.kind === 'error' ? outcome.error : 'code';
+/** Kills the master serving `key` and waits until the client writes to its promoted replica; returns that replica's port. */
+async function failover({ cluster, client }: Setup, key: string): Promise<number> {
+  const promoted = await cluster.failover(key);
+  // Same slot as `key` (its hash tag): answered by the promoted replica once the client follows.
+  const probe = `failover-probe:${key.slice(key.indexOf('{'))}`;
+  await until('the Cluster client to write to the promoted replica', async () => await client.set(probe, '1', 'EX', 10) === 'OK', 20_000, 100);
+  return promoted.port;
 }
 
 /**
@@ -86,15 +95,12 @@ async function consumeThenFailOver(env: Setup): Promise<{ outcomes: string[]; ma
   await until('the replica to have the token', async () => await read(shard.replica.port, key) !== null);
 
   env.cluster.stall();
-  const outcomes = [await present(env, token)];
+  const outcomes = [await present(env.idp, token)];
   const [masterHad, replicaHad] = [await read(shard.master.port, key), await read(shard.replica.port, key)];
 
-  await env.cluster.failover(key);
+  await failover(env, key);
   env.cluster.resume();
-  // Same slot as the token (its hash tag): answered by the promoted replica once the client follows.
-  const probe = `failover-probe:${key.slice(key.indexOf('{'))}`;
-  await until('the Cluster client to write to the promoted replica', async () => await env.client.set(probe, '1', 'EX', 10) === 'OK', 20_000, 100);
-  outcomes.push(await present(env, token), await present(env, token));
+  outcomes.push(await present(env.idp, token), await present(env.idp, token));
   return { outcomes, masterHad: masterHad ?? undefined, replicaHad: replicaHad ?? undefined };
 }
 
@@ -103,8 +109,8 @@ it('replica acks on (defaults): a token consumed on a master that dies before it
   expect(await env.idp.transfer.guarantees()).toMatchObject({ topology: 'cluster', masters: 3, waiting: 3 });
   const { outcomes, masterHad, replicaHad } = await consumeThenFailOver(env);
   // The master consumed it (replay marker), its replica did not hear: the redeem failed closed.
-  expect(masterHad?.[0]).toBe('!');
-  expect(replicaHad?.[0]).not.toBe('!');
+  expect(masterHad?.[0]).toBe(REPLAY_MARK);
+  expect(replicaHad?.[0]).not.toBe(REPLAY_MARK);
   expect(env.rejected[0]).toMatchObject({ reason: 'store_unavailable' });
   // Refused before the failover, redeemed once on the promoted replica, then spent.
   expect(outcomes).toEqual(['login', 'code', 'login']);
@@ -116,3 +122,46 @@ it('replica acks off: the same sequence signs in twice (the double redemption a 
   const { outcomes } = await consumeThenFailOver(env);
   expect(outcomes).toEqual(['code', 'code', 'login']);
 }, 30_000);
+
+/** Acknowledgement waits well above the relay's lag: acknowledged writes succeed, unacknowledged ones answer before the replica has them. */
+const LAGGING = { replicas: 'auto', timeout: 3000 } as const;
+const LAG_MS = 1000;
+
+it('lineage: a web session\'s place, acknowledged before its shard fails over, is on the promoted replica, and the cascade still finds it', async () => {
+  const env = setup(LAGGING, 5000);
+  const { token, native } = await mintToken(env.idp.app);
+  const grantId = await grantOf(env.idp, native.refresh_token);
+  const key = storeKeys(env.idp).lineageKey(grantId);
+  // The lineage's shard replicates a second late: a write not waited for dies with its master.
+  (await env.cluster.shardOf(key)).relay.lag(LAG_MS);
+  const redeemed = await authorize(request.agent(env.idp.app), env.idp.provider, { clientId: 'refresh-web', token });
+  expect(redeemed.kind).toBe('code');
+  // The master dies as soon as the redeem answered, with the lineage write still in flight unless it was acknowledged.
+  const promoted = await failover(env, key);
+  const children = await ask(promoted, 'ZRANGE', key, 0, -1) as string[];
+  expect(children).toEqual([expect.stringMatching(/^session:/)]);
+  // The session's record is not waited for on a Cluster: on the failed shard it may be gone (the
+  // session then ends at its next use). Either way the cascade reads the child and leaves no record.
+  await env.idp.transfer.revokeGrant(grantId);
+  await until('the cascade', async () => env.cascades.length > 0);
+  expect(env.cascades).toEqual([expect.objectContaining({ grantId, trigger: 'api' })]);
+  expect(await env.client.exists(storeKeys(env.idp).sessionKey(children[0]!.slice('session:'.length)))).toBe(0);
+}, 40_000);
+
+it('revocation: a revocation answered before its shard fails over stays done on the promoted replica', async () => {
+  const env = setup(LAGGING, 5000);
+  const { native, web, grantId } = await webSessionFromTransfer(env.idp);
+  expect(await signedIn(env.idp, web)).toBe(true);
+  const key = storeKeys(env.idp).revokedKey(grantId);
+  (await env.cluster.shardOf(key)).relay.lag(LAG_MS);
+  const revoked = await request(env.idp.app).post('/token/revocation').type('form')
+    .send({ client_id: 'example-native', token: native.refresh_token });
+  expect(revoked.status).toBe(200);
+  await until('the cascade', async () => env.cascades.length > 0);
+  expect(env.cascades).toEqual([expect.objectContaining({ grantId, trigger: 'revocation', sessions: 1 })]);
+  const promoted = await failover(env, key);
+  expect(Number(await ask(promoted, 'EXISTS', key))).toBe(1);
+  expect(await signedIn(env.idp, web)).toBe(false);
+  expect((await request(env.idp.app).post('/token').type('form')
+    .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: native.refresh_token })).body.error).toBe('invalid_grant');
+}, 40_000);

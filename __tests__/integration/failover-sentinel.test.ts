@@ -8,7 +8,8 @@ import {
 import { testIdentityProvider } from '../helpers/idp.js';
 import { ask, read, startReplicatedRedis, until, type ReplicatedRedis } from '../helpers/replication.js';
 import { tokenKey } from '../helpers/stored-token.js';
-import { authorize, exchangeCode, mintToken } from '../helpers/web-login.js';
+import { present, REPLAY_MARK, signedIn, storeKeys, webSessionFromTransfer } from '../helpers/failover-flows.js';
+import { mintToken } from '../helpers/web-login.js';
 
 /**
  * Issue 22: what a Redis failover does to tokens, lineage and revocations, seen over HTTP. Each
@@ -93,17 +94,6 @@ async function failover({ redis, client }: Setup): Promise<number> {
   return promoted.port;
 }
 
-/**
- * The token presented at the authorization endpoint by a new browser for example-web: `code`
- * (signed in), `login` (the login prompt: refused), or what else it ended in.
- */
-async function present({ idp }: Setup, token: string): Promise<string> {
-  const outcome = await authorize(request.agent(idp.app), idp.provider, { token });
-  return outcome.kind === 'interaction' ? outcome.prompt : outcome.kind === 'error' ? outcome.error : 'code';
-}
-
-/** The first byte of a consumed token's value (the library's replay marker). */
-const REPLAY_MARK = '!';
 
 it('replica acks on (defaults): a token consumed on a master that dies before its replica has the consume signs in once in all', async () => {
   const env = setup();
@@ -114,7 +104,7 @@ it('replica acks on (defaults): a token consumed on a master that dies before it
   expect(await read(env.redis.replica.port, key)).toEqual(expect.any(String));
 
   env.redis.relay.stall();
-  const outcomes = [await present(env, token)];
+  const outcomes = [await present(env.idp, token)];
   // The master consumed it (its replay marker), the replica never heard: the consume was not
   // acknowledged, so the redeem failed closed (login prompt), signing no one in.
   expect(outcomes).toEqual(['login']);
@@ -125,7 +115,7 @@ it('replica acks on (defaults): a token consumed on a master that dies before it
   await failover(env);
   // A second browser on the promoted replica, where the token is unconsumed: it may sign in now,
   // since nobody did before. Then it is spent.
-  outcomes.push(await present(env, token), await present(env, token));
+  outcomes.push(await present(env.idp, token), await present(env.idp, token));
   expect(outcomes).toEqual(['login', 'code', 'login']);
   expect(outcomes.filter((outcome) => outcome === 'code')).toHaveLength(1);
 }, 30_000);
@@ -137,38 +127,22 @@ it('replica acks off: the same sequence signs in twice (the double redemption a 
   await until('the replica to have the token', async () => await read(env.redis.replica.port, tokenKey(env.client, env.prefix, token)) !== null);
 
   env.redis.relay.stall();
-  const outcomes = [await present(env, token)];
+  const outcomes = [await present(env.idp, token)];
   await failover(env);
-  outcomes.push(await present(env, token));
+  outcomes.push(await present(env.idp, token));
   // Evidence for the docs' warning: two browsers signed in from one single-use token.
   expect(outcomes).toEqual(['code', 'code']);
 }, 30_000);
-
-/** A native login, a mint and its redeem into a web session (refresh-web), as cascade.test.ts does. */
-async function webSessionFromTransfer({ idp }: Setup) {
-  const { token, native } = await mintToken(idp.app);
-  const web = request.agent(idp.app);
-  const redeemed = await authorize(web, idp.provider, { clientId: 'refresh-web', token });
-  if (redeemed.kind !== 'code') throw new Error(`redeem ended in ${redeemed.kind}`);
-  expect((await exchangeCode(idp.app, redeemed.code, 'refresh-web')).status).toBe(200);
-  const { grantId } = (await idp.provider.RefreshToken.find(native.refresh_token))!;
-  return { native, web, grantId: grantId! };
-}
-
-/** Whether the web browser is still signed in: a silent authorization request gets a code. */
-async function signedIn({ idp }: Setup, web: ReturnType<typeof request.agent>): Promise<boolean> {
-  return (await authorize(web, idp.provider, { clientId: 'refresh-web', prompt: 'none' })).kind === 'code';
-}
 
 it('lineage and revocation: a revocation answered before the failover stays done on the promoted replica', async () => {
   // A slow replica (150 ms behind) instead of a stalled one: acknowledged writes wait for it and
   // succeed; unacknowledged ones answer before it has them. Hence an acknowledgement wait well above the lag.
   const env = setup({ replicas: 'auto', timeout: 1500 }, 3000);
-  const { native, web, grantId } = await webSessionFromTransfer(env);
-  const store = env.idp.transfer.store as unknown as { lineageKey(id: string): string; revokedKey(id: string): string };
+  const { native, web, grantId } = await webSessionFromTransfer(env.idp);
+  const store = storeKeys(env.idp);
   // The lineage (the web session, a child of the native grant) was acknowledged by the replica.
   expect(await ask(env.redis.replica.port, 'ZRANGE', store.lineageKey(grantId), 0, -1)).toEqual([expect.stringMatching(/^session:/)]);
-  expect(await signedIn(env, web)).toBe(true);
+  expect(await signedIn(env.idp, web)).toBe(true);
 
   env.redis.relay.lag(150);
   const revoked = await request(env.idp.app).post('/token/revocation').type('form')
@@ -178,15 +152,15 @@ it('lineage and revocation: a revocation answered before the failover stays done
   // The master dies the moment the revocation is answered: what was acknowledged is on the replica.
   const promoted = await failover(env);
   expect(Number(await ask(promoted, 'EXISTS', store.revokedKey(grantId)))).toBe(1);
-  expect(await signedIn(env, web)).toBe(false);
+  expect(await signedIn(env.idp, web)).toBe(false);
   expect((await request(env.idp.app).post('/token').type('form')
     .send({ grant_type: 'refresh_token', client_id: 'example-native', refresh_token: native.refresh_token })).body.error).toBe('invalid_grant');
 }, 30_000);
 
 it('a cascade the replica did not acknowledge reports cascade_failed, and its retry on the promoted replica ends the web session', async () => {
   const env = setup();
-  const { web, grantId } = await webSessionFromTransfer(env);
-  expect(await signedIn(env, web)).toBe(true);
+  const { web, grantId } = await webSessionFromTransfer(env.idp);
+  expect(await signedIn(env.idp, web)).toBe(true);
 
   env.redis.relay.stall();
   // The grant's own deletions are not acknowledged: the caller hears of it.
@@ -201,7 +175,7 @@ it('a cascade the replica did not acknowledge reports cascade_failed, and its re
   // The master's revocation died with it; the cascade's retries (1 s, 5 s, …) go on against the promoted replica.
   await until('the cascade to succeed on the promoted replica', async () => env.cascades.length > 0, 20_000, 100);
   expect(env.cascades).toEqual([expect.objectContaining({ grantId, trigger: 'api', sessions: 1, grants: 1 })]);
-  const store = env.idp.transfer.store as unknown as { revokedKey(id: string): string };
+  const store = storeKeys(env.idp);
   expect(Number(await ask(promoted, 'EXISTS', store.revokedKey(grantId)))).toBe(1);
-  expect(await signedIn(env, web)).toBe(false);
+  expect(await signedIn(env.idp, web)).toBe(false);
 }, 40_000);
