@@ -55,6 +55,17 @@ export interface ClientSessionTransfer {
    * client (`token_exchange`) may sign a browser in here, and the binding they are held to.
    */
   delegation: ClientDelegation;
+  /**
+   * Native side, the trust map (beyond Auth0; Okta's per-target allowlist): the client ids of the
+   * web clients its tokens may sign a browser in to. `null` (default): any client that accepts
+   * tokens.
+   */
+  transfer_to: string[] | null;
+  /**
+   * Web side, the trust map: the client ids of the clients whose tokens (their own or delegated)
+   * may sign a browser in here. `null` (default): any client that may mint.
+   */
+  accept_from: string[] | null;
 }
 
 /**
@@ -92,6 +103,8 @@ export const clientDefaults: Readonly<ClientSessionTransfer> = Object.freeze({
   enforce_online_refresh_tokens: true,
   confirm_query_transfers: false,
   delegation: Object.freeze({ allow_delegated_access: false, enforce_device_binding: 'ip' as const }),
+  transfer_to: null,
+  accept_from: null,
 });
 
 const BOOLEAN_FIELDS = [
@@ -140,6 +153,8 @@ export function resolveClientSettings(clientId: string, value: unknown): ClientS
       settings.device_binding_mode = given as DeviceBindingMode;
     } else if (field === 'delegation') {
       settings.delegation = resolveDelegation(clientId, given);
+    } else if (field === 'transfer_to' || field === 'accept_from') {
+      settings[field] = resolveClientList(clientId, field, given);
     } else if (field === 'ipv6_prefix_length') {
       if (given !== null && (!Number.isInteger(given) || (given as number) < 1 || (given as number) > 128)) {
         throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, 'must be an integer from 1 to 128, or null');
@@ -149,7 +164,29 @@ export function resolveClientSettings(clientId: string, value: unknown): ClientS
       throw new ClientMetadataError(clientId, `${METADATA_KEY}.${field}`, 'is not a known setting');
     }
   }
+  // The trust map's lists only narrow what the client does: set where it does nothing, they are a mistake.
+  if (settings.transfer_to && !settings.can_create_session_transfer_token) {
+    throw new ClientMetadataError(clientId, `${METADATA_KEY}.transfer_to`, 'is set on a client that does not mint (can_create_session_transfer_token is false)');
+  }
+  if (settings.accept_from && settings.allowed_authentication_methods.length === 0 && !settings.delegation.allow_delegated_access) {
+    throw new ClientMetadataError(clientId, `${METADATA_KEY}.accept_from`, 'is set on a client that accepts no tokens (allowed_authentication_methods is empty)');
+  }
   return settings;
+}
+
+/** Validates a trust-map list: null, or a non-empty array of client ids. */
+function resolveClientList(clientId: string, field: 'transfer_to' | 'accept_from', value: unknown): string[] | null {
+  if (value === null) return null;
+  const path = `${METADATA_KEY}.${field}`;
+  if (!Array.isArray(value) || !value.every((id) => typeof id === 'string' && id.length > 0)) {
+    throw new ClientMetadataError(clientId, path, 'must be an array of client ids, or null for any client');
+  }
+  if (value.length === 0) {
+    throw new ClientMetadataError(clientId, path, field === 'transfer_to'
+      ? 'must name a client: to mint for none, set can_create_session_transfer_token to false'
+      : 'must name a client: to accept no tokens, set allowed_authentication_methods to []');
+  }
+  return [...new Set(value as string[])];
 }
 
 /** Validates `session_transfer.delegation` (null: the defaults, as Auth0 allows). */

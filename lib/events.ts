@@ -128,6 +128,11 @@ export type RejectionReason =
   | 'device_mismatch'
   /** The token names web clients and this is not one of them. */
   | 'client_mismatch'
+  /**
+   * The trust map refuses this handover: this client is not in the minting client's
+   * `session_transfer.transfer_to`, or the minting client is not in this one's `accept_from`.
+   */
+  | 'not_trusted'
   /** The browser already has a session of another user (that session is ended). */
   | 'user_mismatch'
   /** The redeem hook denied, threw or timed out. */

@@ -78,6 +78,8 @@ const { app, provider, transfer } = settledBeforeQuit(createIdentityProvider({
     },
     // A confidential backend that mints its own users' tokens, not delegated ones.
     { ...webTestClient('minting-backend', { can_create_session_transfer_token: true }, false) },
+    // Opted in, but takes sessions from self-console only (the trust map).
+    webTestClient('picky-web', { allowed_authentication_methods: ['query'], delegation: { allow_delegated_access: true }, accept_from: ['self-console'] }, false),
   ],
   configuration: {
     adapter: redisAdapter({ client: redis, prefix: 'delegation-test:oidc:' }),
@@ -279,6 +281,15 @@ describe('Session Delegation: the redeem', () => {
     const byCookie = await authorize(request.agent(app), provider, { clientId: 'delegated-web', cookie: await delegatedToken(), scope: 'openid' });
     expect(byCookie).toMatchObject({ kind: 'interaction', prompt: 'login' });
     expect(rejected.at(-1)).toMatchObject({ reason: 'delegation_not_allowed', transport: 'cookie' });
+  });
+
+  it('held to the trust map: a web client taking sessions from another console only refuses them (not_trusted), and a mint naming it is invalid_target', async () => {
+    const refused = await authorize(request.agent(app), provider, { clientId: 'picky-web', token: await delegatedToken(), scope: 'openid' });
+    expect(refused).toMatchObject({ kind: 'interaction', prompt: 'login' });
+    expect(rejected.at(-1)).toMatchObject({ reason: 'not_trusted', clientId: 'picky-web', issuingClientId: 'support-console' });
+    const named = await mintDelegated({ actor_token: await agentIdToken(), audience: 'picky-web' });
+    expect(named.status).toBe(400);
+    expect(named.body).toEqual({ error: 'invalid_target', error_description: 'picky-web does not accept sessions from support-console (its session_transfer.accept_from)' });
   });
 
   it('bound to the agent\'s IP whatever the web client binds: another address is device_mismatch', async () => {

@@ -18,6 +18,8 @@ describe('client metadata session_transfer', () => {
       enforce_online_refresh_tokens: true,
       confirm_query_transfers: false, // beyond Auth0
       delegation: { allow_delegated_access: false, enforce_device_binding: 'ip' },
+      transfer_to: null, // beyond Auth0: the trust map, any client by default
+      accept_from: null,
     });
     expect(resolveClientSettings('c', null)).toEqual(clientDefaults);
   });
@@ -31,6 +33,27 @@ describe('client metadata session_transfer', () => {
     expect(() => resolveClientSettings('c', { delegation: { allow_delegated_access: 'yes' } }))
       .toThrow('session_transfer.delegation.allow_delegated_access must be a boolean');
     expect(() => resolveClientSettings('c', { delegation: { allow: true } })).toThrow('session_transfer.delegation.allow is not a known setting');
+  });
+
+  it('validates the trust map\'s lists: client ids, never empty, only where the client mints or accepts', () => {
+    const minting = { can_create_session_transfer_token: true };
+    const accepting = { allowed_authentication_methods: ['query'] };
+    expect(resolveClientSettings('c', { ...minting, transfer_to: ['web', 'web', 'other'] }).transfer_to).toEqual(['web', 'other']);
+    expect(resolveClientSettings('c', { ...accepting, accept_from: ['app'] }).accept_from).toEqual(['app']);
+    expect(resolveClientSettings('c', { delegation: { allow_delegated_access: true }, accept_from: ['console'] }).accept_from).toEqual(['console']);
+    expect(resolveClientSettings('c', { transfer_to: null, accept_from: null })).toEqual(clientDefaults);
+    expect(() => resolveClientSettings('c', { ...minting, transfer_to: 'web' }))
+      .toThrow('client "c": session_transfer.transfer_to must be an array of client ids, or null for any client');
+    expect(() => resolveClientSettings('c', { ...accepting, accept_from: [''] }))
+      .toThrow('client "c": session_transfer.accept_from must be an array of client ids, or null for any client');
+    expect(() => resolveClientSettings('c', { ...minting, transfer_to: [] }))
+      .toThrow('client "c": session_transfer.transfer_to must name a client: to mint for none, set can_create_session_transfer_token to false');
+    expect(() => resolveClientSettings('c', { ...accepting, accept_from: [] }))
+      .toThrow('client "c": session_transfer.accept_from must name a client: to accept no tokens, set allowed_authentication_methods to []');
+    expect(() => resolveClientSettings('c', { transfer_to: ['web'] }))
+      .toThrow('client "c": session_transfer.transfer_to is set on a client that does not mint (can_create_session_transfer_token is false)');
+    expect(() => resolveClientSettings('c', { accept_from: ['app'] }))
+      .toThrow('client "c": session_transfer.accept_from is set on a client that accepts no tokens (allowed_authentication_methods is empty)');
   });
 
   it('validates token_exchange: only custom_authentication, never on a public client', () => {

@@ -62,7 +62,7 @@ export async function delegatedRecord(
     throw refuse('invalid_request', new errors.InvalidRequest(`actor_token_type must be ${ID_TOKEN_TYPE}`));
   }
   const actor = await verifyActor(provider, store, ctx.oidc.client, params.actor_token, options.clock());
-  const audience = await resolveAudience(provider, params, deps.transferAudiences, (client) =>
+  const audience = await resolveAudience(provider, ctx.oidc.client, params, deps.transferAudiences, (client) =>
     (clientSettings(client).delegation.allow_delegated_access ? undefined : 'does not accept delegated session transfer tokens'));
 
   request.asn = await asnOf(options.asnResolver, request.ip);

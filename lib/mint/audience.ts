@@ -1,6 +1,7 @@
 import { errors, type Client, type Provider } from 'oidc-provider';
 
 import { clientSettings } from '../client-metadata.js';
+import { untrusted } from '../trust/trust-map.js';
 import { refuse } from './refusal.js';
 
 /** Most web clients one token may name: they are stored with it. */
@@ -14,10 +15,11 @@ function list(value: string | string[] | undefined): string[] {
 /**
  * The web clients that may redeem, from `audience` and `resource` (each a client id, the Auth0
  * audience URNs left out); undefined when none is named. A client that is unknown, accepts no
- * transfer, or fails `accepts` is `invalid_target`.
+ * transfer, is outside the trust map for `minting`, or fails `accepts` is `invalid_target`.
  */
 export async function resolveAudience(
   provider: Provider,
+  minting: Client,
   params: { audience?: string | string[]; resource?: string | string[] },
   transferAudiences: ReadonlySet<string>,
   accepts: (client: Client) => string | undefined = () => undefined,
@@ -33,7 +35,7 @@ export async function resolveAudience(
     if (!client || clientSettings(client).allowed_authentication_methods.length === 0) {
       throw refuse('invalid_target', new errors.InvalidTarget(`${clientId} is not a client that accepts session transfer tokens`));
     }
-    const refusal = accepts(client);
+    const refusal = untrusted(minting, client) ?? accepts(client);
     if (refusal) throw refuse('invalid_target', new errors.InvalidTarget(`${clientId} ${refusal}`));
   }
   return audience;

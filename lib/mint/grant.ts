@@ -151,7 +151,7 @@ export function createMintHandler(deps: MintDependencies) {
     found({ accountId: refreshToken.accountId, grantId: refreshToken.grantId! });
     operation.account(refreshToken.accountId);
     const scope = checkScope(ctx.oidc.params.scope, refreshToken.scopes) ?? refreshToken.scope ?? '';
-    const audience = await resolveAudience(provider, ctx.oidc.params, deps.transferAudiences);
+    const audience = await resolveAudience(provider, ctx.oidc.client!, ctx.oidc.params, deps.transferAudiences);
     request.asn = await asnOf(options.asnResolver, request.ip);
     const [idToken, parent] = await Promise.all([
       issueIdToken(provider, hooks, ctx, loaded),

@@ -16,6 +16,7 @@ import { endSession } from '../revocation/end-session.js';
 import { revokeGrant } from '../revocation/revoke-grant.js';
 import type { TransferredSession, TransferRecord, TransferStore } from '../store/store.js';
 import type { Instrumentation, Operation } from '../telemetry/telemetry.js';
+import { untrusted } from '../trust/trust-map.js';
 import { auth0Context, runRedeemHook } from './hook.js';
 import {
   confirmedTransfer, forceLogin, markReplay, recordTransferredLogin, rememberTransferredSession, requireConfirmation,
@@ -247,6 +248,7 @@ export function createRedeem({ hooks, options, store, events, telemetry }: Redee
     // the transfer takes effect: see recordSession.)
     const native = await provider.Client.find(record.clientId);
     if (!native) throw new Rejection('parent_revoked', known(record));
+    if (untrusted(native, client)) throw new Rejection('not_trusted', known(record));
 
     if (record.actor !== undefined) {
       await checkDelegated(record, client, settings, presented, request);
