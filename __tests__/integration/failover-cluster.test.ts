@@ -74,12 +74,21 @@ function setup(replicaAcks?: ReplicaAcksOption, commandTimeout?: number, adapter
   return made;
 }
 
-/** Kills the master serving `key` and waits until the client writes to its promoted replica; returns that replica's port. */
+/**
+ * Kills the master serving `key` and waits until the client writes to its promoted replica and
+ * its slot table no longer lists the dead master as that replica's replica (until then `'auto'`
+ * waits for a replica there, and fails closed); returns the promoted replica's port.
+ */
 async function failover({ cluster, client }: Setup, key: string): Promise<number> {
   const promoted = await cluster.failover(key);
   // Same slot as `key` (its hash tag): answered by the promoted replica once the client follows.
   const probe = `failover-probe:${key.slice(key.indexOf('{'))}`;
   await until('the Cluster client to write to the promoted replica', async () => await client.set(probe, '1', 'EX', 10) === 'OK', 20_000, 100);
+  const slot = await cluster.slotOf(key);
+  await until('the Cluster client\'s slot table to list the promoted replica alone', async () => {
+    await new Promise<void>((resolve) => { client.refreshSlotsCache(() => resolve()); });
+    return client.slots[slot]?.length === 1;
+  }, 20_000, 100);
   return promoted.port;
 }
 
