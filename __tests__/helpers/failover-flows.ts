@@ -19,6 +19,9 @@ export interface StoreKeys {
 
 export const storeKeys = (idp: Idp): StoreKeys => idp.transfer.store as unknown as StoreKeys;
 
+/** The uid of a session a lineage lists (`session:<uid>`). */
+export const sessionUidOf = (child: string): string => child.slice('session:'.length);
+
 /**
  * The token presented at the authorization endpoint by a new browser for example-web: `code`
  * (signed in), `login` (the login prompt: refused), or what else it ended in.

@@ -425,6 +425,12 @@ async function clusterPort(): Promise<number> {
   }
 }
 
+/** The node's CLUSTER SLOTS entry for `slot`: its range, the master, then each replica it lists. */
+export async function slotEntry(port: number, slot: number): Promise<[number, number, [string, number], ...[string, number][]] | undefined> {
+  const table = await ask(port, 'CLUSTER', 'SLOTS') as [number, number, [string, number], ...[string, number][]][];
+  return table.find(([from, to]) => slot >= from && slot <= to);
+}
+
 export interface ClusterShard {
   /** The master; clients and its replica reach it through `relay` (it announces the relay's port). */
   master: RedisServer;
@@ -543,8 +549,7 @@ async function createReplicatedCluster(dir: string): Promise<ReplicatedCluster> 
         await until(`the replica on port ${shard.replica.port} to take over slot ${slot}`, async () => {
           for (const server of survivors) {
             if (!String(await ask(server.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
-            const table = await ask(server.port, 'CLUSTER', 'SLOTS') as [number, number, [string, number], ...unknown[]][];
-            const entry = table.find(([from, to]) => slot >= from && slot <= to);
+            const entry = await slotEntry(server.port, slot);
             // The promoted replica alone: a node may list the dead master as its replica until it flags it failed.
             if (!entry || Number(entry[2][1]) !== shard.replica.port || entry.length > 3) return false;
           }

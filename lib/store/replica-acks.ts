@@ -185,12 +185,13 @@ export class ReplicaAckPolicy {
     if (replicas > 0) {
       const acknowledged = Number(replies.pop());
       if (acknowledged < replicas) {
+        const { replicas: setting, timeout } = this.#acks as Exclude<ReplicaAcks, false>;
         // 'auto' on a Cluster read the replica from the client's slot table, which ioredis
         // refetches only on a redirection: after a failover or a replica's death it may name a
         // replica that is gone, and every write there would fail closed until something moved.
-        if (this.#client.isCluster && this.#acks && this.#acks.replicas === 'auto') (this.#client as Cluster).refreshSlotsCache();
+        if (this.#client.isCluster && setting === 'auto') (this.#client as Cluster).refreshSlotsCache();
         throw new StoreUnavailableError(`redis ${what} not acknowledged by ${replicas} replica${replicas > 1 ? 's' : ''} `
-          + `within ${(this.#acks as { timeout: number }).timeout} ms (${acknowledged} did): a failover could undo it`);
+          + `within ${timeout} ms (${acknowledged} did): a failover could undo it`);
       }
     }
     return replies;
