@@ -66,6 +66,13 @@ export interface ClientSessionTransfer {
    * may sign a browser in here. `null` (default): any client that may mint.
    */
   accept_from: string[] | null;
+  /**
+   * Native side, OpenID Connect Native SSO (beyond Auth0; needs `options.nativeSso`): the app gets
+   * a device secret when it signs in with the `device_sso` scope, and may sign in by exchanging
+   * another app's ID token and device secret. The trust map's lists, when set, say between which
+   * apps. Default false.
+   */
+  native_sso: boolean;
 }
 
 /**
@@ -105,6 +112,7 @@ export const clientDefaults: Readonly<ClientSessionTransfer> = Object.freeze({
   delegation: Object.freeze({ allow_delegated_access: false, enforce_device_binding: 'ip' as const }),
   transfer_to: null,
   accept_from: null,
+  native_sso: false,
 });
 
 const BOOLEAN_FIELDS = [
@@ -113,6 +121,7 @@ const BOOLEAN_FIELDS = [
   'allow_refresh_token',
   'enforce_online_refresh_tokens',
   'confirm_query_transfers',
+  'native_sso',
 ] as const;
 const METHODS: readonly AuthenticationMethod[] = ['cookie', 'query'];
 const BINDINGS: readonly DeviceBinding[] = ['ip', 'asn', 'none'];
@@ -165,11 +174,13 @@ export function resolveClientSettings(clientId: string, value: unknown): ClientS
     }
   }
   // The trust map's lists only narrow what the client does: set where it does nothing, they are a mistake.
-  if (settings.transfer_to && !settings.can_create_session_transfer_token) {
-    throw new ClientMetadataError(clientId, `${METADATA_KEY}.transfer_to`, 'is set on a client that does not mint (can_create_session_transfer_token is false)');
+  if (settings.transfer_to && !settings.can_create_session_transfer_token && !settings.native_sso) {
+    throw new ClientMetadataError(clientId, `${METADATA_KEY}.transfer_to`,
+      'is set on a client that hands no session on (can_create_session_transfer_token and native_sso are false)');
   }
-  if (settings.accept_from && settings.allowed_authentication_methods.length === 0 && !settings.delegation.allow_delegated_access) {
-    throw new ClientMetadataError(clientId, `${METADATA_KEY}.accept_from`, 'is set on a client that accepts no tokens (allowed_authentication_methods is empty)');
+  if (settings.accept_from && settings.allowed_authentication_methods.length === 0 && !settings.delegation.allow_delegated_access && !settings.native_sso) {
+    throw new ClientMetadataError(clientId, `${METADATA_KEY}.accept_from`,
+      'is set on a client that accepts no session (allowed_authentication_methods is empty and native_sso is false)');
   }
   return settings;
 }

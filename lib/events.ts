@@ -40,9 +40,10 @@ export interface IssuedEvent extends RequestContext {
   audience?: string[];
   /**
    * Which request form was used: a `refresh_token` grant (Auth0's), a token exchange of a refresh
-   * token, or a delegated token exchange (Session Delegation; `grantId` is then the actor's grant).
+   * token, a delegated token exchange (Session Delegation; `grantId` is then the actor's grant), or
+   * a token exchange of an ID token and device secret (Native SSO; `grantId` is `device:<id>`).
    */
-  form: 'refresh_token' | 'token_exchange' | 'delegation';
+  form: 'refresh_token' | 'token_exchange' | 'delegation' | 'device_secret';
   /** A delegated token's actor. */
   actor?: ActorContext;
   /** Expiry, seconds since the epoch. */
@@ -92,6 +93,11 @@ export type IssueFailureReason =
   | 'actor_invalid'
   /** `invalid_grant`: the host's `delegation.resolveSubject` refused the subject token. */
   | 'subject_refused'
+  /**
+   * `invalid_request` or `invalid_grant`: a mint from a device secret (Native SSO) whose ID token
+   * and device secret fail the exchange's checks; the description says which.
+   */
+  | 'device_secret_invalid'
   /** `server_error`: anything unexpected; nothing was issued. */
   | 'server_error';
 
@@ -327,6 +333,50 @@ export interface SessionRevokedEvent extends RequestContext {
 }
 
 /**
+ * Why a Native SSO exchange was refused (`native_sso` event, outcome `refused`).
+ * @category Events
+ */
+export type NativeSsoRefusal =
+  /** The client is not a Native SSO app (`session_transfer.native_sso`). */
+  | 'client_not_allowed'
+  /** A parameter is missing or wrong (`audience`, `scope`, the token types). */
+  | 'invalid_request'
+  /** The device session is unknown, expired or ended. */
+  | 'device_session_ended'
+  /** The device secret is not (or no longer) the device session's. */
+  | 'device_secret_invalid'
+  /** The ID token is not one this provider signed, or its `sid`, `ds_hash` or `sub` does not match the device secret. */
+  | 'id_token_mismatch'
+  /** The trust map keeps the ID token's app from handing its session to this client. */
+  | 'not_trusted'
+  /** The requested scope is more than the device session's sign-in was granted. */
+  | 'interaction_required'
+  /** The device session already holds `nativeSso.maxApps` apps. */
+  | 'too_many_apps'
+  | 'store_unavailable'
+  | 'server_error';
+
+/**
+ * A Native SSO step: a device session started (an app signed in with `device_sso`), an app
+ * signed in by exchange, an exchange refused, or a device secret that could not be issued
+ * (`degraded`: the store was unavailable; the app signed in without one).
+ * @category Events
+ */
+export interface NativeSsoEvent extends RequestContext {
+  type: 'native_sso';
+  outcome: 'started' | 'exchanged' | 'refused' | 'degraded';
+  clientId: string;
+  accountId?: string;
+  /** The device session (the `sid` of its ID tokens). */
+  deviceSessionId?: string;
+  /** The app whose ID token was presented, for an exchange. */
+  fromClientId?: string;
+  reason?: NativeSsoRefusal;
+  /** The OAuth error's description, for a refusal. */
+  error?: string;
+}
+
+/**
  * What revoked a parent grant, as far as the request shows it.
  * @category Events
  */
@@ -342,7 +392,9 @@ export type CascadeTrigger =
   /** One of its tokens was replayed, with `onReplay: "revoke_grant"`. */
   | 'token_replayed'
   /** The grant was destroyed some other way (expiry, the host's own code). */
-  | 'grant_destroyed';
+  | 'grant_destroyed'
+  /** A device session ended (Native SSO: its device secret revoked, or `transfer.endDeviceSession()`); `grantId` is `device:<id>`. */
+  | 'device_logout';
 
 /**
  * A parent grant ended and, with `enforce_cascade_revocation`, what it spawned ended too.
@@ -400,6 +452,7 @@ export interface SessionTransferEvents {
   cascade_revoked: [CascadeRevokedEvent];
   cascade_failed: [CascadeFailedEvent];
   delegated_code_exchange: [DelegatedCodeExchangeEvent];
+  native_sso: [NativeSsoEvent];
 }
 
 /** What parts of the library need to report a misconfiguration. */

@@ -16,6 +16,7 @@ export {
   type DelegationOptions,
   type DelegationSubjectContext,
   type DelegationSubjectResolver,
+  type NativeSsoOptions,
   type RefreshTokenMetadataContext,
   type RefreshTokenMetadataHook,
   type RegistrationPolicy,
@@ -55,6 +56,8 @@ export type {
   IssuedEvent,
   IssueFailedEvent,
   IssueFailureReason,
+  NativeSsoEvent,
+  NativeSsoRefusal,
   RedeemedEvent,
   RejectedEvent,
   RejectionReason,
@@ -79,7 +82,12 @@ export { STEP_UP_REASONS, type StepUpInteraction, type TransferStepUp } from './
 export { RedisStore, type RedisClient, type RedisStoreOptions } from './store/redis-store.js';
 export type { ReplicaAcks, ReplicaAcksOption, RedisTopology } from './store/replica-acks.js';
 export type { StorageGuarantees } from './store/guarantees.js';
-export type { AddChildResult, Child, Consumed, SessionLineage, TransferredSession, TransferRecord, TransferStore } from './store/store.js';
+export type {
+  AddChildResult, Child, Consumed, DeviceSession, DeviceSessionStore, SessionLineage, TransferredSession, TransferRecord, TransferStore,
+} from './store/store.js';
+export { ACCESS_TOKEN_TYPE } from './native-sso/exchange.js';
+export { DEVICE_SECRET_TYPES } from './native-sso/device-credentials.js';
+export { DEVICE_SSO_SCOPE } from './native-sso/device-secret.js';
 export { INSTRUMENTS } from './telemetry/instruments.js';
 export type { TelemetryOptions } from './telemetry/telemetry.js';
 export type {

@@ -7,7 +7,7 @@ import { OptionsError } from './errors.js';
 import type { RedisClient } from './store/redis-store.js';
 import { REPLICA_ACKS_DEFAULT, resolveReplicaAcks, type ReplicaAcks, type ReplicaAcksOption } from './store/replica-acks.js';
 import type { TelemetryOptions } from './telemetry/telemetry.js';
-import type { TransferStore } from './store/store.js';
+import { DEVICE_SESSION_OPERATIONS, type TransferStore } from './store/store.js';
 
 /**
  * Where the library keeps its tokens: exactly one of `redis` and `store` (the types require one;
@@ -117,6 +117,14 @@ export interface SessionTransferSettings {
    */
   delegation?: DelegationOptions;
   /**
+   * OpenID Connect Native SSO 1.0, beyond Auth0: an app signed in with the `device_sso` scope gets
+   * a device secret, and another app of its group on the device (client metadata
+   * `session_transfer.native_sso`, the trust map) exchanges it with the first app's ID token for
+   * its own tokens, with no browser. Revoking the device secret ends every app signed in from it
+   * and the web sessions they created. Default: off (nothing advertised, the scope unknown).
+   */
+  nativeSso?: NativeSsoOptions;
+  /**
    * Answer the Auth0 SDKs as they are (default `false`): `configure()` sets Auth0's endpoint paths
    * (`AUTH0_ROUTES`), the token and revocation endpoints accept JSON bodies for every request
    * (validated exactly like form bodies), and the logout endpoint takes Auth0's `returnTo`.
@@ -164,6 +172,22 @@ export interface SessionTransferSettings {
    * `false` turns it off. It is a debug line as well.
    */
   startupSummary?: false | ((line: string) => void);
+}
+
+/**
+ * Native SSO settings (`options.nativeSso`).
+ * @category Native SSO
+ */
+export interface NativeSsoOptions {
+  /** Seconds a device session (and its device secret) lives from the sign-in that started it; default 30 days, 300–31536000. */
+  lifetime?: number;
+  /** Most apps signed in under one device session, the first included; default 20, 1–10000. */
+  maxApps?: number;
+  /**
+   * `audience` values an exchange may carry besides the issuer (the spec's value; its origin and
+   * without a trailing slash also pass), such as Okta's SDK default `api://default`. Default none.
+   */
+  audiences?: string[];
 }
 
 /**
@@ -263,6 +287,7 @@ export interface ResolvedOptions {
   redeemHookTimeout: number;
   refreshTokenMetadata: RefreshTokenMetadataHook | undefined;
   delegation: ResolvedDelegation | undefined;
+  nativeSso: Required<NativeSsoOptions> | undefined;
   auth0Compatible: boolean;
   registrationPolicy: RegistrationPolicy | undefined;
   maxTokensPerGrant: number;
@@ -312,6 +337,7 @@ export const defaults = {
   clock: Date.now,
   redeemHookTimeout: 2000,
   delegation: { timeout: 2000, sessionLifetime: 7200 },
+  nativeSso: { lifetime: 30 * 24 * 3600, maxApps: 20, audiences: [] as string[] },
   auth0Compatible: false,
   maxTokensPerGrant: 20,
   maxLineagePerGrant: 1000,
@@ -338,7 +364,7 @@ export const AUTH0_ROUTES = {
 export const OPTION_NAMES: readonly (keyof SessionTransferOptions)[] = [
   'redis', 'store', 'keyPrefix', 'commandTimeout', 'replicaAcks', 'ttl', 'tokenType', 'audience', 'cookieName',
   'cookieDomain', 'trustProxy', 'forwardedForHeader', 'asnResolver', 'clock', 'onRedeem', 'redeemHookTimeout',
-  'refreshTokenMetadata', 'delegation', 'auth0Compatible', 'registrationPolicy', 'maxTokensPerGrant', 'maxLineagePerGrant', 'onReplay',
+  'refreshTokenMetadata', 'delegation', 'nativeSso', 'auth0Compatible', 'registrationPolicy', 'maxTokensPerGrant', 'maxLineagePerGrant', 'onReplay',
   'telemetry', 'startupSummary',
 ];
 
@@ -442,6 +468,23 @@ function resolveDelegation(value: unknown): ResolvedDelegation | undefined {
   };
 }
 
+function resolveNativeSso(value: unknown, store: TransferStore | undefined): Required<NativeSsoOptions> | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OptionsError('nativeSso', 'must be an object ({} for the defaults)');
+  const { lifetime, maxApps, audiences = [], ...rest } = value as NativeSsoOptions;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new OptionsError(`nativeSso.${unknown}`, 'is not a setting (known: lifetime, maxApps, audiences)');
+  if (!Array.isArray(audiences)) throw new OptionsError('nativeSso.audiences', 'must be an array of strings');
+  audiences.forEach((audience, i) => text(`nativeSso.audiences[${i}]`, audience));
+  const missing = DEVICE_SESSION_OPERATIONS.find((operation) => store !== undefined && typeof store[operation] !== 'function');
+  if (missing) throw new OptionsError('nativeSso', `needs a store with device sessions: options.store has no ${missing}() (see DeviceSessionStore)`);
+  return {
+    lifetime: integer('nativeSso.lifetime', lifetime ?? defaults.nativeSso.lifetime, 300, 31_536_000),
+    maxApps: integer('nativeSso.maxApps', maxApps ?? defaults.nativeSso.maxApps, 1, 10_000),
+    audiences: [...new Set(audiences)],
+  };
+}
+
 export function resolveOptions(input: SessionTransferOptions | undefined): ResolvedOptions {
   if (input === null || typeof input !== 'object') {
     throw new OptionsError('', 'must be an object');
@@ -496,6 +539,7 @@ export function resolveOptions(input: SessionTransferOptions | undefined): Resol
     redeemHookTimeout: integer('redeemHookTimeout', input.redeemHookTimeout ?? defaults.redeemHookTimeout, 10, 30_000),
     refreshTokenMetadata: input.refreshTokenMetadata === undefined ? undefined : fn('refreshTokenMetadata', input.refreshTokenMetadata),
     delegation: resolveDelegation(input.delegation),
+    nativeSso: resolveNativeSso(input.nativeSso, store),
     auth0Compatible: bool('auth0Compatible', input.auth0Compatible ?? defaults.auth0Compatible),
     registrationPolicy: input.registrationPolicy === undefined ? undefined : fn('registrationPolicy', input.registrationPolicy),
     maxTokensPerGrant: integer('maxTokensPerGrant', input.maxTokensPerGrant ?? defaults.maxTokensPerGrant, 1, 1_000_000),

@@ -28,9 +28,14 @@ import { cascadingAdapter } from './revocation/adapter-hook.js';
 import { createCascade, type Cascade } from './revocation/cascade.js';
 import { revokeGrant } from './revocation/revoke-grant.js';
 import { createRedeem } from './redeem/redeem.js';
+import { nativeSsoConfiguration } from './native-sso/configuration.js';
+import { deviceSecretRevocation } from './native-sso/device-logout.js';
+import { SHA256_ALGS } from './native-sso/device-secret.js';
+import { exchangeAudiences } from './native-sso/exchange.js';
+import { deviceSecretResponse, withDeviceClaims } from './native-sso/issuance.js';
 import { RedisStore } from './store/redis-store.js';
 import { storageGuarantees, type StorageGuarantees } from './store/guarantees.js';
-import type { TransferStore } from './store/store.js';
+import { deviceLineage, type DeviceSessionStore, type TransferStore } from './store/store.js';
 import { createTelemetry } from './telemetry/create.js';
 import type { Instrumentation } from './telemetry/telemetry.js';
 
@@ -60,9 +65,10 @@ export type ExpressLike = { set(setting: string, value: unknown): unknown; get?(
  * registering it and so that a client without `can_create_session_transfer_token` is told
  * `unauthorized_client`.
  */
-function resolveClientMetadata(metadata: ClientMetadata): ClientSessionTransfer & { delegating: boolean } {
+function resolveClientMetadata(metadata: ClientMetadata, nativeSso: boolean): ClientSessionTransfer & { delegating: boolean } {
   const clientId = String(metadata.client_id);
   const settings = resolveClientSettings(clientId, metadata[METADATA_KEY]);
+  if (settings.native_sso) requireNativeSso(clientId, metadata, nativeSso);
   metadata[METADATA_KEY] = settings;
   metadata[FIRST_PARTY_KEY] = resolveFirstParty(clientId, metadata[FIRST_PARTY_KEY], metadata.application_type);
   metadata[IP_HEADER_TRUSTED_KEY] = resolveIpHeaderTrusted(clientId, metadata[IP_HEADER_TRUSTED_KEY], metadata.token_endpoint_auth_method);
@@ -70,10 +76,25 @@ function resolveClientMetadata(metadata: ClientMetadata): ClientSessionTransfer 
   // A delegating client's ID tokens name the agent's sign-in (auth_time): the actor's grant is found by it.
   if (delegating) metadata.require_auth_time = true;
   const grantTypes = metadata.grant_types ?? ['authorization_code'];
-  if ((grantTypes.includes('refresh_token') || delegating) && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
+  if ((grantTypes.includes('refresh_token') || delegating || settings.native_sso) && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
     metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];
   }
   return { ...settings, delegating };
+}
+
+/**
+ * A Native SSO app needs the feature on, and ID tokens whose `ds_hash` is the SHA-256 one apps
+ * check (Okta's SDKs: RS256 only) with the device session's user as `sub` (no pairwise subjects:
+ * apps of a group share one user).
+ */
+function requireNativeSso(clientId: string, metadata: ClientMetadata, nativeSso: boolean): void {
+  const path = `${METADATA_KEY}.native_sso`;
+  if (!nativeSso) throw new ClientMetadataError(clientId, path, 'needs options.nativeSso (Native SSO is off)');
+  const alg = metadata.id_token_signed_response_alg ?? 'RS256';
+  if (!SHA256_ALGS.includes(alg)) {
+    throw new ClientMetadataError(clientId, path, `needs id_token_signed_response_alg ${SHA256_ALGS.join(', ')} (ds_hash is a SHA-256 hash), not ${alg}`);
+  }
+  if (metadata.subject_type === 'pairwise') throw new ClientMetadataError(clientId, path, 'cannot be set on a client with pairwise subjects: the apps of a device session share one user');
 }
 
 /**
@@ -82,7 +103,8 @@ function resolveClientMetadata(metadata: ClientMetadata): ClientSessionTransfer 
  */
 function requireMintGrant(metadata: ClientMetadata, settings: ClientSessionTransfer & { delegating: boolean }): void {
   const grantTypes = metadata.grant_types ?? ['authorization_code'];
-  if (settings.can_create_session_transfer_token && !settings.delegating && !grantTypes.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
+  if (settings.can_create_session_transfer_token && !settings.delegating && !settings.native_sso
+    && !grantTypes.includes('refresh_token') && !grantTypes.includes(TOKEN_EXCHANGE_GRANT)) {
     throw new ClientMetadataError(String(metadata.client_id), `${METADATA_KEY}.can_create_session_transfer_token`,
       'needs the refresh_token grant: the app mints from its refresh token, so add "refresh_token" to grant_types');
   }
@@ -151,6 +173,7 @@ function withClientMetadata(
   requireAttached: () => void,
   registrationPolicy: RegistrationPolicy | undefined,
   staticClientIds: ReadonlySet<string>,
+  nativeSso: boolean,
 ): ExtraClientMetadata {
   const properties = [...new Set([...(extra?.properties ?? []), METADATA_KEY, FIRST_PARTY_KEY, IP_HEADER_TRUSTED_KEY, TOKEN_EXCHANGE_KEY])];
   return {
@@ -162,7 +185,7 @@ function withClientMetadata(
       if (key !== METADATA_KEY) return extra?.validator?.(ctx, key, value, metadata);
       requireAttached();
       try {
-        const settings = resolveClientMetadata(metadata);
+        const settings = resolveClientMetadata(metadata, nativeSso);
         // Self-published too: a client whose id is the URL of its own metadata document.
         const clientId = String(metadata.client_id);
         const selfPublished = (ctx && SELF_REGISTRATION.has(ctx.oidc.route)) || (!staticClientIds.has(clientId) && isWebUrl(clientId));
@@ -207,6 +230,8 @@ export class SessionTransfer extends SessionTransferEmitter {
   readonly #telemetry: Instrumentation;
   /** `store`, measured when telemetry is on: what the library itself calls. */
   readonly #store: TransferStore;
+  /** Device sessions being ended by this process (a device session's first app ends it, and is ended by it). */
+  readonly #endingDevices = new Set<string>();
 
   constructor(options: SessionTransferOptions) {
     super();
@@ -233,12 +258,13 @@ export class SessionTransfer extends SessionTransferEmitter {
    * start-up with a `ClientMetadataError` naming the client and the field.
    */
   configure(host: Configuration = {}): Configuration {
-    const configuration = this.options.auth0Compatible ? { ...host, routes: auth0Routes(host.routes) } : host;
+    const routed = this.options.auth0Compatible ? { ...host, routes: auth0Routes(host.routes) } : host;
+    const configuration = this.options.nativeSso ? { ...routed, ...nativeSsoConfiguration(routed) } : routed;
     // Validated on copies here, to fail at start-up; oidc-provider resolves them when it loads.
     const staticClients = (configuration.clients ?? []).map((client) => {
       rejectMisspeltKeys(client);
       const resolved = { ...client };
-      const settings = resolveClientMetadata(resolved);
+      const settings = resolveClientMetadata(resolved, this.options.nativeSso !== undefined);
       requireMintGrant(resolved, settings);
       return { clientId: String(client.client_id), settings };
     });
@@ -264,11 +290,17 @@ export class SessionTransfer extends SessionTransferEmitter {
       () => this.#requireAttached(),
       this.options.registrationPolicy,
       new Set(staticClients.map(({ clientId }) => clientId)),
+      this.options.nativeSso !== undefined,
     );
     const configured: Configuration = {
       ...configuration,
       ...redeemConfiguration(configuration, hooks, this.#store, redeem, this.options),
       revokeGrantPolicy,
+      ...(this.options.nativeSso ? {
+        findAccount: withDeviceClaims(hooks.findAccount, {
+          store: this.#deviceStore, events: this, lifetime: this.options.nativeSso.lifetime, maxApps: this.options.nativeSso.maxApps, clock: this.options.clock,
+        }),
+      } : {}),
       ...(configuration.adapter
         ? { adapter: cascadingAdapter(configuration.adapter, (grantId) => this.#cascadeFrom(grantId)) }
         : {}),
@@ -321,6 +353,7 @@ export class SessionTransfer extends SessionTransferEmitter {
         telemetry: this.#telemetry,
         events: this,
         transferAudiences,
+        ...(this.options.nativeSso ? { deviceSessions: this.#deviceStore, exchangeAudiences: exchangeAudiences(provider.issuer, this.options.nativeSso.audiences) } : {}),
       }),
       GRANT_PARAMETERS,
       GRANT_DUPLICATES,
@@ -350,6 +383,10 @@ export class SessionTransfer extends SessionTransferEmitter {
         + 'Set trustProxy to the proxies you run (e.g. trustProxy: 1); attach() then aligns both.');
     }
     if (this.options.delegation) reportDelegatedCodeExchanges(provider, this);
+    if (this.options.nativeSso) {
+      provider.use(deviceSecretResponse());
+      provider.use(deviceSecretRevocation(this.#deviceStore, (id) => this.#endDeviceSession(provider, id)));
+    }
     if (!this.#adapterCascades) {
       // oidc-provider's in-memory adapter cannot be wrapped: follow its revocation events instead.
       provider.on('grant.revoked', (_ctx: unknown, grantId: string) => void this.#cascadeFrom(grantId));
@@ -401,10 +438,50 @@ export class SessionTransfer extends SessionTransferEmitter {
     try {
       // With a wrapped adapter, destroying the grant runs the cascade; otherwise it runs here.
       await revokeGrant(provider, undefined, grantId);
-      if (!this.#adapterCascades) await this.#cascade.cascade(provider, grantId, { trigger: 'api' });
+      if (!this.#adapterCascades) await this.#cascadeFrom(grantId);
     } finally {
       this.#apiRevocations.delete(grantId);
     }
+  }
+
+  /**
+   * Ends a device session (Native SSO; its id is the `sid` of its apps' ID tokens): its device
+   * secrets are refused from now on, and every app signed in under it is signed out — their
+   * grants revoked with their tokens, and the web sessions created from their transfer tokens (or
+   * from the device secret) ended, as a cascade (`cascade_revoked`, trigger `device_logout`).
+   * Revoking the device secret at the revocation endpoint does the same. Resolves when done.
+   */
+  async endDeviceSession(id: string): Promise<void> {
+    const provider = this.#attached('endDeviceSession()');
+    if (!this.options.nativeSso) throw new UsageError('endDeviceSession()', 'Native SSO is off (options.nativeSso)');
+    await this.#endDeviceSession(provider, id);
+  }
+
+  get #deviceStore(): TransferStore & DeviceSessionStore {
+    return this.#store as TransferStore & DeviceSessionStore;
+  }
+
+  async #endDeviceSession(provider: Provider, id: string): Promise<void> {
+    if (this.#endingDevices.has(id)) return;
+    this.#endingDevices.add(id);
+    try {
+      // The secrets first: no app joins while the apps are signed out.
+      await this.#deviceStore.deleteDeviceSession(id);
+      await this.#cascade.cascade(provider, deviceLineage(id), { trigger: 'device_logout' });
+    } finally {
+      this.#endingDevices.delete(id);
+    }
+  }
+
+  /**
+   * The device session a grant started, if any: it is the session behind that sign-in (Native
+   * SSO §4.3), so it ends when the grant does.
+   */
+  async #endHeadedDeviceSession(provider: Provider, grantId: string): Promise<void> {
+    const id = await this.#deviceStore.deviceSessionOfGrant(grantId);
+    if (id === undefined || this.#endingDevices.has(id)) return;
+    const found = await this.#deviceStore.deviceSession(id, '');
+    if (found?.session.grantId === grantId) await this.#endDeviceSession(provider, id);
   }
 
   /**
@@ -456,6 +533,7 @@ export class SessionTransfer extends SessionTransferEmitter {
   async #cascadeFrom(grantId: string, { grantKept = false } = {}): Promise<void> {
     if (this.#provider) {
       await this.#cascade.cascade(this.#provider, grantId, { ...(this.#apiRevocations.has(grantId) ? { trigger: 'api' as const } : {}), grantKept });
+      if (this.options.nativeSso && !grantKept) await this.#endHeadedDeviceSession(this.#provider, grantId);
     }
   }
 }

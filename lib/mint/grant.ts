@@ -10,9 +10,11 @@ import { delegatedRecord, type DelegationParams } from '../delegation/mint.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { IssuedEvent, RequestContext, SessionTransferEmitter } from '../events.js';
-import { REFRESH_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
+import { ID_TOKEN_TYPE, REFRESH_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
-import type { TransferRecord } from '../store/store.js';
+import { DEVICE_SECRET_TYPES, verifyDeviceCredentials } from '../native-sso/device-credentials.js';
+import { nativeSsoExchange } from '../native-sso/exchange.js';
+import { deviceLineage, type DeviceSessionStore, type TransferRecord, type TransferStore } from '../store/store.js';
 import type { Instrumentation, Operation } from '../telemetry/telemetry.js';
 import { generateToken, hashToken } from '../token.js';
 import { resolveAudience } from './audience.js';
@@ -44,6 +46,9 @@ export interface MintDependencies {
   telemetry: Instrumentation;
   /** The audience URNs of the Auth0 form; ignored when they appear in a token-exchange request. */
   transferAudiences: ReadonlySet<string>;
+  /** With Native SSO: the store's device sessions (the mint's store, not measured), and the `audience` values an exchange may name. */
+  deviceSessions?: TransferStore & DeviceSessionStore;
+  exchangeAudiences?: ReadonlySet<string>;
 }
 
 const invalidRequest = (description: string) => refuse('invalid_request', new errors.InvalidRequest(description));
@@ -53,11 +58,12 @@ const invalidRequest = (description: string) => refuse('invalid_request', new er
  * Delegation: a subject token of one of the host's profiles, with an actor). `requested_token_type`
  * may be left out (RFC 8693 makes it optional; Auth0's SDKs send none for delegation).
  */
-function mintKind(params: ExchangeParams, options: ResolvedOptions): 'refresh_token' | 'delegation' {
+function mintKind(params: ExchangeParams, options: ResolvedOptions): 'refresh_token' | 'delegation' | 'device_secret' {
   if (!params.subject_token) throw invalidRequest('missing required parameter subject_token');
   if (params.requested_token_type !== undefined && params.requested_token_type !== options.tokenType) {
     throw invalidRequest(`requested_token_type must be ${options.tokenType}`);
   }
+  if (options.nativeSso && DEVICE_SECRET_TYPES.includes(params.actor_token_type!)) return 'device_secret';
   if (params.subject_token_type === REFRESH_TOKEN_TYPE) {
     if (params.actor_token !== undefined) throw invalidRequest('actor_token is not supported with a refresh token subject');
     return 'refresh_token';
@@ -175,6 +181,42 @@ export function createMintHandler(deps: MintDependencies) {
     return { record, idToken, finish: () => rotateRefreshToken(provider, hooks, ctx, refreshToken) };
   }
 
+  /**
+   * A mint from an ID token and device secret (Native SSO), for an app of the device session's
+   * group that may mint but holds no refresh token: checked as the Native SSO exchange checks
+   * them. The device session is the token's parent: a device logout voids it and ends the web
+   * sessions it created.
+   */
+  async function fromDeviceSecret(ctx: TokenEndpointGrantContext<ExchangeParams>, operation: Operation, request: RequestContext, iat: number): Promise<Minted> {
+    const { client } = ctx.oidc;
+    if (!clientSettings(client).can_create_session_transfer_token || !clientSettings(client).native_sso) {
+      throw refuse('client_not_allowed', new errors.UnauthorizedClient('client is not allowed to create session transfer tokens from a device secret'));
+    }
+    if (ctx.oidc.params.subject_token_type !== ID_TOKEN_TYPE) throw invalidRequest(`subject_token_type must be ${ID_TOKEN_TYPE}`);
+    if (!ctx.oidc.params.actor_token) throw invalidRequest('missing required parameter actor_token');
+    const { id, session } = await verifyDeviceCredentials(provider, deps.deviceSessions!, client, ctx.oidc.params.subject_token!, ctx.oidc.params.actor_token)
+      .catch((err: unknown) => { throw err instanceof StoreUnavailableError ? err : refuse('device_secret_invalid', err as Error); });
+    operation.account(session.accountId);
+    const scope = checkScope(ctx.oidc.params.scope, new Set(session.scope.split(' '))) ?? session.scope;
+    const audience = await resolveAudience(provider, client, ctx.oidc.params, deps.transferAudiences);
+    request.asn = await asnOf(options.asnResolver, request.ip);
+    return {
+      record: {
+        accountId: session.accountId,
+        clientId: client.clientId,
+        grantId: deviceLineage(id),
+        scope,
+        authTime: session.authTime,
+        amr: session.amr,
+        acr: session.acr,
+        audience,
+        ...request,
+        iat,
+        exp: iat + options.ttl,
+      },
+    };
+  }
+
   async function mint(ctx: TokenEndpointGrantContext<ExchangeParams>, operation: Operation): Promise<void> {
     const { store } = operation;
     const request: RequestContext = { ip: clientIp(ctx, options.trustProxy, events), userAgent: userAgentOf(ctx) };
@@ -188,7 +230,9 @@ export function createMintHandler(deps: MintDependencies) {
       const kind = mintKind(ctx.oidc.params, options);
       const minted: Minted = await (kind === 'refresh_token'
         ? fromRefreshToken(ctx, operation, request, iat, (found) => { known = found; })
-        : delegatedRecord(ctx, { ...deps, delegation: options.delegation!, store }, request, iat).then((record) => ({ record })))
+        : kind === 'device_secret'
+          ? fromDeviceSecret(ctx, operation, request, iat)
+          : delegatedRecord(ctx, { ...deps, delegation: options.delegation!, store }, request, iat).then((record) => ({ record })))
         .catch((err: unknown) => { throw storeRefusal(err); });
       const { record } = minted;
       if (record.actor !== undefined) {
@@ -236,7 +280,7 @@ export function createMintHandler(deps: MintDependencies) {
         accountId: record.accountId,
         grantId: record.grantId,
         ...request,
-        form: kind === 'delegation' ? 'delegation' : ctx.state[FORM_STATE] === 'refresh_token' ? 'refresh_token' : 'token_exchange',
+        form: kind === 'refresh_token' ? (ctx.state[FORM_STATE] === 'refresh_token' ? 'refresh_token' : 'token_exchange') : kind,
         expiresAt: record.exp,
         ...(record.audience ? { audience: record.audience } : {}),
         ...(record.actor !== undefined ? { actor: { sub: record.actor } } : {}),
@@ -258,6 +302,14 @@ export function createMintHandler(deps: MintDependencies) {
     }
   }
 
-  return (ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<void> =>
-    telemetry.operation('mint', { 'session_transfer.client.id': ctx.oidc.client.clientId }, (operation) => mint(ctx, operation));
+  return (ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<void> => {
+    const { actor_token_type: actorType, requested_token_type: requested } = ctx.oidc.params;
+    // Native SSO (§4): a device secret as the actor, and tokens for the app rather than a transfer token.
+    if (deps.deviceSessions && DEVICE_SECRET_TYPES.includes(actorType!) && requested !== options.tokenType) {
+      return nativeSsoExchange(ctx, {
+        provider, hooks, events, store: deps.deviceSessions, options: options as Parameters<typeof nativeSsoExchange>[1]['options'],
+      }, deps.exchangeAudiences!);
+    }
+    return telemetry.operation('mint', { 'session_transfer.client.id': ctx.oidc.client.clientId }, (operation) => mint(ctx, operation));
+  };
 }

@@ -5,18 +5,22 @@ import type { ProviderHooks } from '../provider-hooks.js';
 /** Claims the `claims` parameter may always ask for, whatever the grant allows. */
 const NON_REJECTABLE = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
 
+/** What an ID token is issued from: a refresh token, or anything with its fields (a Native SSO exchange without one). */
+export type IdTokenSource = Pick<RefreshToken, 'scopes' | 'scope' | 'claims' | 'acr' | 'amr' | 'authTime' | 'nonce' | 'sid'>;
+
 /** IdToken's settable fields used by the built-in grants, missing from its public typings. */
 type IssuableIdToken = IdToken & { scope: string; mask: object; rejected: string[] };
 
 /**
  * The ID token a refresh of `refreshToken` would return (the Auth0 SDKs store it with the
- * transfer credentials), or undefined when its scope lacks `openid`.
+ * transfer credentials), with `extra` claims, or undefined when its scope lacks `openid`.
  */
 export async function issueIdToken(
   provider: Provider,
   hooks: ProviderHooks,
   ctx: KoaContextWithOIDC,
-  { refreshToken, grant, account }: { refreshToken: RefreshToken; grant: Grant; account: Account },
+  { refreshToken, grant, account }: { refreshToken: IdTokenSource; grant: Grant; account: Account },
+  extra: Record<string, unknown> = {},
 ): Promise<string | undefined> {
   const { scopes } = refreshToken;
   if (!scopes.has('openid')) return undefined;
@@ -40,5 +44,6 @@ export async function issueIdToken(
   token.rejected = rejected;
   token.set('nonce', refreshToken.nonce);
   token.set('sid', refreshToken.sid);
+  for (const [claim, value] of Object.entries(extra)) token.set(claim, value);
   return token.issue({ use: 'idtoken' });
 }

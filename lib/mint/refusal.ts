@@ -1,15 +1,16 @@
-import type { IssueFailureReason } from '../events.js';
+import type { IssueFailureReason, NativeSsoRefusal } from '../events.js';
 
 const REASON = Symbol('sessionTransferReason');
 
-type Tagged = Error & { [REASON]?: IssueFailureReason };
+type Reason = IssueFailureReason | NativeSsoRefusal;
+type Tagged = Error & { [REASON]?: Reason };
 
-/** Tags an oidc-provider error with the reason the `issue_failed` event reports. */
-export function refuse<E extends Error>(reason: IssueFailureReason, error: E): E {
+/** Tags an oidc-provider error with the reason the `issue_failed` (or `native_sso`) event reports. */
+export function refuse<E extends Error>(reason: Reason, error: E): E {
   (error as Tagged)[REASON] = reason;
   return error;
 }
 
-export function reasonOf(error: unknown): IssueFailureReason {
-  return (error as Tagged | undefined)?.[REASON] ?? 'server_error';
+export function reasonOf<R extends Reason = IssueFailureReason>(error: unknown): R | 'server_error' {
+  return ((error as Tagged | undefined)?.[REASON] as R | undefined) ?? 'server_error';
 }

@@ -3,7 +3,7 @@ import Provider, { type Client, type KoaContextWithOIDC, type Session } from 'oi
 import { debug } from '../debug.js';
 import { TRANSFER_AMR } from '../options.js';
 import type { CascadeTrigger, SessionTransferEmitter } from '../events.js';
-import type { TransferStore } from '../store/store.js';
+import { deviceLineage, type TransferStore } from '../store/store.js';
 import { replayRevoked } from '../redeem/request-state.js';
 import type { Instrumentation } from '../telemetry/telemetry.js';
 import { deleteGrantTokens, endGrant } from './revoke-grant.js';
@@ -116,6 +116,8 @@ export function createCascade({ store, events, telemetry, clock, ttl, retryDelay
     // flight either is among the children or is refused when it records its session.
     const children = await store.endLineage(grantId, voidUntil, ttl + CLOCK_ALLOWANCE);
     if (children.length === 0) return;
+    // A device session's grants are its apps' (Native SSO), which mint themselves: their lineages end with them.
+    const apps = grantId.startsWith(deviceLineage(''));
     const ctx = Provider.ctx;
     const grants = new Set<string>();
     const sessions: Session[] = [];
@@ -136,6 +138,7 @@ export function createCascade({ store, events, telemetry, clock, ttl, retryDelay
         grants.add(grant);
         ending.add(grant);
         try {
+          if (apps && child.startsWith('grant:')) await once(provider, grant, trigger, GRANT_ENDED);
           await endGrant(provider, ctx, grant);
         } finally {
           ending.delete(grant);

@@ -1,6 +1,6 @@
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import {
-  sessionRecordTtl, type AddChildResult, type Child, type SessionLineage, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
+  sessionRecordTtl, type AddChildResult, type DeviceSession, type DeviceSessionStore, type Child, type SessionLineage, type Consumed, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 type Expiring<T> = T & { expiresAt: number };
@@ -12,7 +12,7 @@ let warned = false;
  * processes and loses every token on restart, so it warns once when first created.
  * @category Storage
  */
-export class MemoryStore implements TransferStore {
+export class MemoryStore implements TransferStore, DeviceSessionStore {
   /** A record encoded as for Redis, or after its consumption what a replay reports. */
   readonly #entries = new Map<string, Expiring<{ encoded: Buffer } | { replayed: string; by: string }>>();
   readonly #sessions = new Map<string, Expiring<{ json: string }>>();
@@ -20,6 +20,9 @@ export class MemoryStore implements TransferStore {
   readonly #revoked = new Map<string, Expiring<{ at: number }>>();
   readonly #metadata = new Map<string, Expiring<{ json: string }>>();
   readonly #actors = new Map<string, Expiring<{ grantId: string }>>();
+  readonly #devices = new Map<string, Expiring<{ json: string; secrets: string[] }>>();
+  /** A grant's device session id, under the grant id. */
+  readonly #deviceGrants = new Map<string, Expiring<{ grantId: string }>>();
   /** Each child with its expiry (ms). */
   readonly #children = new Map<string, Map<Child, number>>();
   readonly #now: () => number;
@@ -105,6 +108,41 @@ export class MemoryStore implements TransferStore {
     return entry && entry.expiresAt > this.#now() ? JSON.parse(entry.json) as Record<string, string> : undefined;
   }
 
+  async saveDeviceSession(id: string, session: DeviceSession, secretHash: string, ttlSeconds: number): Promise<void> {
+    this.#prune();
+    this.#devices.set(id, { json: JSON.stringify(session), secrets: [secretHash], expiresAt: this.#now() + ttlSeconds * 1000 });
+  }
+
+  async addDeviceSecret(id: string, secretHash: string, max: number): Promise<boolean> {
+    const entry = this.#liveDevice(id);
+    if (!entry) return false;
+    entry.secrets = [...entry.secrets, secretHash].slice(-max);
+    return true;
+  }
+
+  async deviceSession(id: string, secretHash: string): Promise<{ session: DeviceSession; current: boolean } | undefined> {
+    const entry = this.#liveDevice(id);
+    return entry && { session: JSON.parse(entry.json) as DeviceSession, current: entry.secrets.includes(secretHash) };
+  }
+
+  #liveDevice(id: string) {
+    const entry = this.#devices.get(id);
+    return entry && entry.expiresAt > this.#now() ? entry : undefined;
+  }
+
+  async deleteDeviceSession(id: string): Promise<void> {
+    this.#devices.delete(id);
+  }
+
+  async linkDeviceGrant(grantId: string, id: string, ttlSeconds: number): Promise<void> {
+    this.#deviceGrants.set(grantId, { grantId: id, expiresAt: this.#now() + ttlSeconds * 1000 });
+  }
+
+  async deviceSessionOfGrant(grantId: string): Promise<string | undefined> {
+    const entry = this.#deviceGrants.get(grantId);
+    return entry && entry.expiresAt > this.#now() ? entry.grantId : undefined;
+  }
+
   async findSession(uid: string): Promise<TransferredSession | undefined> {
     const entry = this.#liveSession(uid);
     return entry && JSON.parse(entry.json) as TransferredSession;
@@ -159,7 +197,7 @@ export class MemoryStore implements TransferStore {
 
   #prune(): void {
     const now = this.#now();
-    for (const entries of [this.#entries, this.#sessions, this.#issued, this.#revoked, this.#actors, this.#metadata]) {
+    for (const entries of [this.#entries, this.#sessions, this.#issued, this.#revoked, this.#actors, this.#metadata, this.#devices, this.#deviceGrants]) {
       for (const [key, { expiresAt }] of entries) {
         if (expiresAt <= now) entries.delete(key);
       }

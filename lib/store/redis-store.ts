@@ -6,7 +6,7 @@ import { Script } from './script.js';
 import { withDeadline } from './deadline.js';
 import { decodeRecord, decodeReplayMarker, encodeRecord } from './record-codec.js';
 import {
-  parseJson, sessionRecordTtl, type AddChildResult, type Child, type Consumed, type SessionLineage, type TransferredSession, type TransferRecord, type TransferStore,
+  parseJson, sessionRecordTtl, type AddChildResult, type DeviceSession, type DeviceSessionStore, type Child, type Consumed, type SessionLineage, type TransferredSession, type TransferRecord, type TransferStore,
 } from './store.js';
 
 /** @category Storage */
@@ -100,6 +100,33 @@ local children = redis.call('ZRANGE', KEYS[2], 0, -1)
 for _, child in ipairs(redis.call('SMEMBERS', KEYS[3])) do children[#children + 1] = child end
 return children`);
 
+/** Writes a device session and its first secret (one slot: the keys share `{device:<id>}`). */
+const SAVE_DEVICE_SESSION = new Script(`
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('DEL', KEYS[2])
+redis.call('ZADD', KEYS[2], 1, ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1`);
+
+/**
+ * Adds a device secret to a live device session, after the others, dropping the oldest past
+ * ARGV[2]; the secrets expire with the session. 0 when the session is gone.
+ */
+const ADD_DEVICE_SECRET = new Script(`
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then return 0 end
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
+redis.call('ZADD', KEYS[2], (tonumber(last) or 0) + 1, ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[2]) - 1)
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1`);
+
+/** A device session's record and whether ARGV[1] is one of its secrets, in one read. */
+const READ_DEVICE_SESSION = new Script(`
+local json = redis.call('GET', KEYS[1])
+if not json then return false end
+return { json, redis.call('ZSCORE', KEYS[2], ARGV[1]) and 1 or 0 }`);
+
 /**
  * Tokens in Redis: `SET <prefix>{<hash>} <record> EX <ttl> NX` to store, a script to consume (one
  * atomic round trip that leaves a replay marker). Braces make every key's id a Cluster hash tag;
@@ -108,7 +135,7 @@ return children`);
  * adds it to the lineage, and several records share a DEL.
  * @internal
  */
-export class RedisStore implements TransferStore {
+export class RedisStore implements TransferStore, DeviceSessionStore {
   readonly #client: RedisClient;
   readonly #prefix: string;
   readonly #timeout: number;
@@ -164,6 +191,20 @@ export class RedisStore implements TransferStore {
 
   metadataKey(grantId: string): string {
     return `${this.#prefix}metadata:{${grantId}}`;
+  }
+
+  /** A device session's record, in the slot of its lineage (`device:<id>`). */
+  deviceKey(id: string): string {
+    return `${this.#prefix}device:{device:${id}}`;
+  }
+
+  /** Its device secrets' hashes, a sorted set by the order they were issued in. */
+  deviceSecretsKey(id: string): string {
+    return `${this.#prefix}device-secrets:{device:${id}}`;
+  }
+
+  deviceGrantKey(grantId: string): string {
+    return `${this.#prefix}device-grant:{${grantId}}`;
   }
 
   actorKey(actorKey: string): string {
@@ -288,6 +329,36 @@ export class RedisStore implements TransferStore {
 
   async grantMetadata(grantId: string): Promise<Record<string, string> | undefined> {
     return parseJson(await this.#run('GET', () => this.#client.get(this.metadataKey(grantId))));
+  }
+
+  async saveDeviceSession(id: string, session: DeviceSession, secretHash: string, ttlSeconds: number): Promise<void> {
+    const [key, secrets] = [this.deviceKey(id), this.deviceSecretsKey(id)];
+    await this.#run('EVAL', () => SAVE_DEVICE_SESSION.runAcknowledged(this.#acks, [key, secrets], [JSON.stringify(session), secretHash, ttlSeconds]));
+  }
+
+  async addDeviceSecret(id: string, secretHash: string, max: number): Promise<boolean> {
+    return await this.#run('EVAL', () => ADD_DEVICE_SECRET.runAcknowledged(
+      this.#acks, [this.deviceKey(id), this.deviceSecretsKey(id)], [secretHash, max],
+    )) === 1;
+  }
+
+  async deviceSession(id: string, secretHash: string): Promise<{ session: DeviceSession; current: boolean } | undefined> {
+    const found = await this.#run('EVAL', () => READ_DEVICE_SESSION.run(this.#client, [this.deviceKey(id), this.deviceSecretsKey(id)], secretHash)) as [string, number] | null;
+    return found ? { session: JSON.parse(found[0]) as DeviceSession, current: found[1] === 1 } : undefined;
+  }
+
+  async deleteDeviceSession(id: string): Promise<void> {
+    // A failover must not bring an ended device secret back.
+    const keys = [this.deviceKey(id), this.deviceSecretsKey(id)];
+    await this.#run('DEL', () => this.#acks.send(keys[0]!, 'DEL', (pipeline) => pipeline.del(...keys)));
+  }
+
+  async linkDeviceGrant(grantId: string, id: string, ttlSeconds: number): Promise<void> {
+    await this.#run('SET', () => this.#client.set(this.deviceGrantKey(grantId), id, 'EX', ttlSeconds));
+  }
+
+  async deviceSessionOfGrant(grantId: string): Promise<string | undefined> {
+    return await this.#run('GET', () => this.#client.get(this.deviceGrantKey(grantId))) ?? undefined;
   }
 
   /** Whether one command may touch keys of several hash slots: off a Cluster, unless the server refused it. */

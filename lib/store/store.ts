@@ -87,6 +87,57 @@ export type Child = `session:${string}` | `grant:${string}`;
 export type Consumed = TransferRecord | { replayed: string; by: string } | undefined;
 
 /**
+ * A device session (OpenID Connect Native SSO): what one sign-in of a native app with the
+ * `device_sso` scope shares with the other apps of its group on the device. Kept under its id
+ * (the `sid` of its apps' ID tokens); the device secret is kept as a hash only.
+ * @category Storage
+ */
+export interface DeviceSession {
+  accountId: string;
+  /** The app whose sign-in started it, that sign-in's grant and its OIDC scope (the most another app gets without a prompt). */
+  clientId: string;
+  grantId: string;
+  scope: string;
+  /** The sign-in's `auth_time` (seconds), `amr` and `acr`: every app signed in from it shows the same. */
+  authTime?: number;
+  amr?: string[];
+  acr?: string;
+  /** Start and end, seconds since the epoch. */
+  iat: number;
+  exp: number;
+}
+
+/**
+ * Storage of device sessions (Native SSO). The apps signed in from one are the children of the
+ * lineage `device:<id>` (`addChild`, `endLineage`), so a device logout ends them as a cascade.
+ * Device secrets are kept as hashes (`ds_hash`), the latest few per session (rotation).
+ * `RedisStore` and `MemoryStore` implement it; a custom store needs it only for `nativeSso`.
+ * @category Storage
+ */
+export interface DeviceSessionStore {
+  /** Keeps a device session for `ttlSeconds` with its first device secret (`secretHash`), replacing one of the same id. */
+  saveDeviceSession(id: string, session: DeviceSession, secretHash: string, ttlSeconds: number): Promise<void>;
+  /** Adds a device secret, keeping the latest `max`; false (nothing added) when the device session is gone. */
+  addDeviceSecret(id: string, secretHash: string, max: number): Promise<boolean>;
+  /** The device session while it lives, and whether `secretHash` is one of its current secrets. */
+  deviceSession(id: string, secretHash: string): Promise<{ session: DeviceSession; current: boolean } | undefined>;
+  /** Forgets a device session and its secrets: they are refused from now on. */
+  deleteDeviceSession(id: string): Promise<void>;
+  /** Links an app's grant to the device session it belongs to, for `ttlSeconds`. */
+  linkDeviceGrant(grantId: string, id: string, ttlSeconds: number): Promise<void>;
+  /** The device session a grant was linked to, while the link lives. */
+  deviceSessionOfGrant(grantId: string): Promise<string | undefined>;
+}
+
+/** The operations of `DeviceSessionStore`, which `nativeSso` checks a custom store for. */
+export const DEVICE_SESSION_OPERATIONS = [
+  'saveDeviceSession', 'addDeviceSecret', 'deviceSession', 'deleteDeviceSession', 'linkDeviceGrant', 'deviceSessionOfGrant',
+] as const satisfies readonly (keyof DeviceSessionStore)[];
+
+/** The lineage parent of a device session's apps: ids of oidc-provider grants never take this form. */
+export const deviceLineage = (id: string): string => `device:${id}`;
+
+/**
  * Storage for Session Transfer Tokens, keyed by token hash. Implementations must expire entries
  * after `ttlSeconds` and consume atomically: of any number of concurrent `consume` calls for one
  * hash, exactly one gets the record, and the others, until the token would have expired, learn
@@ -94,7 +145,7 @@ export type Consumed = TransferRecord | { replayed: string; by: string } | undef
  * within a bounded time.
  * @category Storage
  */
-export interface TransferStore {
+export interface TransferStore extends Partial<DeviceSessionStore> {
   save(tokenHash: string, record: TransferRecord, ttlSeconds: number): Promise<void>;
   /** Consumes a token; `consumer` (the redeeming address) is kept for a replay to report. */
   consume(tokenHash: string, consumer?: string): Promise<Consumed>;

@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
 
 import type { TelemetryAttributes } from './api.js';
-import type { TransferStore } from '../store/store.js';
+import { DEVICE_SESSION_OPERATIONS, type TransferStore } from '../store/store.js';
 
 /** Every operation of the store interface; a type test keeps this list complete. */
 export const STORE_OPERATIONS = [
   'save', 'consume', 'countIssued', 'transfersRevokedAt', 'saveSession', 'touchSession', 'findSession', 'deleteSessions',
   'addChild', 'endLineage', 'removeChildren', 'linkActor', 'grantOfActor', 'saveGrantMetadata', 'grantMetadata',
+  ...DEVICE_SESSION_OPERATIONS,
 ] as const satisfies readonly (keyof TransferStore)[];
 
 /** One store operation's names, built once (`storeCalls()`), not per call. */

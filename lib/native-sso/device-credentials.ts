@@ -1,0 +1,77 @@
+import { timingSafeEqual } from 'node:crypto';
+
+import { errors, type Client, type Provider } from 'oidc-provider';
+
+import { clientSettings } from '../client-metadata.js';
+import { refuse } from '../mint/refusal.js';
+import { untrusted } from '../trust/trust-map.js';
+import type { DeviceSession, DeviceSessionStore } from '../store/store.js';
+import { deviceSessionIdOf, dsHash } from './device-secret.js';
+
+/** `actor_token_type` of a device secret: the spec's since draft 07, and the earlier one Okta's and Authgear's SDKs send. */
+export const DEVICE_SECRET_TYPES: readonly string[] = [
+  'urn:openid:params:token-type:device-secret',
+  'urn:x-oath:params:oauth:token-type:device-secret',
+];
+
+/** What an exchange's ID token and device secret stand for, once checked. */
+export interface DeviceCredentials {
+  /** The device session (the `sid` of its ID tokens) and what it holds. */
+  id: string;
+  session: DeviceSession;
+  /** `ds_hash` of the presented device secret. */
+  secretHash: string;
+  /** The app the ID token was issued to. */
+  from: Client;
+}
+
+const invalidRequest = (detail: string) => refuse('id_token_mismatch', new errors.InvalidRequest(detail));
+
+const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/** The ID token's client (`aud`; `azp` when there are several), unverified: whose keys it is checked with. */
+function audienceOf(idToken: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as { aud?: unknown; azp?: unknown };
+    if (typeof payload.aud === 'string') return payload.aud;
+    return Array.isArray(payload.aud) && typeof payload.azp === 'string' && payload.aud.includes(payload.azp) ? payload.azp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Native SSO §4.3's checks of `subject_token` (an ID token) and `actor_token` (a device secret)
+ * presented by `client`: the device session is alive (else `invalid_grant`, as the spec says),
+ * the secret is one of its current ones, the ID token is one this provider signed for an app of
+ * that device session (its expiry is not checked: §6.3), its `sid`, `ds_hash` and `sub` match,
+ * and the trust map lets that app hand its session to `client`. The rest is `invalid_request`
+ * (RFC 8693 §2.2.2). Reads only.
+ */
+export async function verifyDeviceCredentials(
+  provider: Provider, store: DeviceSessionStore, client: Client, idToken: string, deviceSecret: string,
+): Promise<DeviceCredentials> {
+  const id = deviceSessionIdOf(deviceSecret);
+  if (id === undefined) throw refuse('device_secret_invalid', new errors.InvalidRequest('actor_token is not a device secret of this provider'));
+  const secretHash = dsHash(deviceSecret);
+  const found = await store.deviceSession(id, secretHash);
+  if (!found) throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
+  if (!found.current) throw refuse('device_secret_invalid', new errors.InvalidRequest('actor_token is not a current device secret of its device session'));
+
+  const fromId = audienceOf(idToken);
+  const from = fromId === undefined ? undefined : await provider.Client.find(fromId);
+  if (!from) throw invalidRequest('subject_token is not an ID token of a client of this provider');
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await provider.IdToken.validate(idToken, from));
+  } catch {
+    throw invalidRequest('subject_token is not an ID token this provider issued');
+  }
+  if (typeof payload.sid !== 'string' || payload.sid !== id) throw invalidRequest('subject_token is not of the device secret\'s device session (sid)');
+  if (typeof payload.ds_hash !== 'string' || !sameText(payload.ds_hash, secretHash)) throw invalidRequest('subject_token was not issued with this device secret (ds_hash)');
+  if (payload.sub !== found.session.accountId) throw invalidRequest('subject_token is not of the device session\'s user');
+  if (!clientSettings(from).native_sso) throw invalidRequest(`subject_token was issued to ${from.clientId}, which is not a Native SSO app`);
+  const refusal = untrusted(from, client);
+  if (refusal) throw refuse('not_trusted', new errors.InvalidRequest(`${client.clientId} ${refusal}`));
+  return { id, session: found.session, secretHash, from };
+}
