@@ -4,7 +4,7 @@ import type { ClientMetadata } from 'oidc-provider';
 
 import { createIdentityProvider, type ExampleIdentityProvider } from '../../examples/idp/app.js';
 import { redisAdapter, type ClientSessionTransferInput, type SessionTransferOptions } from '../../lib/index.js';
-import { EXCHANGE, ISSUER, settledBeforeQuit, testClients } from './idp.js';
+import { AUDIENCE, EXCHANGE, ISSUER, settledBeforeQuit, STT_TYPE, testClients } from './idp.js';
 import { nativeLogin, type NativeTokens } from './native-login.js';
 
 /** `subject_token_type` and `actor_token_type` of a Native SSO exchange (the spec's device-secret type since draft 07). */
@@ -28,6 +28,20 @@ export function nativeSsoApp(clientId: string, settings: ClientSessionTransferIn
 }
 
 /**
+ * The Native SSO apps of the suites: `sso-first` signs in through the browser; `sso-second` may
+ * mint transfer tokens from its refresh token; `sso-third` has no refresh token and mints from the
+ * device secret; `sso-picky` hands its session to `sso-second` only; `sso-loner` takes sessions
+ * from no app of the suite (the trust map).
+ */
+export const NATIVE_SSO_APPS: ClientMetadata[] = [
+  nativeSsoApp('sso-first'),
+  nativeSsoApp('sso-second', { can_create_session_transfer_token: true }),
+  nativeSsoApp('sso-third', { can_create_session_transfer_token: true }, { grant_types: ['authorization_code'] }),
+  nativeSsoApp('sso-picky', { transfer_to: ['sso-second'] }),
+  nativeSsoApp('sso-loner', { accept_from: ['sso-nobody'] }),
+];
+
+/**
  * The example identity provider with Native SSO on, its storage in Redis as production's, the
  * test clients and the Native SSO apps `sso-first` and `sso-second` (and `apps`).
  */
@@ -36,7 +50,7 @@ export function nativeSsoProvider(transfer: SessionTransferOptions, apps: Client
   return settledBeforeQuit(createIdentityProvider({
     issuer: ISSUER,
     transfer: { nativeSso: {}, ...transfer },
-    clients: [...testClients, nativeSsoApp('sso-first'), nativeSsoApp('sso-second'), ...apps],
+    clients: [...testClients, ...NATIVE_SSO_APPS, ...apps],
     configuration: { adapter },
   }));
 }
@@ -46,6 +60,21 @@ export type DeviceTokens = NativeTokens & { device_secret?: string };
 /** A sign-in of app `clientId` with `device_sso`, through the browser: its tokens and device secret. */
 export function deviceLogin(app: App, clientId: string, scope = 'openid offline_access email device_sso'): Promise<DeviceTokens> {
   return nativeLogin(app, { clientId, redirectUri: `com.example.${clientId}:/callback`, scope }) as Promise<DeviceTokens>;
+}
+
+/** A transfer token minted by `clientId` from its device secret and an ID token of its device session (Authgear's model). */
+export function mintFromDeviceSecret(app: App, clientId: string, from: { id_token?: string; device_secret?: string }, overrides: Record<string, string | undefined> = {}) {
+  return exchange(app, clientId, from, { requested_token_type: STT_TYPE, audience: AUDIENCE, scope: undefined, ...overrides });
+}
+
+/** A refresh of app `clientId`'s refresh token, with `extra` parameters. */
+export function refresh(app: App, clientId: string, refreshToken: string, extra: Record<string, string> = {}) {
+  return request(app).post('/token').type('form').send({ grant_type: 'refresh_token', client_id: clientId, refresh_token: refreshToken, ...extra });
+}
+
+/** Revokes a device secret at the revocation endpoint as Okta's SDKs do (`token_type_hint=device_secret`), as app `clientId`. */
+export function revokeDeviceSecret(app: App, clientId: string, deviceSecret: string) {
+  return request(app).post('/token/revocation').type('form').send({ client_id: clientId, token: deviceSecret, token_type_hint: 'device_secret' });
 }
 
 /** A Native SSO exchange as the spec's example sends it (§4.2), with `overrides` (undefined drops a parameter). */
