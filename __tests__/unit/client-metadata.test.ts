@@ -20,6 +20,7 @@ describe('client metadata session_transfer', () => {
       delegation: { allow_delegated_access: false, enforce_device_binding: 'ip' },
       transfer_to: null, // beyond Auth0: the trust map, any client by default
       accept_from: null,
+      native_sso: false, // beyond Auth0: OpenID Connect Native SSO
     });
     expect(resolveClientSettings('c', null)).toEqual(clientDefaults);
   });
@@ -51,9 +52,11 @@ describe('client metadata session_transfer', () => {
     expect(() => resolveClientSettings('c', { ...accepting, accept_from: [] }))
       .toThrow('client "c": session_transfer.accept_from must name a client: to accept no tokens, set allowed_authentication_methods to []');
     expect(() => resolveClientSettings('c', { transfer_to: ['web'] }))
-      .toThrow('client "c": session_transfer.transfer_to is set on a client that does not mint (can_create_session_transfer_token is false)');
+      .toThrow('client "c": session_transfer.transfer_to is set on a client that hands no session on (can_create_session_transfer_token and native_sso are false)');
     expect(() => resolveClientSettings('c', { accept_from: ['app'] }))
-      .toThrow('client "c": session_transfer.accept_from is set on a client that accepts no tokens (allowed_authentication_methods is empty)');
+      .toThrow('client "c": session_transfer.accept_from is set on a client that accepts no session (allowed_authentication_methods is empty and native_sso is false)');
+    // A Native SSO app hands its session to, and takes one from, other apps of its group.
+    expect(resolveClientSettings('c', { native_sso: true, transfer_to: ['app'], accept_from: ['app'] })).toMatchObject({ transfer_to: ['app'], accept_from: ['app'] });
   });
 
   it('validates token_exchange: only custom_authentication, never on a public client', () => {
@@ -102,6 +105,21 @@ describe('client metadata session_transfer', () => {
   ])('rejects top-level metadata that does not fit the client: %#', (client, message) => {
     const transfer = sessionTransfer({ store: new MemoryStore() });
     expect(() => transfer.configure({ clients: [client as never] })).toThrow(message);
+  });
+
+  it('refuses a Native SSO app the feature is off for, or whose ID tokens cannot carry a SHA-256 ds_hash or share one user', () => {
+    const app = { client_id: 'a', application_type: 'native', token_endpoint_auth_method: 'none', redirect_uris: ['com.example:/cb'], session_transfer: { native_sso: true } };
+    expect(() => sessionTransfer({ store: new MemoryStore() }).configure({ clients: [app as never] }))
+      .toThrow('client "a": session_transfer.native_sso needs options.nativeSso (Native SSO is off)');
+    const on = () => sessionTransfer({ store: new MemoryStore(), nativeSso: {} });
+    expect(() => on().configure({ clients: [{ ...app, id_token_signed_response_alg: 'ES384' } as never] }))
+      .toThrow('client "a": session_transfer.native_sso needs id_token_signed_response_alg RS256, PS256, ES256 (ds_hash is a SHA-256 hash), not ES384');
+    expect(() => on().configure({ clients: [{ ...app, subject_type: 'pairwise' } as never] }))
+      .toThrow('client "a": session_transfer.native_sso cannot be set on a client with pairwise subjects');
+    // With no refresh token, an app that may mint does so from its device secret.
+    expect(() => on().configure({
+      clients: [{ ...app, grant_types: ['authorization_code'], session_transfer: { native_sso: true, can_create_session_transfer_token: true } } as never],
+    })).not.toThrow();
   });
 
   it('validates dynamically loaded clients through oidc-provider, naming the client', async () => {

@@ -54,6 +54,14 @@ describe('options', () => {
     ['an asnResolver without lookup', { store, asnResolver: {} as never }, /^options\.asnResolver must have a lookup/],
     ['a clock that is not a function', { store, clock: 5 as never }, /^options\.clock must be a function$/],
     ['an unknown option', { store, tll: 60 } as never, /^options\.tll is not an option/],
+    ['nativeSso true', { store, nativeSso: true as never }, /^options\.nativeSso must be an object \(\{\} for the defaults\)$/],
+    ['an unknown nativeSso setting', { store, nativeSso: { maxapps: 2 } as never }, /^options\.nativeSso\.maxapps is not a setting \(known: lifetime, maxApps, audiences\)$/],
+    ['a device session lifetime under 5 minutes', { store, nativeSso: { lifetime: 299 } }, /^options\.nativeSso\.lifetime must be an integer from 300 to 31536000$/],
+    ['maxApps 0', { store, nativeSso: { maxApps: 0 } }, /^options\.nativeSso\.maxApps must be an integer from 1 to 10000$/],
+    ['an empty audience', { store, nativeSso: { audiences: [''] } }, /^options\.nativeSso\.audiences\[0\] must be a non-empty string$/],
+    ['audiences as a string', { store, nativeSso: { audiences: 'api://default' as never } }, /^options\.nativeSso\.audiences must be an array of strings$/],
+    ['a custom store without device sessions', { store: { save: async () => undefined, consume: async () => undefined } as never, nativeSso: {} },
+      /^options\.nativeSso needs a store with device sessions: options\.store has no saveDeviceSession\(\)/],
   ])('rejects %s, naming the option', (_name, input, message) => {
     let thrown: unknown;
     try {
@@ -70,5 +78,9 @@ describe('options', () => {
     expect(resolveOptions({ store, ttl: 300, trustProxy: { hops: 10 } })).toMatchObject({ ttl: 300, trustProxy: { hops: 10 } });
     expect(resolveOptions({ store, cookieDomain: '.example.com' }).cookieDomain).toBe('.example.com');
     expect(resolveOptions({ store, cookieDomain: 'id.example.com' }).cookieDomain).toBe('id.example.com');
+    expect(resolveOptions({ store, nativeSso: {} }).nativeSso).toEqual({ lifetime: 2_592_000, maxApps: 20, audiences: [] });
+    expect(resolveOptions({ store, nativeSso: { lifetime: 31_536_000, maxApps: 10_000, audiences: ['api://default', 'api://default'] } }).nativeSso)
+      .toEqual({ lifetime: 31_536_000, maxApps: 10_000, audiences: ['api://default'] });
+    expect(resolveOptions({ store }).nativeSso).toBeUndefined();
   });
 });

@@ -43,10 +43,10 @@ function audienceOf(idToken: string): string | undefined {
 /**
  * Native SSO §4.3's checks of `subject_token` (an ID token) and `actor_token` (a device secret)
  * presented by `client`: the device session is alive (else `invalid_grant`, as the spec says),
- * the secret is one of its current ones, the ID token is one this provider signed for an app of
- * that device session (its expiry is not checked: §6.3), its `sid`, `ds_hash` and `sub` match,
- * and the trust map lets that app hand its session to `client`. The rest is `invalid_request`
- * (RFC 8693 §2.2.2). Reads only.
+ * the secret is one of its current ones, the ID token is one this provider signed for a Native
+ * SSO app (its expiry is not checked: §6.3) and names this secret (`ds_hash`, hence this device
+ * session's `sid` and user), and the trust map lets that app hand its session to `client`. The
+ * rest is `invalid_request` (RFC 8693 §2.2.2). Reads only.
  */
 export async function verifyDeviceCredentials(
   provider: Provider, store: DeviceSessionStore, client: Client, idToken: string, deviceSecret: string,
@@ -67,9 +67,9 @@ export async function verifyDeviceCredentials(
   } catch {
     throw invalidRequest('subject_token is not an ID token this provider issued');
   }
-  if (typeof payload.sid !== 'string' || payload.sid !== id) throw invalidRequest('subject_token is not of the device secret\'s device session (sid)');
+  // ds_hash names the presented secret, which names its device session: the ID token's sid and
+  // sub are that session's (only its apps' ID tokens carry the hash).
   if (typeof payload.ds_hash !== 'string' || !sameText(payload.ds_hash, secretHash)) throw invalidRequest('subject_token was not issued with this device secret (ds_hash)');
-  if (payload.sub !== found.session.accountId) throw invalidRequest('subject_token is not of the device session\'s user');
   if (!clientSettings(from).native_sso) throw invalidRequest(`subject_token was issued to ${from.clientId}, which is not a Native SSO app`);
   const refusal = untrusted(from, client);
   if (refusal) throw refuse('not_trusted', new errors.InvalidRequest(`${client.clientId} ${refusal}`));
