@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 
-import { MemoryStore, RedisStore, StoreUnavailableError, type TransferRecord, type TransferStore } from '../../lib/index.js';
+import {
+  MemoryStore, RedisStore, StoreUnavailableError, type DeviceSession, type DeviceSessionStore, type TransferRecord, type TransferStore,
+} from '../../lib/index.js';
 import { generateToken, hashToken } from '../../lib/token.js';
 import { redisClient } from '../helpers/idp.js';
 import { startRedisServer } from '../helpers/redis-server.js';
@@ -24,7 +26,7 @@ const record = (): TransferRecord => ({
   exp: 1_700_000_060,
 });
 
-const stores: [string, () => TransferStore][] = [
+const stores: [string, () => TransferStore & DeviceSessionStore][] = [
   ['RedisStore', () => new RedisStore({ client: redis, prefix: 'store-test:', commandTimeout: 1000 })],
   ['RedisStore, auto-pipelining', () => new RedisStore({ client: pipelining, prefix: 'store-pipelined:', commandTimeout: 1000 })],
   ['MemoryStore', () => new MemoryStore()],
@@ -99,6 +101,24 @@ describe.each(stores)('%s', (_name, makeStore) => {
     expect(await store.touchSession('uid-1')).toEqual(session);
     expect(await store.touchSession('uid-1')).toEqual(session);
     expect(await store.touchSession('unknown')).toBeUndefined();
+  });
+
+  it('keeps a device session with its latest device secrets, and forgets both at once', async () => {
+    const store = makeStore();
+    const id = generateToken();
+    const session: DeviceSession = { accountId: 'demo', clientId: 'app', grantId: 'g', scope: 'openid device_sso', amr: ['pwd'], iat: 1, exp: 2 };
+    await store.saveDeviceSession(id, session, 'secret-1', 600);
+    expect(await store.deviceSession(id, 'secret-1')).toEqual({ session, current: true });
+    expect(await store.deviceSession(id, 'other')).toEqual({ session, current: false });
+    for (const secret of ['secret-2', 'secret-3', 'secret-4']) expect(await store.addDeviceSecret(id, secret, 2)).toBe(true);
+    expect(await Promise.all(['secret-1', 'secret-2', 'secret-3', 'secret-4'].map(async (secret) => (await store.deviceSession(id, secret))?.current)))
+      .toEqual([false, false, true, true]);
+    await store.linkDeviceGrant('g', id, 600);
+    expect(await store.deviceSessionOfGrant('g')).toBe(id);
+    await store.deleteDeviceSession(id);
+    expect(await store.deviceSession(id, 'secret-4')).toBeUndefined();
+    expect(await store.addDeviceSecret(id, 'secret-5', 2)).toBe(false);
+    expect(await store.deviceSession(id, 'secret-5')).toBeUndefined();
   });
 });
 
