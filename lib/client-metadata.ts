@@ -73,6 +73,13 @@ export interface ClientSessionTransfer {
    * apps. Default false.
    */
   native_sso: boolean;
+  /**
+   * Web side, beyond Auth0: a logout at the end-session endpoint from this client, of a browser
+   * session created from a transfer, also signs out the native app the transfer came from (its
+   * grant, with the cascade; with Native SSO, every app of its device session). Default false:
+   * a web logout ends the web session only.
+   */
+  logout_native: boolean;
 }
 
 /**
@@ -113,6 +120,7 @@ export const clientDefaults: Readonly<ClientSessionTransfer> = Object.freeze({
   transfer_to: null,
   accept_from: null,
   native_sso: false,
+  logout_native: false,
 });
 
 const BOOLEAN_FIELDS = [
@@ -122,6 +130,7 @@ const BOOLEAN_FIELDS = [
   'enforce_online_refresh_tokens',
   'confirm_query_transfers',
   'native_sso',
+  'logout_native',
 ] as const;
 const METHODS: readonly AuthenticationMethod[] = ['cookie', 'query'];
 const BINDINGS: readonly DeviceBinding[] = ['ip', 'asn', 'none'];
@@ -181,6 +190,9 @@ export function resolveClientSettings(clientId: string, value: unknown): ClientS
   if (settings.accept_from && settings.allowed_authentication_methods.length === 0 && !settings.delegation.allow_delegated_access && !settings.native_sso) {
     throw new ClientMetadataError(clientId, `${METADATA_KEY}.accept_from`,
       'is set on a client that accepts no session (allowed_authentication_methods is empty and native_sso is false)');
+  }
+  if (settings.logout_native && settings.allowed_authentication_methods.length === 0) {
+    throw new ClientMetadataError(clientId, `${METADATA_KEY}.logout_native`, 'is set on a client that accepts no tokens (allowed_authentication_methods is empty)');
   }
   return settings;
 }

@@ -11,7 +11,7 @@ import {
 import { debug } from './debug.js';
 import { reportDelegatedCodeExchanges } from './delegation/code-exchange.js';
 import { ClientMetadataError, OptionsError, UsageError } from './errors.js';
-import { SessionTransferEmitter } from './events.js';
+import { SessionTransferEmitter, type CascadeTrigger } from './events.js';
 import { forwardedHeadersGuard } from './binding/forwarded-headers.js';
 import { clientIp, userAgentOf } from './binding/client-ip.js';
 import { normalizeIp } from './binding/ip.js';
@@ -27,6 +27,7 @@ import { stepUpIn, type StepUpInteraction, type TransferStepUp } from './redeem/
 import { cascadingAdapter } from './revocation/adapter-hook.js';
 import { createCascade, type Cascade } from './revocation/cascade.js';
 import { revokeGrant } from './revocation/revoke-grant.js';
+import { webLogout } from './revocation/web-logout.js';
 import { createRedeem } from './redeem/redeem.js';
 import { nativeSsoConfiguration } from './native-sso/configuration.js';
 import { deviceSecretRevocation } from './native-sso/device-logout.js';
@@ -224,8 +225,8 @@ export class SessionTransfer extends SessionTransferEmitter {
   #built = false;
   #attachTimer: NodeJS.Timeout | undefined;
   #adapterCascades = false;
-  /** Grants being revoked through `revokeGrant()`, so their cascade reports trigger `api`. */
-  readonly #apiRevocations = new Set<string>();
+  /** Grants the library revokes itself (`revokeGrant()`, a web logout), with the trigger their cascade reports. */
+  readonly #revocationTriggers = new Map<string, CascadeTrigger>();
   readonly #cascade: Cascade;
   readonly #telemetry: Instrumentation;
   /** `store`, measured when telemetry is on: what the library itself calls. */
@@ -383,6 +384,7 @@ export class SessionTransfer extends SessionTransferEmitter {
         + 'Set trustProxy to the proxies you run (e.g. trustProxy: 1); attach() then aligns both.');
     }
     if (this.options.delegation) reportDelegatedCodeExchanges(provider, this);
+    provider.use(webLogout(this.#store, (parent) => this.#logoutNative(provider, parent)));
     if (this.options.nativeSso) {
       provider.use(deviceSecretResponse());
       provider.use(deviceSecretRevocation(this.#deviceStore, (id) => this.#endDeviceSession(provider, id)));
@@ -433,14 +435,18 @@ export class SessionTransfer extends SessionTransferEmitter {
    * Resolves when done; a failing cascade is reported (`cascade_failed`) and retried.
    */
   async revokeGrant(grantId: string): Promise<void> {
-    const provider = this.#attached('revokeGrant()');
-    this.#apiRevocations.add(grantId);
+    await this.#revoke(this.#attached('revokeGrant()'), grantId, 'api');
+  }
+
+  /** Revokes a grant with its cascade, which reports `trigger`. */
+  async #revoke(provider: Provider, grantId: string, trigger: CascadeTrigger): Promise<void> {
+    this.#revocationTriggers.set(grantId, trigger);
     try {
       // With a wrapped adapter, destroying the grant runs the cascade; otherwise it runs here.
       await revokeGrant(provider, undefined, grantId);
       if (!this.#adapterCascades) await this.#cascadeFrom(grantId);
     } finally {
-      this.#apiRevocations.delete(grantId);
+      this.#revocationTriggers.delete(grantId);
     }
   }
 
@@ -471,6 +477,18 @@ export class SessionTransfer extends SessionTransferEmitter {
     } finally {
       this.#endingDevices.delete(id);
     }
+  }
+
+  /**
+   * Signs out the native side of a transfer after a web logout (`logout_native`): the device
+   * session the parent grant belongs to (or is, for a token minted from a device secret), or else
+   * the parent grant itself, each with its cascade.
+   */
+  async #logoutNative(provider: Provider, parent: string): Promise<void> {
+    const device = parent.startsWith(deviceLineage('')) ? parent.slice(deviceLineage('').length)
+      : this.options.nativeSso ? await this.#deviceStore.deviceSessionOfGrant(parent) : undefined;
+    if (device !== undefined) await this.#endDeviceSession(provider, device);
+    else await this.#revoke(provider, parent, 'logout');
   }
 
   /**
@@ -532,7 +550,8 @@ export class SessionTransfer extends SessionTransferEmitter {
 
   async #cascadeFrom(grantId: string, { grantKept = false } = {}): Promise<void> {
     if (this.#provider) {
-      await this.#cascade.cascade(this.#provider, grantId, { ...(this.#apiRevocations.has(grantId) ? { trigger: 'api' as const } : {}), grantKept });
+      const trigger = this.#revocationTriggers.get(grantId);
+      await this.#cascade.cascade(this.#provider, grantId, { ...(trigger ? { trigger } : {}), grantKept });
       if (this.options.nativeSso && !grantKept) await this.#endHeadedDeviceSession(this.#provider, grantId);
     }
   }

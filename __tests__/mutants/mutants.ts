@@ -505,4 +505,20 @@ export const MUTANTS: readonly Mutant[] = [
     test: '__tests__/integration/native-sso.test.ts',
     name: 'ends with its first sign-in: revoking that grant signs the other apps out; another app\'s logout does not',
   },
+  {
+    guarantee: 'Sign out everywhere from the web: a logout at a web client with logout_native signs the native side out',
+    file: 'lib/revocation/web-logout.ts',
+    from: 'if (transferred && transferred.actor === undefined) await end(transferred.grantId);',
+    to: '',
+    test: '__tests__/integration/web-logout.test.ts',
+    name: 'from a client with logout_native signs the native app out too; from another, only the web',
+  },
+  {
+    guarantee: 'Sign out everywhere from the web: only where the web client asks for it',
+    file: 'lib/revocation/web-logout.ts',
+    from: '|| !clientSettings(client).logout_native) return;',
+    to: ') return;',
+    test: '__tests__/integration/web-logout.test.ts',
+    name: 'from a client with logout_native signs the native app out too; from another, only the web',
+  },
 ];

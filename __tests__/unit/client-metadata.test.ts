@@ -21,6 +21,7 @@ describe('client metadata session_transfer', () => {
       transfer_to: null, // beyond Auth0: the trust map, any client by default
       accept_from: null,
       native_sso: false, // beyond Auth0: OpenID Connect Native SSO
+      logout_native: false, // beyond Auth0: a web logout ends the web session only
     });
     expect(resolveClientSettings('c', null)).toEqual(clientDefaults);
   });
@@ -55,6 +56,8 @@ describe('client metadata session_transfer', () => {
       .toThrow('client "c": session_transfer.transfer_to is set on a client that hands no session on (can_create_session_transfer_token and native_sso are false)');
     expect(() => resolveClientSettings('c', { accept_from: ['app'] }))
       .toThrow('client "c": session_transfer.accept_from is set on a client that accepts no session (allowed_authentication_methods is empty and native_sso is false)');
+    expect(() => resolveClientSettings('c', { logout_native: true }))
+      .toThrow('client "c": session_transfer.logout_native is set on a client that accepts no tokens (allowed_authentication_methods is empty)');
     // A Native SSO app hands its session to, and takes one from, other apps of its group.
     expect(resolveClientSettings('c', { native_sso: true, transfer_to: ['app'], accept_from: ['app'] })).toMatchObject({ transfer_to: ['app'], accept_from: ['app'] });
   });
