@@ -551,8 +551,9 @@ export class SessionTransfer extends SessionTransferEmitter {
   async #cascadeFrom(grantId: string, { grantKept = false } = {}): Promise<void> {
     if (this.#provider) {
       const trigger = this.#revocationTriggers.get(grantId);
-      await this.#cascade.cascade(this.#provider, grantId, { ...(trigger ? { trigger } : {}), grantKept });
-      if (this.options.nativeSso && !grantKept) await this.#endHeadedDeviceSession(this.#provider, grantId);
+      const ran = await this.#cascade.cascade(this.#provider, grantId, { ...(trigger ? { trigger } : {}), grantKept });
+      // A grant ended as a cascade's child (a web grant, a device session's app) starts no device session's end.
+      if (ran && this.options.nativeSso && !grantKept) await this.#endHeadedDeviceSession(this.#provider, grantId);
     }
   }
 }

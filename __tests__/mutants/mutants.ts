@@ -500,7 +500,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     guarantee: 'Device logout: the device session ends with the sign-in that started it',
     file: 'lib/session-transfer.ts',
-    from: 'if (this.options.nativeSso && !grantKept) await this.#endHeadedDeviceSession(this.#provider, grantId);',
+    from: 'if (ran && this.options.nativeSso && !grantKept) await this.#endHeadedDeviceSession(this.#provider, grantId);',
     to: '',
     test: '__tests__/integration/native-sso.test.ts',
     name: 'ends with its first sign-in: revoking that grant signs the other apps out; another app\'s logout does not',

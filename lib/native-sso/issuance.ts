@@ -124,7 +124,8 @@ export function withDeviceClaims(findAccount: FindAccount, deps: IssuanceDepende
       const device = await deviceClaims(ctx, deps);
       return device ? { ...own, sid: device.id, ds_hash: device.dsHash } : own;
     };
-    return { ...account, claims };
+    // The host's account stays the prototype: its own methods and fields are still there.
+    return Object.create(account, { claims: { value: claims } }) as Account;
   };
 }
 

@@ -171,13 +171,14 @@ export function createCascade({ store, events, telemetry, clock, ttl, retryDelay
    * revoked while the grant was kept: then only the tokens minted until now are void. Resolves
    * once done or handed to retries, which go on until one succeeds (a store down for minutes
    * must not leave the sessions signed in); they void what the first attempt did, no more.
+   * False when the grant is a child this process is ending in a cascade already (nothing to do).
    */
   async function cascade(
     provider: Provider,
     grantId: string,
     { trigger = triggerOf(Provider.ctx), grantKept = false }: { trigger?: CascadeTrigger; grantKept?: boolean } = {},
-  ): Promise<void> {
-    if (ending.has(grantId)) return;
+  ): Promise<boolean> {
+    if (ending.has(grantId)) return false;
     const voidUntil = grantKept ? Math.floor(clock() / 1000) + CLOCK_ALLOWANCE : GRANT_ENDED;
     const attempt = async (number: number): Promise<void> => {
       try {
@@ -191,6 +192,7 @@ export function createCascade({ store, events, telemetry, clock, ttl, retryDelay
       }
     };
     await attempt(1);
+    return true;
   }
 
   /** Resolves once the tidy-ups of the cascades that ended so far are done. */
