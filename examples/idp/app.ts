@@ -14,7 +14,10 @@ import { accountRoutes } from './account.js';
 import { interactionRoutes } from './interactions.js';
 import { logoutSource, postLogoutSuccessSource } from './views.js';
 
-/** The example's native app: public, authorization code + PKCE, may mint transfer tokens. */
+/**
+ * The example's native app: public, authorization code + PKCE, may mint transfer tokens, and a
+ * Native SSO app: a sign-in with the `device_sso` scope also returns a device secret.
+ */
 export const nativeClient: ClientMetadata = {
   client_id: 'example-native',
   application_type: 'native',
@@ -22,7 +25,22 @@ export const nativeClient: ClientMetadata = {
   redirect_uris: ['com.example.native:/callback'],
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
-  session_transfer: { can_create_session_transfer_token: true },
+  session_transfer: { can_create_session_transfer_token: true, native_sso: true },
+};
+
+/**
+ * The example's second native app, by the same vendor: a Native SSO app too, so it signs in with
+ * no browser from `example-native`'s ID token and device secret (the token exchange), and may mint
+ * transfer tokens. Its redirect URI serves a browser sign-in when there is no device session.
+ */
+export const secondNativeClient: ClientMetadata = {
+  client_id: 'example-native-second',
+  application_type: 'native',
+  token_endpoint_auth_method: 'none',
+  redirect_uris: ['com.example.second:/callback'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  session_transfer: { can_create_session_transfer_token: true, native_sso: true },
 };
 
 /** Where the example SPA runs unless told (`SPA_URL`). */
@@ -97,9 +115,9 @@ export function spaClient(spaUrls: readonly string[] = [DEFAULT_SPA_URL], accept
   };
 }
 
-/** The example's own clients: `example-native`, `example-web`, `example-spa` and `support-console`. */
+/** The example's own clients: `example-native`, `example-native-second`, `example-web`, `example-spa` and `support-console`. */
 export function exampleClients({ webAppUrl, spaUrls, ...acceptance }: Pick<ExampleOptions, 'webAppUrl' | 'spaUrls'> & TransferAcceptance = {}): ClientMetadata[] {
-  return [nativeClient, webClient(webAppUrl, acceptance), spaClient(spaUrls, acceptance), supportConsoleClient];
+  return [nativeClient, secondNativeClient, webClient(webAppUrl, acceptance), spaClient(spaUrls, acceptance), supportConsoleClient];
 }
 
 /**
@@ -128,7 +146,8 @@ export interface ExampleOptions extends TransferAcceptance {
   issuer: string;
   /**
    * Where tokens are kept: `{ redis }` or `{ store }` (see the library's options). `delegation` is
-   * the example's profile (`exampleDelegation`) unless given.
+   * the example's profile (`exampleDelegation`) unless given; Native SSO is on (`nativeSso: {}`,
+   * the defaults) unless given (`nativeSso: undefined` turns it off).
    */
   transfer: SessionTransferOptions;
   /**
@@ -156,13 +175,13 @@ export interface ExampleIdentityProvider {
   transfer: SessionTransfer;
 }
 
-/** The example identity provider: oidc-provider in Express, with Native-to-Web SSO added. */
+/** The example identity provider: oidc-provider in Express, with Native-to-Web SSO and Native SSO added. */
 export function createIdentityProvider({
   issuer, transfer: transferOptions, clients = [], configuration, accessLog,
   cookieKeys = [randomBytes(32).toString('base64url')], webAppUrl, spaUrls, signingKeys = [exampleSigningKey()], confirmQueryTransfers,
   deviceBindingMode,
 }: ExampleOptions): ExampleIdentityProvider {
-  const transfer = sessionTransfer({ delegation: exampleDelegation, ...transferOptions });
+  const transfer = sessionTransfer({ delegation: exampleDelegation, nativeSso: {}, ...transferOptions });
   const given = new Set(clients.map((client) => client.client_id));
   const ownClients = exampleClients({ webAppUrl, spaUrls, confirmQueryTransfers, deviceBindingMode }).filter((client) => !given.has(client.client_id));
 

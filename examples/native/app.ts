@@ -28,6 +28,27 @@ export interface NativeTokens {
   refresh_token: string;
   token_type?: string;
   id_token?: string;
+  /** With the `device_sso` scope, from a Native SSO app: the device secret of its device session. */
+  device_secret?: string;
+}
+
+/** What a Native SSO app keeps to let another app of its vendor sign in (the spec's shared keychain). */
+export interface DeviceCredentials {
+  id_token: string;
+  device_secret: string;
+}
+
+/** The `scope` the simulator's apps ask for: `device_sso` makes a Native SSO app's sign-in return a device secret. */
+export const NATIVE_SSO_SCOPE = 'openid profile email offline_access device_sso';
+/** `grant_type` of the Native SSO exchange (RFC 8693 token exchange). */
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** `subject_token_type` and `actor_token_type` of the Native SSO exchange (Native SSO 1.0 §4.1). */
+const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
+const DEVICE_SECRET_TYPE = 'urn:openid:params:token-type:device-secret';
+
+/** An ID token's claims, unverified: the app shows what it was given (the provider checks them when they come back). */
+export function idTokenClaims(idToken: string): Record<string, unknown> & { sub?: string; sid?: string; ds_hash?: string } {
+  return JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 export interface Minted {
@@ -41,10 +62,11 @@ export interface Minted {
 interface Endpoints {
   authorization: string;
   token: string;
+  revocation: string;
 }
 
 /** The paths the Auth0 SDKs hard-code (Auth0.swift `Auth0Authentication`, Auth0.Android `AuthenticationAPIClient`). */
-const AUTH0_PATHS: Endpoints = { authorization: '/authorize', token: '/oauth/token' };
+const AUTH0_PATHS: Endpoints = { authorization: '/authorize', token: '/oauth/token', revocation: '/oauth/revoke' };
 
 type Answer = Record<string, unknown> & { error?: string; error_description?: string };
 
@@ -84,10 +106,13 @@ export class NativeApp {
       ? Promise.resolve({
         authorization: new URL(AUTH0_PATHS.authorization, this.#issuer).href,
         token: new URL(AUTH0_PATHS.token, this.#issuer).href,
+        revocation: new URL(AUTH0_PATHS.revocation, this.#issuer).href,
       })
       : fetch(new URL('.well-known/openid-configuration', `${this.#issuer.href.replace(/\/?$/, '/')}`))
-        .then((response) => response.json() as Promise<{ authorization_endpoint: string; token_endpoint: string }>)
-        .then(({ authorization_endpoint, token_endpoint }) => ({ authorization: authorization_endpoint, token: token_endpoint }));
+        .then((response) => response.json() as Promise<{ authorization_endpoint: string; token_endpoint: string; revocation_endpoint: string }>)
+        .then(({ authorization_endpoint, token_endpoint, revocation_endpoint }) => ({
+          authorization: authorization_endpoint, token: token_endpoint, revocation: revocation_endpoint,
+        }));
     return this.#endpoints;
   }
 
@@ -106,6 +131,50 @@ export class NativeApp {
       this.#nonce = response.headers.get('dpop-nonce') ?? this.#nonce;
       const body = await response.json() as Answer;
       if (body.error !== 'use_dpop_nonce' || attempt > 1) return { status: response.status, body };
+    }
+  }
+
+  /**
+   * Native SSO (OpenID Connect Native SSO 1.0 §4): signs this app in with no browser from another
+   * app's ID token and the device secret both keep in the shared keychain. The answer is this
+   * app's own access, refresh and ID tokens, in the same device session (the same `sid`).
+   */
+  async nativeSso({ id_token: idToken, device_secret: deviceSecret }: DeviceCredentials, scope = NATIVE_SSO_SCOPE): Promise<NativeTokens> {
+    const { status, body } = await this.#post({
+      grant_type: TOKEN_EXCHANGE,
+      client_id: this.clientId,
+      audience: this.#issuer.href,
+      subject_token: idToken,
+      subject_token_type: ID_TOKEN_TYPE,
+      actor_token: deviceSecret,
+      actor_token_type: DEVICE_SECRET_TYPE,
+      scope,
+    });
+    if (status !== 200 || typeof body.access_token !== 'string') throw new Error(`Native SSO refused: ${body.error} ${body.error_description ?? ''}`);
+    return body as unknown as NativeTokens;
+  }
+
+  /** A refresh: the answer (with a new refresh token when the provider rotates), or the refusal's `error`. */
+  async refresh(refreshToken: string): Promise<{ status: number; body: Answer }> {
+    return this.#post({ grant_type: 'refresh_token', client_id: this.clientId, refresh_token: refreshToken });
+  }
+
+  /**
+   * Revokes a token at the revocation endpoint (RFC 7009). A device secret
+   * (`token_type_hint=device_secret`, as Okta's SDKs send it) ends its whole device session: every
+   * app signed in under it and the web sessions they started with transfer tokens.
+   */
+  async revoke(token: string, tokenTypeHint?: 'device_secret' | 'refresh_token'): Promise<void> {
+    const { revocation } = await this.endpoints();
+    const params = { client_id: this.clientId, token, ...(tokenTypeHint ? { token_type_hint: tokenTypeHint } : {}) };
+    const response = await fetch(revocation, {
+      method: 'POST',
+      headers: { 'content-type': this.#json ? 'application/json' : 'application/x-www-form-urlencoded' },
+      body: this.#json ? JSON.stringify(params) : new URLSearchParams(params).toString(),
+    });
+    if (response.status !== 200) {
+      const body = await response.json().catch(() => ({})) as Answer;
+      throw new Error(`revocation refused (${response.status}): ${body.error ?? ''} ${body.error_description ?? ''}`);
     }
   }
 
