@@ -293,12 +293,14 @@ export class SessionTransfer extends SessionTransferEmitter {
       new Set(staticClients.map(({ clientId }) => clientId)),
       this.options.nativeSso !== undefined,
     );
+    const redeeming = redeemConfiguration(configuration, hooks, this.#store, redeem, this.options);
     const configured: Configuration = {
       ...configuration,
-      ...redeemConfiguration(configuration, hooks, this.#store, redeem, this.options),
+      ...redeeming,
       revokeGrantPolicy,
       ...(this.options.nativeSso ? {
-        findAccount: withDeviceClaims(hooks.findAccount, {
+        // Around the redeem's: a transferred session's ID tokens keep its claims too.
+        findAccount: withDeviceClaims(redeeming.findAccount ?? hooks.findAccount, {
           store: this.#deviceStore, events: this, lifetime: this.options.nativeSso.lifetime, maxApps: this.options.nativeSso.maxApps, clock: this.options.clock,
         }),
       } : {}),
