@@ -88,24 +88,13 @@ export type Consumed = TransferRecord | { replayed: string; by: string } | undef
 
 /**
  * A device session (OpenID Connect Native SSO): what one sign-in of a native app with the
- * `device_sso` scope shares with the other apps of its group on the device. Kept under its id
- * (the `sid` of its apps' ID tokens); the device secret is kept as a hash only.
+ * `device_sso` scope shares with the other apps of its group on the device, kept under its id
+ * (the `sid` of its apps' ID tokens). It holds that sign-in as a transfer record holds a native
+ * login: `clientId` and `grantId` are its app's, `scope` the most another app gets without a
+ * prompt, `iat` and `exp` its start and end. Its device secrets are kept as hashes only.
  * @category Storage
  */
-export interface DeviceSession {
-  accountId: string;
-  /** The app whose sign-in started it, that sign-in's grant and its OIDC scope (the most another app gets without a prompt). */
-  clientId: string;
-  grantId: string;
-  scope: string;
-  /** The sign-in's `auth_time` (seconds), `amr` and `acr`: every app signed in from it shows the same. */
-  authTime?: number;
-  amr?: string[];
-  acr?: string;
-  /** Start and end, seconds since the epoch. */
-  iat: number;
-  exp: number;
-}
+export type DeviceSession = Pick<TransferRecord, 'accountId' | 'clientId' | 'grantId' | 'scope' | 'authTime' | 'amr' | 'acr' | 'iat' | 'exp'>;
 
 /**
  * Storage of device sessions (Native SSO). The apps signed in from one are the children of the
