@@ -345,7 +345,7 @@ export type NativeSsoRefusal =
   | 'device_session_ended'
   /** The device secret is not (or no longer) the device session's. */
   | 'device_secret_invalid'
-  /** The ID token is not one this provider signed, or its `sid`, `ds_hash` or `sub` does not match the device secret. */
+  /** The ID token is not one this provider signed for a Native SSO app, or its `ds_hash` does not name the presented device secret. */
   | 'id_token_mismatch'
   /** The trust map keeps the ID token's app from handing its session to this client. */
   | 'not_trusted'
@@ -393,7 +393,11 @@ export type CascadeTrigger =
   | 'token_replayed'
   /** The grant was destroyed some other way (expiry, the host's own code). */
   | 'grant_destroyed'
-  /** A device session ended (Native SSO: its device secret revoked, or `transfer.endDeviceSession()`); `grantId` is `device:<id>`. */
+  /**
+   * A device session ended (Native SSO: its device secret revoked, the grant of the sign-in that
+   * started it ended, a web logout with `logout_native`, or `transfer.endDeviceSession()`):
+   * `grantId` is `device:<id>`, and each app's own cascade reports this trigger too.
+   */
   | 'device_logout';
 
 /**

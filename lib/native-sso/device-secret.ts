@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 
 import { generateToken, hashToken } from '../token.js';
 
-/** `actor_token_type` of a device secret (OpenID Connect Native SSO 1.0 §4.1). */
-export const DEVICE_SECRET_TYPE = 'urn:x-oath:params:oauth:token-type:device-secret';
 /** The scope by which an app asks for a device secret. */
 export const DEVICE_SSO_SCOPE = 'device_sso';
 /** ID token signing algorithms whose `*_hash` claims use SHA-256: the ones `ds_hash` is computed for. */
