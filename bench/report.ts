@@ -34,6 +34,14 @@ export interface BenchRun {
   };
   rows: RowFigure[];
   cascade: { rps: number; p50: number; ms: number; status: number; aliveBefore: number; ended: number; sample: number };
+  /**
+   * The device logout (Native SSO): `children` web sessions under one device session, its device
+   * secret revoked; `stillRefreshing`, the apps whose refresh token was not refused after it.
+   * Absent from runs saved before it was measured.
+   */
+  deviceLogout?: {
+    children: number; rps: number; p50: number; ms: number; status: number; aliveBefore: number; ended: number; sample: number; stillRefreshing: string[];
+  };
   goals: Goal[];
 }
 
@@ -78,6 +86,13 @@ ${table(['measure', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'server 
     run.node, run.settings.children.toLocaleString('en'), `${run.cascade.rps.toFixed(0)}, ${ms(run.cascade.p50)}`,
     `${ms(run.cascade.ms)} ms (HTTP ${run.cascade.status})`, `${run.cascade.aliveBefore} / ${run.cascade.ended} of ${run.cascade.sample}`,
   ]));
+  const deviceLogout = table(['Node', 'device logout with children', 'redeems: req/s, p50 ms', 'device secret revocation (cascade included)', 'sampled sessions signed in before / ended after', 'refresh tokens refused after'], runs.map((run) => {
+    const d = run.deviceLogout;
+    return d ? [
+      run.node, d.children.toLocaleString('en'), `${d.rps.toFixed(0)}, ${ms(d.p50)}`, `${ms(d.ms)} ms (HTTP ${d.status})`,
+      `${d.aliveBefore} / ${d.ended} of ${d.sample}`, d.stillRefreshing.length ? `not ${d.stillRefreshing.join(', ')}` : 'both apps\'',
+    ] : [run.node, '–', '–', '–', '–', '–'];
+  }));
 
   return `# Benchmarks
 
@@ -130,6 +145,19 @@ timed, inside that request. An even sample of the sessions is checked with their
 silent authorization signs in before the revocation, and does not after.
 
 ${cascade}
+
+## Device logout
+
+Native SSO on A: one device session (an app's sign-in with \`device_sso\`, which returns a device
+secret), a second app signed in from it by the token exchange, then browser sessions from
+redeems of transfer tokens the second app minted, half from the device secret (each session a
+child of the device session) and half from its refresh token (children of its grant, itself a
+child of the device session); then the device secret revoked at the revocation endpoint
+(\`token_type_hint=device_secret\`), which ends the device session and cascades to all of them;
+it is timed, cascade included, inside that request. An even sample of the sessions, from both
+halves, is checked as for the cascade, and both apps' refresh tokens must be refused after it.
+
+${deviceLogout}
 
 ## Notes
 

@@ -10,10 +10,10 @@
  * existing session (on A), each with instrumentation on and off (T and U measured together, each
  * with half the requests in flight), load over two processes (A and B), on Redis Cluster (C), and
  * with replica acknowledgements on and off (R and N measured together, as T and U); the library's
- * Redis commands per operation, the cascade of a grant with 10,000 children, and the memory per
- * outstanding token. Saves its results as test-output/bench/node-<major>.json and writes
- * BENCHMARKS.md from every Node line's saved results, side by side (bench/report.ts): run it once
- * on each Node line for the full report.
+ * Redis commands per operation, the cascade of a grant with 10,000 children, the device logout
+ * of a Native SSO device session with 1,000, and the memory per outstanding token. Saves its
+ * results as test-output/bench/node-<major>.json and writes BENCHMARKS.md from every Node line's
+ * saved results, side by side (bench/report.ts): run it once on each Node line for the full report.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -28,7 +28,9 @@ import { Redis } from 'ioredis';
 
 import { Browser } from '../examples/browser.js';
 import { authorizeInteractively } from '../examples/native/sign-in.js';
-import { RedisStore, type TransferRecord } from '../lib/index.js';
+import {
+  defaults, DEVICE_SECRET_TYPES, ID_TOKEN_TYPE, RedisStore, TOKEN_EXCHANGE_GRANT, type TransferRecord,
+} from '../lib/index.js';
 import { generateToken, hashToken } from '../lib/token.js';
 import { startRedisCluster, startRedisServer } from '../__tests__/helpers/redis-server.js';
 import { CONCURRENCY, drive, driveSplit, merge, type Measure, type Request } from './load.js';
@@ -57,16 +59,24 @@ const REDEEMS = quick ? 300 : 2000;
 const WARM_UP = { mints: 3000, refreshes: 500, sessions: 500, redeems: 1000 };
 const halfWarmUp = { mints: 1500, refreshes: 250, sessions: 250, redeems: 500 };
 const CHILDREN = quick ? 500 : 10_000;
-/** Sessions of the cascade checked, before and after it. */
+/** The device logout's web sessions, in both variants (its goal is stated at 1,000). */
+const DEVICE_CHILDREN = 1_000;
+/** Sessions of each cascade checked, before and after it. */
 const SAMPLE = 50;
 /** The memory goal is stated at 100,000 tokens; 1,000 shows the small end. */
 const MEMORY_SIZES = [1_000, 100_000];
 /** Where each Node line's results are saved, and the report made of them all. */
 const RESULTS = quick ? 'test-output/bench/quick' : 'test-output/bench';
 const OUTPUT = quick ? 'test-output/bench/BENCHMARKS.md' : 'BENCHMARKS.md';
+/** bench/server.ts's issuer: the audience of a Native SSO exchange that signs an app in. */
+const ISSUER = 'http://localhost:3000';
 const AUDIENCE = 'urn:localhost:3000:session_transfer';
 const NATIVE = { client_id: 'bench-native', redirect_uri: 'https://bench.example/cb' };
-const BASIC = `Basic ${Buffer.from('bench-native:bench-secret').toString('base64')}`;
+/** The Native SSO apps (bench/server.ts): the first signs in with `device_sso`, the second by the exchange. */
+const SSO = { first: 'bench-sso-first', second: 'bench-sso-second' };
+/** HTTP Basic authentication of a bench client (all share one secret). */
+const basic = (clientId: string) => `Basic ${Buffer.from(`${clientId}:bench-secret`).toString('base64')}`;
+const FORM = 'application/x-www-form-urlencoded';
 const WEB = { client_id: 'example-web', redirect_uri: 'http://localhost:3001/callback', scope: 'openid' };
 const USER = { login: 'demo@example.com', password: 'demo' };
 
@@ -155,24 +165,43 @@ async function startProvider(env: Record<string, string>): Promise<{ base: strin
   };
 }
 
-/** Signs in with bench-native at `base`; its refresh token. */
-async function nativeLogin(base: string): Promise<string> {
+/** A token response: a sign-in's (a device secret too with `device_sso`, for a Native SSO app) or an exchange's. */
+interface Tokens { refresh_token: string; id_token: string; device_secret?: string }
+
+/** Signs in with `clientId` (bench-native unless told) at `base`, with `scope`; its tokens. */
+async function signIn(base: string, clientId = NATIVE.client_id, scope = 'openid offline_access'): Promise<Tokens> {
   const callback = await authorizeInteractively(new Browser(), `${base}/auth?${new URLSearchParams({
-    ...NATIVE, response_type: 'code', scope: 'openid offline_access',
+    client_id: clientId, redirect_uri: NATIVE.redirect_uri, response_type: 'code', scope,
   })}`, { ...USER, redirectUri: NATIVE.redirect_uri });
   const response = await fetch(`${base}/token`, {
-    method: 'POST', headers: { authorization: BASIC },
+    method: 'POST', headers: { authorization: basic(clientId) },
     body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: NATIVE.redirect_uri }),
   });
-  return ((await response.json()) as { refresh_token: string }).refresh_token;
+  return await response.json() as Tokens;
 }
+/** Signs in with bench-native at `base`; its refresh token. */
+const nativeLogin = async (base: string) => (await signIn(base)).refresh_token;
 
-/** A refresh_token grant request; with `{ audience: AUDIENCE }`, a mint. */
-const refreshRequest = (base: string, refreshToken: string, extra: Record<string, string> = {}): Request => ({
+/** A refresh_token grant request of `clientId` (bench-native unless told); with `{ audience: AUDIENCE }`, a mint. */
+const refreshRequest = (base: string, refreshToken: string, extra: Record<string, string> = {}, clientId = NATIVE.client_id): Request => ({
   url: `${base}/token`,
   method: 'POST',
-  headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' },
+  headers: { authorization: basic(clientId), 'content-type': FORM },
   body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }).toString(),
+});
+/**
+ * A Native SSO token exchange by the second app from the first's ID token and device secret:
+ * with `{ requested_token_type, audience: AUDIENCE }`, a mint from the device secret; without,
+ * the second app's sign-in (audience: the issuer).
+ */
+const deviceExchange = (base: string, from: Tokens, extra: Record<string, string> = {}): Request => ({
+  url: `${base}/token`,
+  method: 'POST',
+  headers: { authorization: basic(SSO.second), 'content-type': FORM },
+  body: new URLSearchParams({
+    grant_type: TOKEN_EXCHANGE_GRANT, audience: ISSUER,
+    subject_token: from.id_token, subject_token_type: ID_TOKEN_TYPE, actor_token: from.device_secret!, actor_token_type: DEVICE_SECRET_TYPES[0]!, ...extra,
+  }).toString(),
 });
 /** A silent authorization for example-web; with a session_transfer_token, a redeem. */
 const authorization = (base: string, extra: Record<string, string> = {}) => `${base}/auth?${new URLSearchParams({ ...WEB, response_type: 'code', prompt: 'none', ...extra })}`;
@@ -180,17 +209,21 @@ const answered200 = (response: IncomingMessage) => response.statusCode === 200;
 /** A silent authorization that signed in: a redirect with a code (a refusal redirects too, with an error). */
 const signedIn = (response: IncomingMessage) => response.statusCode === 303 && /[?&]code=/.test(response.headers.location ?? '');
 
-/** `count` tokens minted through `base` (through each of several in turn), 20 requests at a time. */
-async function mintTokens(base: string | string[], refreshToken: string, count: number): Promise<string[]> {
-  const bases = [base].flat();
+/** `count` tokens minted by the i-th `request`, 20 requests at a time. */
+async function mintWith(count: number, request: (i: number) => Request): Promise<string[]> {
   let minted = 0;
   const mintOne = async () => {
-    const { url, ...init } = refreshRequest(bases[minted++ % bases.length]!, refreshToken, { audience: AUDIENCE });
+    const { url, ...init } = request(minted++);
     return ((await (await fetch(url, init)).json()) as { access_token: string }).access_token;
   };
   const tokens: string[] = [];
   while (tokens.length < count) tokens.push(...await Promise.all(Array.from({ length: Math.min(20, count - tokens.length) }, mintOne)));
   return tokens;
+}
+/** `count` tokens minted through `base` (through each of several in turn) from bench-native's refresh token. */
+function mintTokens(base: string | string[], refreshToken: string, count: number): Promise<string[]> {
+  const bases = [base].flat();
+  return mintWith(count, (i) => refreshRequest(bases[i % bases.length]!, refreshToken, { audience: AUDIENCE }));
 }
 
 /**
@@ -417,36 +450,78 @@ try {
   const acksMeasured = waits.on.mint >= 1 && waits.on.redeem >= 1 && waits.off.mint === 0 && waits.off.redeem === 0;
   if (!acksMeasured) console.error(`replica acknowledgements: WAITs per mint, per redeem through R (on) ${waits.on.mint}, ${waits.on.redeem}; through N (off) ${waits.off.mint}, ${waits.off.redeem}`);
 
-  // The cascade: a native grant with CHILDREN browser sessions (each redeem, without a cookie,
-  // creates one), ended by revoking its refresh token; the cascade runs inside that request.
-  // Whether the sessions ended is checked as a browser would see it, on an even sample of them:
-  // a silent authorization with its cookie signs in before, and does not after.
+  /**
+   * A cascade at A: `children` (transfer tokens) redeemed into new browser sessions (each
+   * redeem, without a cookie, creates one), then `revoke` (client, token, hint) at the
+   * revocation endpoint, timed: the cascade runs inside that request. Whether the sessions ended
+   * is checked as a browser would see it, on an even sample of them: a silent authorization with
+   * its cookie signs in before, and does not after. `errors` counts the redeems and the checks
+   * that went otherwise; `seconds` is the revocation's.
+   */
+  async function cascadeOf(name: string, children: string[], revoke: { clientId: string; token: string; hint: string }) {
+    const sample: string[] = [];
+    const redeemed = await drive(`${children.length} redeems into new sessions (${name})`, {
+      amount: children.length,
+      request: (i) => ({ url: authorization(A, { session_transfer_token: children[i]! }) }),
+      check: (response, i) => {
+        if (i % (children.length / SAMPLE) === 0) sample.push((response.headers['set-cookie'] ?? []).map((cookie) => cookie.split(';')[0]).join('; '));
+        return signedIn(response);
+      },
+    });
+    const alive = async () => (await Promise.all(sample.map(async (cookie) => {
+      const response = await fetch(authorization(A), { headers: { cookie }, redirect: 'manual' });
+      await response.body?.cancel();
+      return response.status === 303 && /[?&]code=/.test(response.headers.get('location') ?? '');
+    }))).filter(Boolean).length;
+    const aliveBefore = await alive();
+    const revokeStart = process.hrtime.bigint();
+    const revocation = await fetch(`${A}/token/revocation`, {
+      method: 'POST', headers: { authorization: basic(revoke.clientId) }, body: new URLSearchParams({ token: revoke.token, token_type_hint: revoke.hint }),
+    });
+    const seconds = Number(process.hrtime.bigint() - revokeStart) / 1e9;
+    await revocation.body?.cancel();
+    const ended = SAMPLE - await alive();
+    const errors = redeemed.errors + (revocation.status === 200 ? 0 : 1) + (aliveBefore === SAMPLE && ended === SAMPLE ? 0 : 1);
+    if (errors) console.error(`${name}: revocation answered ${revocation.status}; of ${SAMPLE} sampled sessions ${aliveBefore} were signed in before it, ${ended} ended`);
+    return { redeemed, seconds, status: revocation.status, aliveBefore, ended, errors };
+  }
+
+  // The cascade: a native grant with CHILDREN browser sessions, ended by revoking its refresh token.
   const parent = await nativeLogin(A);
-  const children = await mintTokens(A, parent, CHILDREN);
-  const sample: string[] = [];
-  const redeemed = await drive(`${CHILDREN} redeems into new sessions`, {
-    amount: CHILDREN,
-    request: (i) => ({ url: authorization(A, { session_transfer_token: children[i]! }) }),
-    check: (response, i) => {
-      if (i % (CHILDREN / SAMPLE) === 0) sample.push((response.headers['set-cookie'] ?? []).map((cookie) => cookie.split(';')[0]).join('; '));
-      return signedIn(response);
-    },
+  const { redeemed, seconds: cascadeSeconds, status: cascadeStatus, aliveBefore, ended, errors: cascadeErrors } = await cascadeOf(
+    'cascade', await mintTokens(A, parent, CHILDREN), { clientId: NATIVE.client_id, token: parent, hint: 'refresh_token' },
+  );
+
+  // The device logout: a Native SSO device session (the first app's sign-in with device_sso),
+  // the second app signed in from it by the exchange (before any session: `maxApps` counts every
+  // child of the device session), and DEVICE_CHILDREN browser sessions, half from transfer tokens
+  // the second app minted from the device secret (children of the device session, `device:<id>`),
+  // half from tokens it minted from its refresh token (children of its grant, itself a child of
+  // the device session: a cascade within the cascade), interleaved so the sample holds both;
+  // then the device secret revoked at the revocation endpoint, as Okta's SDKs send it. After it,
+  // both apps' refresh tokens must be refused.
+  const first = await signIn(A, SSO.first, 'openid offline_access device_sso');
+  const { url: exchangeUrl, ...exchangeInit } = deviceExchange(A, first);
+  const secondResponse = await fetch(exchangeUrl, exchangeInit);
+  const second = await secondResponse.json() as Tokens;
+  const [fromSecret, fromSecond] = await Promise.all([
+    mintWith(DEVICE_CHILDREN / 2, () => deviceExchange(A, first, { requested_token_type: defaults.tokenType, audience: AUDIENCE })),
+    mintWith(DEVICE_CHILDREN / 2, () => refreshRequest(A, second.refresh_token, { audience: AUDIENCE }, SSO.second)),
+  ]);
+  const device = await cascadeOf('device logout', fromSecret.flatMap((token, i) => [token, fromSecond[i]!]), {
+    clientId: SSO.first, token: first.device_secret ?? '', hint: 'device_secret',
   });
-  const alive = async () => (await Promise.all(sample.map(async (cookie) => {
-    const response = await fetch(authorization(A), { headers: { cookie }, redirect: 'manual' });
+  /** The apps whose refresh token still refreshes after the device logout (none should). */
+  const refreshing = (await Promise.all([[SSO.first, first.refresh_token], [SSO.second, second.refresh_token]].map(async ([clientId, token]) => {
+    const { url, ...init } = refreshRequest(A, token!, {}, clientId);
+    const response = await fetch(url, init);
     await response.body?.cancel();
-    return response.status === 303 && /[?&]code=/.test(response.headers.get('location') ?? '');
-  }))).filter(Boolean).length;
-  const aliveBefore = await alive();
-  const revokeStart = process.hrtime.bigint();
-  const revocation = await fetch(`${A}/token/revocation`, {
-    method: 'POST', headers: { authorization: BASIC }, body: new URLSearchParams({ token: parent, token_type_hint: 'refresh_token' }),
-  });
-  const cascadeSeconds = Number(process.hrtime.bigint() - revokeStart) / 1e9;
-  await revocation.body?.cancel();
-  const ended = SAMPLE - await alive();
-  const cascadeErrors = redeemed.errors + (revocation.status === 200 ? 0 : 1) + (aliveBefore === SAMPLE && ended === SAMPLE ? 0 : 1);
-  if (cascadeErrors) console.error(`cascade: revocation answered ${revocation.status}; of ${SAMPLE} sampled sessions ${aliveBefore} were signed in before it, ${ended} ended`);
+    return response.status === 400 ? [] : [`${clientId} (HTTP ${response.status})`];
+  }))).flat();
+  const deviceErrors = device.errors + (secondResponse.status === 200 && first.device_secret ? 0 : 1) + refreshing.length;
+  if (deviceErrors) {
+    console.error(`device logout: device secret ${first.device_secret ? 'issued' : 'missing'}; the second app's exchange answered ${secondResponse.status}; refresh tokens still refreshing after it: ${refreshing.join(', ') || 'none'}`);
+  }
 
   // Memory per outstanding token, with realistic records.
   const memory: { count: number; perToken: number; sample: number }[] = [];
@@ -483,7 +558,12 @@ try {
   const cascadeTable = [
     '| children | redeems: req/s, p50 ms | revocation (cascade included) | sampled sessions signed in before / ended after |',
     '|---|---|---|---|',
-    `| ${CHILDREN.toLocaleString('en')} | ${redeemed.rps.toFixed(0)}, ${ms(redeemed.p50)} | ${ms(cascadeSeconds * 1000)} ms (HTTP ${revocation.status}) | ${aliveBefore} / ${ended} of ${SAMPLE} |`,
+    `| ${CHILDREN.toLocaleString('en')} | ${redeemed.rps.toFixed(0)}, ${ms(redeemed.p50)} | ${ms(cascadeSeconds * 1000)} ms (HTTP ${cascadeStatus}) | ${aliveBefore} / ${ended} of ${SAMPLE} |`,
+  ].join('\n');
+  const deviceTable = [
+    '| device logout with children | redeems: req/s, p50 ms | device secret revocation (cascade included) | sampled sessions signed in before / ended after | refresh tokens refused after |',
+    '|---|---|---|---|---|',
+    `| ${DEVICE_CHILDREN.toLocaleString('en')} | ${device.redeemed.rps.toFixed(0)}, ${ms(device.redeemed.p50)} | ${ms(device.seconds * 1000)} ms (HTTP ${device.status}) | ${device.aliveBefore} / ${device.ended} of ${SAMPLE} | ${refreshing.length ? `not ${refreshing.join(', ')}` : 'both apps\''} |`,
   ].join('\n');
 
   const mintRatio = ratio((r) => r.mint.rps / r.builtin.rps);
@@ -553,6 +633,10 @@ try {
       figure: `cascade of a grant with ${CHILDREN.toLocaleString('en')} children`,
       measured: `${ms(cascadeSeconds * 1000)} ms`, goal: '< 1 s at 10,000', met: quick ? undefined : cascadeSeconds < 1,
     },
+    {
+      figure: `device logout with ${DEVICE_CHILDREN.toLocaleString('en')} children (Native SSO: device secret revoked)`,
+      measured: `${ms(device.seconds * 1000)} ms`, goal: '< 1 s at 1,000', met: device.seconds < 1,
+    },
   ];
   const commit = spawnSync('git', ['describe', '--always', '--dirty=+'], { encoding: 'utf8' }).stdout.trim() || 'unknown';
   const run: BenchRun = {
@@ -565,18 +649,23 @@ try {
     quick,
     settings: { concurrency: CONCURRENCY, rounds: ROUNDS, duration: DURATION, redeems: REDEEMS, children: CHILDREN, warmUp: WARM_UP },
     rows: Object.values(rows).map(({ name, requests, rps, p50, p99, mean, cpu, errors }) => ({ name, requests, rps, p50, p99, mean, cpu, errors })),
-    cascade: { rps: redeemed.rps, p50: redeemed.p50, ms: cascadeSeconds * 1000, status: revocation.status, aliveBefore, ended, sample: SAMPLE },
+    cascade: { rps: redeemed.rps, p50: redeemed.p50, ms: cascadeSeconds * 1000, status: cascadeStatus, aliveBefore, ended, sample: SAMPLE },
+    deviceLogout: {
+      children: DEVICE_CHILDREN, rps: device.redeemed.rps, p50: device.redeemed.p50, ms: device.seconds * 1000, status: device.status,
+      aliveBefore: device.aliveBefore, ended: device.ended, sample: SAMPLE, stillRefreshing: refreshing,
+    },
     goals,
   };
   await mkdir(RESULTS, { recursive: true });
   await writeFile(join(RESULTS, `node-${process.versions.node.split('.')[0]}.json`), `${JSON.stringify(run, null, 2)}\n`);
   const runs = await savedRuns(RESULTS);
   await writeFile(OUTPUT, renderReport(runs));
-  console.log(`${table}\n\n${cascadeTable}\n\n${goals.map((g) => `${g.figure}: ${g.measured} (goal ${g.goal})`).join('\n')}\n\nwritten to ${OUTPUT}, from the results of ${runs.map((r) => r.node).join(', ')}`);
+  console.log(`${table}\n\n${cascadeTable}\n\n${deviceTable}\n\n${goals.map((g) => `${g.figure}: ${g.measured} (goal ${g.goal})`).join('\n')}\n\nwritten to ${OUTPUT}, from the results of ${runs.map((r) => r.node).join(', ')}`);
   const missed = goals.filter((g) => g.met === false);
   if (missed.length) console.log(`\ngoals missed: ${missed.map((g) => g.figure).join('; ')}`);
   const failed = [...Object.values(warmUp), ...Object.values(rows)].filter((m) => m.errors > 0).map((m) => m.name);
   if (cascadeErrors) failed.push('cascade');
+  if (deviceErrors) failed.push('device logout');
   if (!acksMeasured) failed.push('replica acknowledgements (R waits, N does not)');
   if (failed.length) {
     console.error(`unexpected answers in: ${[...new Set(failed)].join(', ')}`);

@@ -14,6 +14,7 @@
 import './telemetry.js';
 
 import { Cluster, Redis } from 'ioredis';
+import type { ClientMetadata } from 'oidc-provider';
 
 import { createIdentityProvider } from '../examples/idp/app.js';
 import { redisAdapter } from '../lib/index.js';
@@ -37,6 +38,11 @@ const { app } = createIdentityProvider({
     maxLineagePerGrant: 100_000,
     // Each round's tokens are minted before the round and must outlive it.
     ttl: 300,
+    // The device logout row: its second app signs in by the exchange before the device session
+    // holds any web session (`maxApps` counts every child of the device session, sessions too),
+    // so the default cap is enough; the transfer tokens minted from the device secret count
+    // under the device session's id (`device:<id>`) against the caps lifted above.
+    nativeSso: {},
     ...(process.env.BENCH_TELEMETRY === 'sdk' ? { telemetry: false } : {}),
     ...(replicaAcks === undefined ? {} : { replicaAcks }),
   },
@@ -51,7 +57,17 @@ const { app } = createIdentityProvider({
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     session_transfer: { can_create_session_transfer_token: true },
-  }],
+  }, ...['bench-sso-first', 'bench-sso-second'].map((clientId): ClientMetadata => ({
+    // Native SSO apps of one vendor (the device logout row): the first signs in with `device_sso`
+    // and gets a device secret, the second signs in from it by the exchange; both may mint
+    // (the second from the device secret and from its refresh token). Confidential, as bench-native.
+    client_id: clientId,
+    client_secret: 'bench-secret',
+    redirect_uris: ['https://bench.example/cb'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    session_transfer: { can_create_session_transfer_token: true, native_sso: true },
+  }))],
   configuration: { adapter: redisAdapter({ client: adapter, ...(replicaAcks === undefined ? {} : { replicaAcks }) }), rotateRefreshToken: false },
 });
 
