@@ -28,6 +28,7 @@ import { cascadingAdapter } from './revocation/adapter-hook.js';
 import { createCascade, type Cascade } from './revocation/cascade.js';
 import { revokeGrant } from './revocation/revoke-grant.js';
 import { webLogout } from './revocation/web-logout.js';
+import { refreshedIdTokenWithoutNonce } from './refreshed-id-token.js';
 import { createRedeem } from './redeem/redeem.js';
 import { nativeSsoConfiguration } from './native-sso/configuration.js';
 import { deviceSecretRevocation } from './native-sso/device-logout.js';
@@ -387,6 +388,7 @@ export class SessionTransfer extends SessionTransferEmitter {
     }
     if (this.options.delegation) reportDelegatedCodeExchanges(provider, this);
     provider.use(webLogout(this.#store, (parent) => this.#logoutNative(provider, parent)));
+    provider.use(refreshedIdTokenWithoutNonce(provider, this.#hooks));
     if (this.options.nativeSso) {
       provider.use(deviceSecretResponse());
       provider.use(deviceSecretRevocation(this.#deviceStore, (id) => this.#endDeviceSession(provider, id)));
