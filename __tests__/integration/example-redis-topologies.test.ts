@@ -76,7 +76,8 @@ async function startSentinel(masterPort: number): Promise<Sentinel> {
 /** Waits until `replica` reports its link to the master up. */
 async function linkUp(replica: Redis): Promise<void> {
   for (let tries = 0; !/master_link_status:up/.test(await replica.info('replication')); tries += 1) {
-    if (tries > 200) throw new Error('the replica did not connect to the master');
+    // 20 s: a loaded machine takes seconds to sync a replica.
+    if (tries > 800) throw new Error('the replica did not connect to the master');
     await sleep(25);
   }
 }

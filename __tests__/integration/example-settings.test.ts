@@ -159,7 +159,7 @@ describe('a value npm start cannot use stops it with one line naming it, exit st
     ['an entry without client_id', async () => ({ CLIENTS_FILE: await file('no-id.json', [fileSpa, { redirect_uris: ['https://a.example/cb'] }]) }),
       /^CLIENTS_FILE=\S+no-id\.json entry 2 has no client_id$/],
     ['a built-in client_id', async () => ({ CLIENTS_FILE: await file('built-in.json', [{ ...fileSpa, client_id: 'example-spa' }]) }),
-      /^CLIENTS_FILE=\S+built-in\.json entry 1: client_id "example-spa" is one of the example's own clients \(example-native, example-web, example-spa, support-console\): choose another$/],
+      /^CLIENTS_FILE=\S+built-in\.json entry 1: client_id "example-spa" is one of the example's own clients \(example-native, example-native-second, example-web, example-spa, support-console\): choose another$/],
     ['a client_id twice', async () => ({ CLIENTS_FILE: await file('twice.json', [fileSpa, { client_id: 'other' }, fileSpa]) }),
       /^CLIENTS_FILE=\S+twice\.json entry 3: client_id "file-spa" is entry 1's already$/],
     ['session_transfer settings the library refuses', async () => ({
