@@ -34,13 +34,9 @@ export const nativeClient: ClientMetadata = {
  * transfer tokens. Its redirect URI serves a browser sign-in when there is no device session.
  */
 export const secondNativeClient: ClientMetadata = {
+  ...nativeClient,
   client_id: 'example-native-second',
-  application_type: 'native',
-  token_endpoint_auth_method: 'none',
   redirect_uris: ['com.example.second:/callback'],
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  session_transfer: { can_create_session_transfer_token: true, native_sso: true },
 };
 
 /** Where the example SPA runs unless told (`SPA_URL`). */
