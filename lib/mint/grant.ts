@@ -7,7 +7,6 @@ import { clientIp, userAgentOf } from '../binding/client-ip.js';
 import { normalizeIp } from '../binding/ip.js';
 import { clientSettings, IP_HEADER_TRUSTED_KEY } from '../client-metadata.js';
 import { delegatedRecord, type DelegationParams } from '../delegation/mint.js';
-import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { IssuedEvent, RequestContext, SessionTransferEmitter } from '../events.js';
 import { ID_TOKEN_TYPE, REFRESH_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
@@ -23,7 +22,7 @@ import { verifyDpopProof, type DpopProof } from './dpop.js';
 import { issueIdToken } from './id-token.js';
 import { parentRefreshToken } from './refresh-token-metadata.js';
 import { loadRefreshToken, rotateRefreshToken } from './refresh-token.js';
-import { reasonOf, refuse } from './refusal.js';
+import { reasonOf, refuse, storeRefusal } from './refusal.js';
 
 /** The token-exchange grant's parameters (RFC 8693 §2.1), and Auth0's `organization` (delegation). */
 export const GRANT_PARAMETERS = [
@@ -100,15 +99,6 @@ function deviceIp(ctx: TokenEndpointGrantContext, options: ResolvedOptions, requ
     throw refuse('invalid_request', new errors.InvalidRequest(`${options.forwardedForHeader} must be an IP address`));
   }
   return claimed;
-}
-
-/** A store that cannot answer refuses the mint with 503: nothing was issued (other errors pass unchanged). */
-function storeRefusal(err: unknown): unknown {
-  if (!(err instanceof StoreUnavailableError)) return err;
-  debug('mint refused, store unavailable: %s', err.message);
-  const unavailable = new errors.CustomOIDCProviderError('server_error', 'session transfer is temporarily unavailable');
-  Object.assign(unavailable, { status: 503, statusCode: 503 });
-  return refuse('store_unavailable', unavailable);
 }
 
 /** What a mint stores and answers, and what it runs once the token is stored. */
@@ -233,7 +223,7 @@ export function createMintHandler(deps: MintDependencies) {
         : kind === 'device_secret'
           ? fromDeviceSecret(ctx, operation, request, iat)
           : delegatedRecord(ctx, { ...deps, delegation: options.delegation!, store }, request, iat).then((record) => ({ record })))
-        .catch((err: unknown) => { throw storeRefusal(err); });
+        .catch((err: unknown) => { throw storeRefusal(err, 'session transfer'); });
       const { record } = minted;
       if (record.actor !== undefined) {
         known = { accountId: record.accountId, grantId: record.grantId, actor: { sub: record.actor } };
@@ -247,7 +237,7 @@ export function createMintHandler(deps: MintDependencies) {
         // Counted and stored at once (one round trip's time); a token past the cap is withdrawn.
         [count] = await Promise.all([store.countIssued(record.grantId, options.ttl), store.save(tokenHash, record, options.ttl)]);
       } catch (err) {
-        throw storeRefusal(err);
+        throw storeRefusal(err, 'session transfer');
       }
       if (count > options.maxTokensPerGrant) {
         await store.consume(tokenHash).catch(() => undefined);

@@ -1,3 +1,7 @@
+import { errors } from 'oidc-provider';
+
+import { debug } from '../debug.js';
+import { StoreUnavailableError } from '../errors.js';
 import type { IssueFailureReason, NativeSsoRefusal } from '../events.js';
 
 const REASON = Symbol('sessionTransferReason');
@@ -13,4 +17,16 @@ export function refuse<E extends Error>(reason: Reason, error: E): E {
 
 export function reasonOf<R extends Reason = IssueFailureReason>(error: unknown): R | 'server_error' {
   return ((error as Tagged | undefined)?.[REASON] as R | undefined) ?? 'server_error';
+}
+
+/**
+ * A store that cannot answer refuses the request (`what`: the mint, Native SSO) with 503
+ * `server_error`: nothing was issued. Other errors pass unchanged.
+ */
+export function storeRefusal(err: unknown, what: string): unknown {
+  if (!(err instanceof StoreUnavailableError)) return err;
+  debug('%s refused, store unavailable: %s', what, err.message);
+  const unavailable = new errors.CustomOIDCProviderError('server_error', `${what} is temporarily unavailable`);
+  Object.assign(unavailable, { status: 503, statusCode: 503 });
+  return refuse('store_unavailable', unavailable);
 }

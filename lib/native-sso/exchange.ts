@@ -2,10 +2,9 @@ import { errors, type Provider, type TokenEndpointGrantContext } from 'oidc-prov
 
 import { clientIp, userAgentOf } from '../binding/client-ip.js';
 import { clientSettings } from '../client-metadata.js';
-import { StoreUnavailableError } from '../errors.js';
 import type { NativeSsoRefusal, RequestContext, SessionTransferEmitter } from '../events.js';
 import { issueIdToken, type IdTokenSource } from '../mint/id-token.js';
-import { reasonOf, refuse } from '../mint/refusal.js';
+import { reasonOf, refuse, storeRefusal } from '../mint/refusal.js';
 import { ID_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { deviceLineage, type DeviceSessionStore, type TransferStore } from '../store/store.js';
@@ -80,14 +79,6 @@ function scopeOf(requested: string | undefined, credentials: DeviceCredentials, 
   return scopes;
 }
 
-/** A store that cannot answer: 503, nothing issued. */
-function unavailable(err: unknown): unknown {
-  if (!(err instanceof StoreUnavailableError)) return err;
-  const error = new errors.CustomOIDCProviderError('server_error', 'Native SSO is temporarily unavailable');
-  Object.assign(error, { status: 503, statusCode: 503 });
-  return refuse('store_unavailable', error);
-}
-
 /**
  * The Native SSO token exchange (§4): an app of the device session's group signs in with no
  * browser. The checks read only; then a grant of the app's own joins the device session's
@@ -105,7 +96,7 @@ export async function nativeSsoExchange(ctx: TokenEndpointGrantContext<ExchangeP
       throw refuse('client_not_allowed', new errors.UnauthorizedClient('client is not a Native SSO app (session_transfer.native_sso)'));
     }
     const { idToken, deviceSecret } = checkRequest(ctx.oidc.params, audiences);
-    const credentials = await verifyDeviceCredentials(provider, store, client, idToken, deviceSecret).catch((err: unknown) => { throw unavailable(err); });
+    const credentials = await verifyDeviceCredentials(provider, store, client, idToken, deviceSecret).catch((err: unknown) => { throw storeRefusal(err, 'Native SSO'); });
     const { id, session } = credentials;
     known = { accountId: session.accountId, deviceSessionId: id, fromClientId: credentials.from.clientId };
     const scopes = scopeOf(ctx.oidc.params.scope, credentials, deps);
@@ -156,7 +147,7 @@ export async function nativeSsoExchange(ctx: TokenEndpointGrantContext<ExchangeP
     } catch (err) {
       // Nothing half-done: the grant of a refused or failed exchange goes (its tokens with it).
       await grant.destroy().catch(() => undefined);
-      throw unavailable(err);
+      throw storeRefusal(err, 'Native SSO');
     }
     events.report('native_sso', { type: 'native_sso', outcome: 'exchanged', clientId: client.clientId, ...known, ...request });
   } catch (err) {
