@@ -1,4 +1,4 @@
-import type { Account, Grant, KoaContextWithOIDC, Provider, RefreshToken } from 'oidc-provider';
+import type { AccessToken, Account, Grant, KoaContextWithOIDC, Provider, RefreshToken } from 'oidc-provider';
 
 import { issueIdToken } from './mint/id-token.js';
 import type { ProviderHooks } from './provider-hooks.js';
@@ -14,8 +14,8 @@ export function refreshedIdTokenWithoutNonce(provider: Provider, hooks: Provider
     await next();
     if (ctx.oidc?.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token') return;
     const body = ctx.body as Record<string, unknown> | undefined;
-    const { RefreshToken: refreshToken, Grant: grant, Account: account } = ctx.oidc.entities as {
-      RefreshToken?: RefreshToken; Grant?: Grant; Account?: Account;
+    const { RefreshToken: refreshToken, Grant: grant, Account: account, AccessToken: accessToken } = ctx.oidc.entities as {
+      RefreshToken?: RefreshToken; Grant?: Grant; Account?: Account; AccessToken?: AccessToken;
     };
     if (typeof body?.id_token !== 'string' || !refreshToken?.nonce || !grant || !account) return;
     // A refresh may narrow the scope (`scope`): its ID token is of that scope.
@@ -26,6 +26,7 @@ export function refreshedIdTokenWithoutNonce(provider: Provider, hooks: Provider
       refreshToken: { scopes, scope: requested ? [...scopes].join(' ') : scope, claims, acr, amr, authTime, sid, nonce: undefined },
       grant,
       account,
+      accessTokenAudience: accessToken?.aud,
     });
     ctx.body = { ...body, id_token: idToken };
   };

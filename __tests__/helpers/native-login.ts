@@ -36,6 +36,8 @@ export interface NativeLogin {
   prompt?: string;
   /** A resource indicator (RFC 8707) for the authorization request and the code exchange. */
   resource?: string;
+  /** `nonce` of the authorization request. */
+  nonce?: string;
 }
 
 function location(res: request.Response): string {
@@ -68,6 +70,7 @@ export async function nativeLogin(app: App, {
   json = false,
   prompt,
   resource,
+  nonce,
 }: NativeLogin = {}): Promise<NativeTokens> {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -80,6 +83,7 @@ export async function nativeLogin(app: App, {
     code_challenge_method: 'S256',
     ...(prompt ? { prompt } : {}),
     ...(resource ? { resource } : {}),
+    ...(nonce ? { nonce } : {}),
   });
 
   let next = location(await agent.get(`${paths.authorization}?${auth}`));

@@ -14,12 +14,13 @@ type IssuableIdToken = IdToken & { scope: string; mask: object; rejected: string
 /**
  * The ID token a refresh of `refreshToken` would return (the Auth0 SDKs store it with the
  * transfer credentials), with `extra` claims, or undefined when its scope lacks `openid`.
+ * `accessTokenAudience`: the `aud` of the access token issued with it, if any.
  */
 export async function issueIdToken(
   provider: Provider,
   hooks: ProviderHooks,
   ctx: KoaContextWithOIDC,
-  { refreshToken, grant, account }: { refreshToken: IdTokenSource; grant: Grant; account: Account },
+  { refreshToken, grant, account, accessTokenAudience }: { refreshToken: IdTokenSource; grant: Grant; account: Account; accessTokenAudience?: unknown },
   extra: Record<string, unknown> = {},
 ): Promise<string | undefined> {
   const { scopes } = refreshToken;
@@ -39,7 +40,8 @@ export async function issueIdToken(
     amr: refreshToken.amr,
     auth_time: refreshToken.authTime,
   }, { ctx }) as IssuableIdToken;
-  token.scope = hooks.conformIdTokenClaims ? 'openid' : grant.getOIDCScopeFiltered(scopes);
+  // As the built-in grants: with the access token for an API (`aud`), userinfo cannot give the claims.
+  token.scope = hooks.conformIdTokenClaims && !accessTokenAudience ? 'openid' : grant.getOIDCScopeFiltered(scopes);
   token.mask = requested;
   token.rejected = rejected;
   token.set('nonce', refreshToken.nonce);
