@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import type { ClientMetadata } from 'oidc-provider';
+import type { ClientMetadata, Configuration } from 'oidc-provider';
 
 import { createIdentityProvider, type ExampleIdentityProvider } from '../../examples/idp/app.js';
 import { redisAdapter, type ClientSessionTransferInput, type SessionTransferOptions } from '../../lib/index.js';
@@ -45,21 +45,21 @@ export const NATIVE_SSO_APPS: ClientMetadata[] = [
  * The example identity provider with Native SSO on, its storage in Redis as production's, the
  * test clients and the Native SSO apps `sso-first` and `sso-second` (and `apps`).
  */
-export function nativeSsoProvider(transfer: SessionTransferOptions, apps: ClientMetadata[] = []): ExampleIdentityProvider {
+export function nativeSsoProvider(transfer: SessionTransferOptions, apps: ClientMetadata[] = [], configuration: Configuration = {}): ExampleIdentityProvider {
   const adapter = transfer.redis ? redisAdapter({ client: transfer.redis, prefix: `${transfer.keyPrefix ?? 'st:'}oidc:` }) : undefined;
   return settledBeforeQuit(createIdentityProvider({
     issuer: ISSUER,
     transfer: { nativeSso: {}, ...transfer },
     clients: [...testClients, ...NATIVE_SSO_APPS, ...apps],
-    configuration: { adapter },
+    configuration: { adapter, ...configuration },
   }));
 }
 
 export type DeviceTokens = NativeTokens & { device_secret?: string };
 
-/** A sign-in of app `clientId` with `device_sso`, through the browser: its tokens and device secret. */
-export function deviceLogin(app: App, clientId: string, scope = 'openid offline_access email device_sso'): Promise<DeviceTokens> {
-  return nativeLogin(app, { clientId, redirectUri: `com.example.${clientId}:/callback`, scope }) as Promise<DeviceTokens>;
+/** A sign-in of app `clientId` with `device_sso`, through the browser (`agent`, a new one by default): its tokens and device secret. */
+export function deviceLogin(app: App, clientId: string, scope = 'openid offline_access email device_sso', agent?: NativeTokens['agent']): Promise<DeviceTokens> {
+  return nativeLogin(app, { clientId, redirectUri: `com.example.${clientId}:/callback`, scope, ...(agent ? { agent } : {}) }) as Promise<DeviceTokens>;
 }
 
 /** A transfer token minted by `clientId` from its device secret and an ID token of its device session (Authgear's model). */

@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import request from 'supertest';
 
 import { MemoryStore, StoreUnavailableError, type NativeSsoEvent, type SessionTransfer } from '../../lib/index.js';
 import { quitRedis, redisClient } from '../helpers/idp.js';
@@ -10,7 +11,7 @@ const redis = redisClient();
 afterAll(() => quitRedis(redis));
 
 describe('bounds', () => {
-  const { app, provider } = nativeSsoProvider({ redis, keyPrefix: 'nsso-bounds:', nativeSso: { maxApps: 2, lifetime: 300 } }, [nativeSsoApp('sso-fourth')]);
+  const { app, provider, transfer } = nativeSsoProvider({ redis, keyPrefix: 'nsso-bounds:', nativeSso: { maxApps: 2, lifetime: 300 } }, [nativeSsoApp('sso-fourth')]);
 
   it('refuses an app past nativeSso.maxApps', async () => {
     const first = await deviceLogin(app, 'sso-first');
@@ -24,6 +25,44 @@ describe('bounds', () => {
     const second = (await exchange(app, 'sso-second', first)).body;
     const token = (await provider.RefreshToken.find(second.refresh_token))!;
     expect(token.exp! - token.iat!).toBeLessThanOrEqual(300);
+  });
+
+  it("refuses an app's refresh tokens past the device session's lifetime, after rotations too (§4.3)", async () => {
+    const first = await deviceLogin(app, 'sso-first');
+    const second = (await exchange(app, 'sso-second', first)).body;
+    const rotated = (await refresh(app, 'sso-second', second.refresh_token)).body;
+    expect(rotated.refresh_token).not.toBe(second.refresh_token);
+    const started = Date.now();
+    // The provider's clock moves (Date); Redis, sockets and timers keep real time.
+    const at = (seconds: number) => jest.useFakeTimers({
+      now: started + seconds * 1000,
+      doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+    });
+    try {
+      at(200);
+      const before = await refresh(app, 'sso-second', rotated.refresh_token);
+      expect(before.status).toBe(200);
+      at(301);
+      const after = await refresh(app, 'sso-second', before.body.refresh_token);
+      expect(after.body).toMatchObject({ error: 'invalid_grant', error_description: 'grant request is invalid' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("never starts a device session at an exchange-signed app's refresh: with its own gone, its ID token names none", async () => {
+    const events: NativeSsoEvent[] = [];
+    transfer.on('native_sso', (e) => events.push(e));
+    const first = await deviceLogin(app, 'sso-first');
+    const second = (await exchange(app, 'sso-second', first)).body;
+    const id = first.device_secret!.split('.')[0]!;
+    // The device session is lost (a failover), its apps' grants left.
+    await redis.del(`nsso-bounds:device:{device:${id}}`, `nsso-bounds:device-secrets:{device:${id}}`);
+    const res = await refresh(app, 'sso-second', second.refresh_token);
+    expect(res.status).toBe(200);
+    expect(res.body.device_secret).toBeUndefined();
+    expect(idTokenClaims(res.body.id_token)).not.toHaveProperty('ds_hash');
+    expect(events.map((e) => e.outcome)).toEqual(['started', 'exchanged']);
   });
 
   it('refuses an ID token the device secret was not issued with, though of the same device session', async () => {
@@ -46,6 +85,41 @@ describe('bounds', () => {
     }));
     expect(keys.some((key) => key.includes('device-secrets:'))).toBe(true);
     expect([...keys, ...values].filter((text) => text?.includes(random))).toEqual([]);
+  });
+});
+
+describe('a browser that signs an app in again', () => {
+  // Back-channel logout gives the app's ID tokens the browser session's `sid`, the device session's
+  // id; this host makes a new grant at every sign-in (its consent's), as oidc-provider lets it.
+  const { app, provider } = nativeSsoProvider(
+    { redis, keyPrefix: 'nsso-again:', nativeSso: { maxApps: 2 } },
+    [nativeSsoApp('sso-sid', {}, { backchannel_logout_uri: 'https://app.example.com/backchannel', backchannel_logout_session_required: true })],
+    {
+      features: { devInteractions: { enabled: false }, revocation: { enabled: true }, backchannelLogout: { enabled: true } },
+      loadExistingGrant: async (ctx) => {
+        const grantId = ctx.oidc.result?.consent?.grantId;
+        return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+      },
+    },
+  );
+
+  const grantOf = async (refreshToken: string) => (await provider.RefreshToken.find(refreshToken))?.grantId;
+
+  it('joins the device session its sid names even when it holds its most apps: a device logout reaches it', async () => {
+    const browser = request.agent(app);
+    const first = await deviceLogin(app, 'sso-sid', undefined, browser);
+    const { sid } = idTokenClaims(first.id_token!);
+    expect(first.device_secret!.startsWith(`${String(sid)}.`)).toBe(true);
+    const second = (await exchange(app, 'sso-second', first)).body;
+    expect(second.refresh_token).toEqual(expect.any(String));
+    const again = await deviceLogin(app, 'sso-sid', undefined, browser);
+    expect(again.device_secret!.startsWith(`${String(sid)}.`)).toBe(true);
+    expect(await grantOf(again.refresh_token)).not.toBe(await grantOf(first.refresh_token));
+    expect((await revokeDeviceSecret(app, 'sso-sid', again.device_secret!)).status).toBe(200);
+    const refreshes = await Promise.all([['sso-sid', again], ['sso-second', second], ['sso-sid', first]].map(
+      ([clientId, tokens]) => refresh(app, clientId as string, (tokens as { refresh_token: string }).refresh_token),
+    ));
+    expect(refreshes.map((res) => res.body.error)).toEqual(['invalid_grant', 'invalid_grant', 'invalid_grant']);
   });
 });
 

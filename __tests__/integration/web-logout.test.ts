@@ -25,18 +25,22 @@ async function webSession(token: string, clientId: string): Promise<Agent> {
   return agent;
 }
 
-/** Logout at the end-session endpoint from `clientId`, confirmed as the user would. */
-async function logout(agent: Agent, clientId: string): Promise<void> {
+/** Logout at the end-session endpoint from `clientId`, confirmed as the user would, or declined ("stay signed in"). */
+async function logout(agent: Agent, clientId: string, confirmed = true): Promise<void> {
   const page = await agent.get(`/session/end?client_id=${clientId}`);
   const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.text)?.[1];
-  expect((await agent.post('/session/end/confirm').type('form').send({ xsrf, logout: 'yes' })).status).toBe(303);
+  expect((await agent.post('/session/end/confirm').type('form').send({ xsrf, ...(confirmed ? { logout: 'yes' } : {}) })).status).toBe(303);
 }
 
 describe('a web logout', () => {
-  it('from a client with logout_native signs the native app out too; from another, only the web', async () => {
+  it('from a client with logout_native signs the native app out too, once the user confirms; from another, only the web', async () => {
     const kept = await mintToken(app);
     await logout(await webSession(kept.token, 'query-web'), 'query-web');
     expect((await refresh(app, 'example-native', kept.native.refresh_token)).status).toBe(200);
+
+    const declined = await mintToken(app);
+    await logout(await webSession(declined.token, 'logout-web'), 'logout-web', false);
+    expect((await refresh(app, 'example-native', declined.native.refresh_token)).status).toBe(200);
 
     const ended = await mintToken(app);
     await logout(await webSession(ended.token, 'logout-web'), 'logout-web');

@@ -4,13 +4,23 @@ import { clientSettings } from '../client-metadata.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { DeviceSessionStore } from '../store/store.js';
+import { untrusted } from '../trust/trust-map.js';
 import { deviceSessionIdOf, dsHash } from './device-secret.js';
+
+/** The revoking app is the device session's first app, or one the trust map lets sign in from it. */
+async function inGroup(ctx: KoaContextWithOIDC, firstClientId: string): Promise<boolean> {
+  const client = ctx.oidc.client!;
+  if (client.clientId === firstClientId) return true;
+  const first = await ctx.oidc.provider.Client.find(firstClientId);
+  return first !== undefined && untrusted(first, client) === undefined;
+}
 
 /**
  * Middleware: a device secret revoked at the revocation endpoint (RFC 7009; Okta's SDKs send
- * `token_type_hint=device_secret`) by a Native SSO app ends its device session — a device-wide
- * logout. oidc-provider has authenticated the client and answered 200 first (it knows no such
- * token); a secret that is not current is ignored, as RFC 7009 ignores unknown tokens. A store
+ * `token_type_hint=device_secret`) by a Native SSO app of its group ends its device session — a
+ * device-wide logout. oidc-provider has authenticated the client and answered 200 first (it knows
+ * no such token); a secret that is not current, or revoked by an app outside the group, is ignored,
+ * as RFC 7009 ignores unknown tokens. A store
  * that cannot answer turns the answer into 503, so the app knows to try again.
  */
 export function deviceSecretRevocation(store: DeviceSessionStore, end: (id: string) => Promise<void>) {
@@ -21,7 +31,8 @@ export function deviceSecretRevocation(store: DeviceSessionStore, end: (id: stri
     const id = typeof token === 'string' ? deviceSessionIdOf(token) : undefined;
     if (id === undefined) return;
     try {
-      if ((await store.deviceSession(id, dsHash(token as string)))?.current) await end(id);
+      const found = await store.deviceSession(id, dsHash(token as string));
+      if (found?.current && await inGroup(ctx, found.session.clientId)) await end(id);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       debug('device secret revocation failed: %O', err);

@@ -4,6 +4,8 @@ import { generateToken, hashToken } from '../token.js';
 
 /** The scope by which an app asks for a device secret. */
 export const DEVICE_SSO_SCOPE = 'device_sso';
+/** `gty` of the tokens a Native SSO exchange issues, as oidc-provider names a grant type on its tokens. */
+export const NATIVE_SSO_GTY = 'native_sso';
 /** ID token signing algorithms whose `*_hash` claims use SHA-256: the ones `ds_hash` is computed for. */
 export const SHA256_ALGS: readonly string[] = ['RS256', 'PS256', 'ES256'];
 

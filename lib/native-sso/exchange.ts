@@ -9,13 +9,11 @@ import { ID_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { deviceLineage, type DeviceSessionStore, type TransferStore } from '../store/store.js';
 import { verifyDeviceCredentials, type DeviceCredentials } from './device-credentials.js';
-import { DEVICE_SSO_SCOPE } from './device-secret.js';
+import { DEVICE_SSO_SCOPE, NATIVE_SSO_GTY } from './device-secret.js';
 import { setDeviceClaims } from './issuance.js';
 
 /** `issued_token_type` of the exchange's answer (§4.4). */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-/** `gty` of the tokens an exchange issues, as oidc-provider names a grant type on its tokens. */
-const GTY = 'native_sso';
 
 export interface ExchangeParams {
   audience?: string | string[];
@@ -107,7 +105,9 @@ export async function nativeSsoExchange(ctx: TokenEndpointGrantContext<ExchangeP
     const now = Math.floor(options.clock() / 1000);
     const ttl = session.exp - now;
     if (ttl <= 0) throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
-    const grant = new provider.Grant({ accountId: session.accountId, clientId: client.clientId });
+    // §4.3: the grant ends with the device session, and every refresh token of it with the grant
+    // (a rotated refresh token gets the full TTL: oidc-provider does not carry `expiresIn` over).
+    const grant = Object.assign(new provider.Grant({ accountId: session.accountId, clientId: client.clientId }), { expiresIn: ttl });
     grant.addOIDCScope(scope);
     const grantId = await grant.save();
     try {
@@ -117,7 +117,7 @@ export async function nativeSsoExchange(ctx: TokenEndpointGrantContext<ExchangeP
         throw refuse('too_many_apps', new errors.InvalidRequest(`the device session holds its most apps already (nativeSso.maxApps, ${options.nativeSso.maxApps})`));
       }
       await store.linkDeviceGrant(grantId, id, ttl);
-      const login = { accountId: session.accountId, client, grantId, scope, gty: GTY, sid: id };
+      const login = { accountId: session.accountId, client, grantId, scope, gty: NATIVE_SSO_GTY, sid: id };
       const accessToken = new provider.AccessToken(login);
       const issuedAccess = await accessToken.save();
       let refreshToken: string | undefined;
@@ -128,7 +128,7 @@ export async function nativeSsoExchange(ctx: TokenEndpointGrantContext<ExchangeP
         const token = new provider.RefreshToken({
           ...login, acr: session.acr, amr: session.amr, authTime: session.authTime, rotations: 0, expiresWithSession: false,
         });
-        // §4.3: when the device session ends, so do the refresh tokens issued under it.
+        // The first one ends then too, so the store lets it go with the grant.
         if (token.expiration > ttl) Object.assign(token, { expiresIn: ttl });
         refreshToken = await token.save();
         source = token;

@@ -6,7 +6,7 @@ import { clientSettings } from '../client-metadata.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { SessionTransferEmitter } from '../events.js';
 import { deviceLineage, type DeviceSession, type DeviceSessionStore, type TransferStore } from '../store/store.js';
-import { deviceSessionIdOf, dsHash, DEVICE_SSO_SCOPE, newDeviceSecret } from './device-secret.js';
+import { deviceSessionIdOf, dsHash, DEVICE_SSO_SCOPE, NATIVE_SSO_GTY, newDeviceSecret } from './device-secret.js';
 
 /** Device secrets a device session keeps: every refresh without one issues a new one (§3.4.3). */
 export const DEVICE_SECRETS_KEPT = 10;
@@ -49,7 +49,6 @@ async function start(ctx: KoaContextWithOIDC, deps: IssuanceDependencies, source
   const now = Math.floor(deps.clock() / 1000);
   const refreshToken = ctx.oidc.entities.RefreshToken as RefreshToken | undefined;
   const ttl = Math.max(1, Math.min(deps.lifetime, refreshToken?.remainingTTL ?? deps.lifetime));
-  const { id, secret } = newDeviceSecret(source.sid);
   const session: DeviceSession = {
     accountId: source.accountId!, clientId, grantId: source.grantId!, scope: source.scope ?? '', iat: now, exp: now + ttl,
     ...(source.authTime === undefined ? {} : { authTime: source.authTime }),
@@ -57,24 +56,32 @@ async function start(ctx: KoaContextWithOIDC, deps: IssuanceDependencies, source
     ...(source.acr === undefined ? {} : { acr: source.acr }),
   };
   const request = { ip: ctx.ip, ...(ctx.get('user-agent') ? { userAgent: ctx.get('user-agent') } : {}) };
+  const { id, secret } = newDeviceSecret(source.sid);
   try {
-    await store.saveDeviceSession(id, session, dsHash(secret), ttl);
+    // The grant joins first: the device session never exists without its first app. `maxApps`
+    // bounds the apps a device secret signs in, not this: a sign-in through the browser again, in
+    // the same browser session (the same `sid`, which oidc-provider puts in the ID token), renews
+    // its device session, so it must join even one that holds its most apps, or a device logout
+    // would miss it.
+    await store.addChild(deviceLineage(id), `grant:${session.grantId}`, ttl, Number.MAX_SAFE_INTEGER);
     await Promise.all([
-      store.addChild(deviceLineage(id), `grant:${session.grantId}`, ttl, deps.maxApps),
+      store.saveDeviceSession(id, session, dsHash(secret), ttl),
       store.linkDeviceGrant(session.grantId, id, ttl),
     ]);
+    events.report('native_sso', { type: 'native_sso', outcome: 'started', clientId, accountId: session.accountId, deviceSessionId: id, ...request });
+    return { id, dsHash: dsHash(secret), secret };
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     events.report('native_sso', { type: 'native_sso', outcome: 'degraded', clientId, accountId: session.accountId, ...request, error: err.message });
     return null;
   }
-  events.report('native_sso', { type: 'native_sso', outcome: 'started', clientId, accountId: session.accountId, deviceSessionId: id, ...request });
-  return { id, dsHash: dsHash(secret), secret };
 }
 
 /**
  * At a refresh: the device secret the app sent when it is current (no rotation: §3.4.3 advises
- * against it), else a new secret of the grant's device session, else a new device session.
+ * against it), else a new secret of the grant's device session, else a new device session. An
+ * app signed in by the exchange never starts one: it belongs to the device session that signed
+ * it in (its grant ends with it), and with that one gone its ID token names none.
  */
 async function refreshed(ctx: KoaContextWithOIDC, deps: IssuanceDependencies, refreshToken: RefreshToken): Promise<DeviceClaims | null> {
   const { store } = deps;
@@ -93,7 +100,7 @@ async function refreshed(ctx: KoaContextWithOIDC, deps: IssuanceDependencies, re
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
   }
-  return start(ctx, deps, refreshToken);
+  return refreshToken.gty?.split(' ').includes(NATIVE_SSO_GTY) ? null : start(ctx, deps, refreshToken);
 }
 
 /** The device session claims of this token response; computed once per request. */

@@ -5,7 +5,7 @@ import { debug } from '../debug.js';
 import type { TransferStore } from '../store/store.js';
 
 /**
- * Middleware: a logout confirmed at the end-session endpoint by a web client with
+ * Middleware: a logout the user confirmed at the end-session endpoint, from a web client with
  * `session_transfer.logout_native`, of a browser session created from a transfer, signs out the
  * native side it came from too (`end`, given the parent grant): "sign out everywhere" from the
  * web. oidc-provider has ended the browser session first; the session's record names the parent.
@@ -17,7 +17,9 @@ export function webLogout(store: TransferStore, end: (parentGrantId: string) => 
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
     await next();
     const { client, session } = ctx.oidc ?? {};
-    if (ctx.oidc?.route !== 'end_session_confirm' || !client || !session?.uid || !clientSettings(client).logout_native) return;
+    // Only a logout the user confirmed (`logout=yes`); "stay signed in" ends this client's login only.
+    if (ctx.oidc?.route !== 'end_session_confirm' || !ctx.oidc.params?.logout) return;
+    if (!client || !session?.uid || !clientSettings(client).logout_native) return;
     try {
       const transferred = await store.findSession(session.uid);
       if (transferred && transferred.actor === undefined) await end(transferred.grantId);
