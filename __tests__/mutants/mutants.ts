@@ -404,8 +404,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     guarantee: 'Native SSO: only a hash of each device secret is stored',
     file: 'lib/native-sso/issuance.ts',
-    from: 'await store.saveDeviceSession(id, session, dsHash(secret), ttl);',
-    to: 'await store.saveDeviceSession(id, session, secret, ttl);',
+    from: 'store.saveDeviceSession(id, session, dsHash(secret), ttl),',
+    to: 'store.saveDeviceSession(id, session, secret, ttl),',
     test: '__tests__/integration/native-sso-edges.test.ts',
     name: 'keeps no device secret in Redis, only its hash',
   },
