@@ -181,7 +181,10 @@ export interface SessionTransferSettings {
 export interface NativeSsoOptions {
   /** Seconds a device session (and its device secret) lives from the sign-in that started it; default 30 days, 300–31536000. */
   lifetime?: number;
-  /** Most apps signed in under one device session, the first included; default 20, 1–10000. */
+  /**
+   * Most apps one device session signs in by exchange, the first included; default 20, 1–10000.
+   * A sign-in through the browser that renews the device session (the same `sid`) joins past it.
+   */
   maxApps?: number;
   /**
    * `audience` values an exchange may carry besides the issuer (the spec's value; its origin and
