@@ -5,7 +5,7 @@ import { clientSettings, delegates } from '../client-metadata.js';
 import type { RequestContext } from '../events.js';
 import { callWithDeadline } from '../hook-deadline.js';
 import { resolveAudience } from '../mint/audience.js';
-import { refuse } from '../mint/refusal.js';
+import { invalidRequest, refuse } from '../mint/refusal.js';
 import { ID_TOKEN_TYPE, type ResolvedDelegation, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import type { TransferRecord, TransferStore } from '../store/store.js';
@@ -59,7 +59,7 @@ export async function delegatedRecord(
     throw refuse('actor_required', auth0Error('setactor_required', 'a delegated session transfer token needs an actor: send the agent\'s ID token as actor_token'));
   }
   if (params.actor_token_type !== ID_TOKEN_TYPE) {
-    throw refuse('invalid_request', new errors.InvalidRequest(`actor_token_type must be ${ID_TOKEN_TYPE}`));
+    throw invalidRequest(`actor_token_type must be ${ID_TOKEN_TYPE}`);
   }
   const actor = await verifyActor(provider, store, ctx.oidc.client, params.actor_token, options.clock());
   const audience = await resolveAudience(provider, ctx.oidc.client, params, deps.transferAudiences, (client) =>

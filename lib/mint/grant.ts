@@ -22,7 +22,7 @@ import { verifyDpopProof, type DpopProof } from './dpop.js';
 import { issueIdToken } from './id-token.js';
 import { parentRefreshToken } from './refresh-token-metadata.js';
 import { loadRefreshToken, rotateRefreshToken } from './refresh-token.js';
-import { reasonOf, refuse, storeRefusal } from './refusal.js';
+import { invalidRequest, reasonOf, refuse, storeRefusal } from './refusal.js';
 
 /** The token-exchange grant's parameters (RFC 8693 §2.1), and Auth0's `organization` (delegation). */
 export const GRANT_PARAMETERS = [
@@ -49,8 +49,6 @@ export interface MintDependencies {
   deviceSessions?: TransferStore & DeviceSessionStore;
   exchangeAudiences?: ReadonlySet<string>;
 }
-
-const invalidRequest = (description: string) => refuse('invalid_request', new errors.InvalidRequest(description));
 
 /**
  * Which mint a request asks for: from the app's own refresh token, or delegated (Session
@@ -96,7 +94,7 @@ function deviceIp(ctx: TokenEndpointGrantContext, options: ResolvedOptions, requ
   if (!header || (ctx.oidc.client as unknown as Record<string, unknown>)[IP_HEADER_TRUSTED_KEY] !== true) return requestIp;
   const claimed = normalizeIp(header.split(',')[0]!.trim());
   if (!isIP(claimed)) {
-    throw refuse('invalid_request', new errors.InvalidRequest(`${options.forwardedForHeader} must be an IP address`));
+    throw invalidRequest(`${options.forwardedForHeader} must be an IP address`);
   }
   return claimed;
 }

@@ -15,6 +15,11 @@ export function refuse<E extends Error>(reason: Reason, error: E): E {
   return error;
 }
 
+/** RFC 6749's `invalid_request`, reported with `reason` (by default `invalid_request`). */
+export function invalidRequest(description: string, reason: Reason = 'invalid_request'): InstanceType<typeof errors.InvalidRequest> {
+  return refuse(reason, new errors.InvalidRequest(description));
+}
+
 export function reasonOf<R extends Reason = IssueFailureReason>(error: unknown): R | 'server_error' {
   return ((error as Tagged | undefined)?.[REASON] as R | undefined) ?? 'server_error';
 }

@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { errors, type Client, type Provider } from 'oidc-provider';
 
 import { clientSettings } from '../client-metadata.js';
-import { refuse } from '../mint/refusal.js';
+import { invalidRequest, refuse } from '../mint/refusal.js';
 import { untrusted } from '../trust/trust-map.js';
 import type { DeviceSession, DeviceSessionStore } from '../store/store.js';
 import { deviceSessionIdOf, dsHash } from './device-secret.js';
@@ -24,8 +24,6 @@ export interface DeviceCredentials {
   /** The app the ID token was issued to. */
   from: Client;
 }
-
-const invalidRequest = (detail: string) => refuse('id_token_mismatch', new errors.InvalidRequest(detail));
 
 const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
@@ -52,26 +50,26 @@ export async function verifyDeviceCredentials(
   provider: Provider, store: DeviceSessionStore, client: Client, idToken: string, deviceSecret: string,
 ): Promise<DeviceCredentials> {
   const id = deviceSessionIdOf(deviceSecret);
-  if (id === undefined) throw refuse('device_secret_invalid', new errors.InvalidRequest('actor_token is not a device secret of this provider'));
+  if (id === undefined) throw invalidRequest('actor_token is not a device secret of this provider', 'device_secret_invalid');
   const secretHash = dsHash(deviceSecret);
   const found = await store.deviceSession(id, secretHash);
   if (!found) throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
-  if (!found.current) throw refuse('device_secret_invalid', new errors.InvalidRequest('actor_token is not a current device secret of its device session'));
+  if (!found.current) throw invalidRequest('actor_token is not a current device secret of its device session', 'device_secret_invalid');
 
   const fromId = audienceOf(idToken);
   const from = fromId === undefined ? undefined : await provider.Client.find(fromId);
-  if (!from) throw invalidRequest('subject_token is not an ID token of a client of this provider');
+  if (!from) throw invalidRequest('subject_token is not an ID token of a client of this provider', 'id_token_mismatch');
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await provider.IdToken.validate(idToken, from));
   } catch {
-    throw invalidRequest('subject_token is not an ID token this provider issued');
+    throw invalidRequest('subject_token is not an ID token this provider issued', 'id_token_mismatch');
   }
   // ds_hash names the presented secret, which names its device session: the ID token's sid and
   // sub are that session's (only its apps' ID tokens carry the hash).
-  if (typeof payload.ds_hash !== 'string' || !sameText(payload.ds_hash, secretHash)) throw invalidRequest('subject_token was not issued with this device secret (ds_hash)');
-  if (!clientSettings(from).native_sso) throw invalidRequest(`subject_token was issued to ${from.clientId}, which is not a Native SSO app`);
+  if (typeof payload.ds_hash !== 'string' || !sameText(payload.ds_hash, secretHash)) throw invalidRequest('subject_token was not issued with this device secret (ds_hash)', 'id_token_mismatch');
+  if (!clientSettings(from).native_sso) throw invalidRequest(`subject_token was issued to ${from.clientId}, which is not a Native SSO app`, 'id_token_mismatch');
   const refusal = untrusted(from, client);
-  if (refusal) throw refuse('not_trusted', new errors.InvalidRequest(`${client.clientId} ${refusal}`));
+  if (refusal) throw invalidRequest(`${client.clientId} ${refusal}`, 'not_trusted');
   return { id, session: found.session, secretHash, from };
 }

@@ -4,7 +4,7 @@ import { clientIp, userAgentOf } from '../binding/client-ip.js';
 import { clientSettings } from '../client-metadata.js';
 import type { NativeSsoRefusal, RequestContext, SessionTransferEmitter } from '../events.js';
 import { issueIdToken, type IdTokenSource } from '../mint/id-token.js';
-import { reasonOf, refuse, storeRefusal } from '../mint/refusal.js';
+import { invalidRequest, reasonOf, refuse, storeRefusal } from '../mint/refusal.js';
 import { ID_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { deviceLineage, type DeviceSessionStore, type TransferStore } from '../store/store.js';
@@ -31,8 +31,6 @@ export interface ExchangeDependencies {
   events: SessionTransferEmitter;
   store: TransferStore & DeviceSessionStore;
 }
-
-const invalidRequest = (description: string) => refuse('invalid_request', new errors.InvalidRequest(description));
 
 /** The `audience` values an exchange may name: the issuer (§4.1), as written with or without its trailing slash or as its origin, and `nativeSso.audiences`. */
 export function exchangeAudiences(issuer: string, extra: readonly string[]): ReadonlySet<string> {
@@ -114,7 +112,7 @@ export async function nativeSsoExchange(ctx: TokenEndpointGrantContext<ExchangeP
       const added = await store.addChild(deviceLineage(id), `grant:${grantId}`, ttl, options.nativeSso.maxApps, now);
       if (added === 'revoked') throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
       if (added === 'full') {
-        throw refuse('too_many_apps', new errors.InvalidRequest(`the device session holds its most apps already (nativeSso.maxApps, ${options.nativeSso.maxApps})`));
+        throw invalidRequest(`the device session holds its most apps already (nativeSso.maxApps, ${options.nativeSso.maxApps})`, 'too_many_apps');
       }
       await store.linkDeviceGrant(grantId, id, ttl);
       const login = { accountId: session.accountId, client, grantId, scope, gty: NATIVE_SSO_GTY, sid: id };
