@@ -13,11 +13,14 @@ afterAll(() => quitRedis(redis));
 describe('bounds', () => {
   const { app, provider, transfer } = nativeSsoProvider({ redis, keyPrefix: 'nsso-bounds:', nativeSso: { maxApps: 2, lifetime: 300 } }, [nativeSsoApp('sso-fourth')]);
 
-  it('refuses an app past nativeSso.maxApps', async () => {
+  it('refuses an app past nativeSso.maxApps, keeping no grant of it', async () => {
+    const grants = async () => (await redis.keys('nsso-bounds:oidc:Grant:*')).length;
     const first = await deviceLogin(app, 'sso-first');
     expect((await exchange(app, 'sso-second', first)).status).toBe(200);
+    const before = await grants();
     const third = await exchange(app, 'sso-fourth', first);
     expect(third.body).toMatchObject({ error: 'invalid_request', error_description: 'the device session holds its most apps already (nativeSso.maxApps, 2)' });
+    expect(await grants()).toBe(before);
   });
 
   it('ends the refresh tokens of the apps it signed in with the device session (§4.3)', async () => {

@@ -466,6 +466,14 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'either sees the new app or refuses it: an app never joins an ended device session',
   },
   {
+    guarantee: 'Native SSO: a refused or failed exchange leaves no grant behind',
+    file: 'lib/native-sso/exchange.ts',
+    from: 'await grant.destroy().catch(() => undefined);',
+    to: 'void 0;',
+    test: '__tests__/integration/native-sso-edges.test.ts',
+    name: 'refuses an app past nativeSso.maxApps, keeping no grant of it',
+  },
+  {
     guarantee: 'Native SSO: refresh tokens of the apps it signed in end with the device session',
     file: 'lib/native-sso/exchange.ts',
     from: 'if (token.expiration > ttl) Object.assign(token, { expiresIn: ttl });',
