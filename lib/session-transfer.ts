@@ -87,7 +87,7 @@ function resolveClientMetadata(metadata: ClientMetadata, nativeSso: boolean): Cl
 /**
  * A Native SSO app needs the feature on, and ID tokens whose `ds_hash` is the SHA-256 one apps
  * check (Okta's SDKs: RS256 only) with the device session's user as `sub` (no pairwise subjects:
- * apps of a group share one user).
+ * apps of a group share one user), signed only: the exchange verifies another app's ID token.
  */
 function requireNativeSso(clientId: string, metadata: ClientMetadata, nativeSso: boolean): void {
   const path = `${METADATA_KEY}.native_sso`;
@@ -97,6 +97,9 @@ function requireNativeSso(clientId: string, metadata: ClientMetadata, nativeSso:
     throw new ClientMetadataError(clientId, path, `needs id_token_signed_response_alg ${SHA256_ALGS.join(', ')} (ds_hash is a SHA-256 hash), not ${alg}`);
   }
   if (metadata.subject_type === 'pairwise') throw new ClientMetadataError(clientId, path, 'cannot be set on a client with pairwise subjects: the apps of a device session share one user');
+  if (metadata.id_token_encrypted_response_alg !== undefined) {
+    throw new ClientMetadataError(clientId, path, 'cannot be set on a client with encrypted ID tokens: another app presents them to this provider, which checks their signature and ds_hash');
+  }
 }
 
 /**

@@ -110,7 +110,7 @@ describe('client metadata session_transfer', () => {
     expect(() => transfer.configure({ clients: [client as never] })).toThrow(message);
   });
 
-  it('refuses a Native SSO app the feature is off for, or whose ID tokens cannot carry a SHA-256 ds_hash or share one user', () => {
+  it('refuses a Native SSO app the feature is off for, or whose ID tokens cannot carry a SHA-256 ds_hash, share one user or be verified', () => {
     const app = { client_id: 'a', application_type: 'native', token_endpoint_auth_method: 'none', redirect_uris: ['com.example:/cb'], session_transfer: { native_sso: true } };
     expect(() => sessionTransfer({ store: new MemoryStore() }).configure({ clients: [app as never] }))
       .toThrow('client "a": session_transfer.native_sso needs options.nativeSso (Native SSO is off)');
@@ -119,6 +119,8 @@ describe('client metadata session_transfer', () => {
       .toThrow('client "a": session_transfer.native_sso needs id_token_signed_response_alg RS256, PS256, ES256 (ds_hash is a SHA-256 hash), not ES384');
     expect(() => on().configure({ clients: [{ ...app, subject_type: 'pairwise' } as never] }))
       .toThrow('client "a": session_transfer.native_sso cannot be set on a client with pairwise subjects');
+    expect(() => on().configure({ clients: [{ ...app, id_token_encrypted_response_alg: 'RSA-OAEP-256' } as never] }))
+      .toThrow('client "a": session_transfer.native_sso cannot be set on a client with encrypted ID tokens');
     // With no refresh token, an app that may mint does so from its device secret.
     expect(() => on().configure({
       clients: [{ ...app, grant_types: ['authorization_code'], session_transfer: { native_sso: true, can_create_session_transfer_token: true } } as never],
