@@ -2,13 +2,15 @@ import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 
 import { MemoryStore, StoreUnavailableError, type NativeSsoEvent, type SessionTransfer } from '../../lib/index.js';
+import { deviceLineage } from '../../lib/store/store.js';
 import { quitRedis, redisClient } from '../helpers/idp.js';
-import { deviceLogin, exchange, nativeSsoApp, nativeSsoProvider, refresh, revokeDeviceSecret } from '../helpers/native-sso.js';
+import { deviceLogin, exchange, mintFromDeviceSecret, nativeSsoApp, nativeSsoProvider, refresh, revokeDeviceSecret } from '../helpers/native-sso.js';
 import { idTokenClaims } from '../helpers/web-login.js';
 
 /** Native SSO's bounds, outages and races, on Redis. */
 const redis = redisClient();
 afterAll(() => quitRedis(redis));
+
 
 describe('bounds', () => {
   const { app, provider, transfer } = nativeSsoProvider({ redis, keyPrefix: 'nsso-bounds:', nativeSso: { maxApps: 2, lifetime: 300 } }, [nativeSsoApp('sso-fourth')]);
@@ -53,7 +55,7 @@ describe('bounds', () => {
     }
   });
 
-  it("never starts a device session at an exchange-signed app's refresh: with its own gone, its ID token names none", async () => {
+  it("never starts a device session at an exchange-signed app's refresh: with its own gone, no device secret and no ds_hash", async () => {
     const events: NativeSsoEvent[] = [];
     transfer.on('native_sso', (e) => events.push(e));
     const first = await deviceLogin(app, 'sso-first');
@@ -75,6 +77,19 @@ describe('bounds', () => {
     expect(res.body).toMatchObject({ error: 'invalid_request', error_description: 'subject_token was not issued with this device secret (ds_hash)' });
   });
 
+  it("refuses a device secret whose device session's first sign-in is gone, whatever its record says", async () => {
+    const first = await deviceLogin(app, 'sso-first');
+    const grantId = (await provider.RefreshToken.find(first.refresh_token))!.grantId!;
+    // The grant gone, its device session's record left (a sign-in that raced a device logout).
+    expect(await redis.del(`nsso-bounds:oidc:Grant:{${grantId}}`)).toBe(1);
+    const events: NativeSsoEvent[] = [];
+    transfer.on('native_sso', (e) => events.push(e));
+    for (const res of [await exchange(app, 'sso-second', first), await mintFromDeviceSecret(app, 'sso-third', first)]) {
+      expect(res.body.error).toBe('invalid_grant');
+    }
+    expect(events.map((e) => e.reason)).toEqual(['device_session_ended']);
+  });
+
   it('keeps no device secret in Redis, only its hash', async () => {
     const first = await deviceLogin(app, 'sso-first');
     const random = first.device_secret!.split('.')[1]!;
@@ -91,11 +106,38 @@ describe('bounds', () => {
   });
 });
 
+describe("a host whose grants live shorter than the device session", () => {
+  const { app, provider } = nativeSsoProvider({ redis, keyPrefix: 'nsso-grant-ttl:' }, [], { ttl: { Grant: 3600 } });
+
+  it("keeps its ttl.Grant for an exchange's grant: the device session only shortens it", async () => {
+    const first = await deviceLogin(app, 'sso-first');
+    const second = (await exchange(app, 'sso-second', first)).body;
+    const grant = (await provider.Grant.find((await provider.RefreshToken.find(second.refresh_token))!.grantId!))!;
+    expect(grant.exp! - grant.iat!).toBe(3600);
+  });
+});
+
+describe('an exchange that fails after joining its device session', () => {
+  const { app } = nativeSsoProvider({ redis, keyPrefix: 'nsso-failing:', nativeSso: { maxApps: 2 } }, [nativeSsoApp('sso-broken')], {
+    issueRefreshToken: async (_ctx, client) => {
+      if (client.clientId === 'sso-broken') throw new Error('the host failed');
+      return true;
+    },
+  });
+
+  it("gives its place among the device session's apps back", async () => {
+    const first = await deviceLogin(app, 'sso-first');
+    expect((await exchange(app, 'sso-broken', first)).body.error).toBe('server_error');
+    expect((await exchange(app, 'sso-second', first)).status).toBe(200);
+  });
+});
+
 describe('a browser that signs an app in again', () => {
   // Back-channel logout gives the app's ID tokens the browser session's `sid`, the device session's
   // id; this host makes a new grant at every sign-in (its consent's), as oidc-provider lets it.
-  const { app, provider } = nativeSsoProvider(
-    { redis, keyPrefix: 'nsso-again:', nativeSso: { maxApps: 2 } },
+  const clock = { skew: 0 };
+  const { app, provider, transfer } = nativeSsoProvider(
+    { redis, keyPrefix: 'nsso-again:', nativeSso: { maxApps: 2 }, clock: () => Date.now() + clock.skew },
     [nativeSsoApp('sso-sid', {}, { backchannel_logout_uri: 'https://app.example.com/backchannel', backchannel_logout_session_required: true })],
     {
       features: { devInteractions: { enabled: false }, revocation: { enabled: true }, backchannelLogout: { enabled: true } },
@@ -123,6 +165,28 @@ describe('a browser that signs an app in again', () => {
       ([clientId, tokens]) => refresh(app, clientId as string, (tokens as { refresh_token: string }).refresh_token),
     ));
     expect(refreshes.map((res) => res.body.error)).toEqual(['invalid_grant', 'invalid_grant', 'invalid_grant']);
+  });
+
+  it('after a device logout: no device secret at that moment, then a device session under the same sid that apps join', async () => {
+    const events: NativeSsoEvent[] = [];
+    transfer.on('native_sso', (e) => events.push(e));
+    const browser = request.agent(app);
+    const first = await deviceLogin(app, 'sso-sid', undefined, browser);
+    const { sid } = idTokenClaims(first.id_token!);
+    expect((await revokeDeviceSecret(app, 'sso-sid', first.device_secret!)).status).toBe(200);
+    events.length = 0;
+    const atOnce = await deviceLogin(app, 'sso-sid', undefined, browser);
+    expect(atOnce.device_secret).toBeUndefined();
+    expect(events.map((e) => [e.outcome, e.error])).toEqual([['degraded', 'the device session was ended at this moment']]);
+    // Seconds later, by the library's clock.
+    clock.skew = 10_000;
+    try {
+      const later = await deviceLogin(app, 'sso-sid', undefined, browser);
+      expect(later.device_secret?.startsWith(`${String(sid)}.`)).toBe(true);
+      expect((await exchange(app, 'sso-second', later)).status).toBe(200);
+    } finally {
+      clock.skew = 0;
+    }
   });
 });
 
@@ -159,13 +223,13 @@ describe('a store outage', () => {
 
 describe('a device logout during an exchange', () => {
   it('either sees the new app or refuses it: an app never joins an ended device session', async () => {
-    const ending: { transfer?: SessionTransfer; onRead: boolean } = { onRead: false };
+    const ending: { transfer?: SessionTransfer; onJoin: boolean } = { onJoin: false };
     // The logout lands between the exchange's checks and its joining the device session.
     const store = new (class extends MemoryStore {
-      override async deviceSession(...args: Parameters<MemoryStore['deviceSession']>) {
-        const found = await super.deviceSession(...args);
-        if (ending.onRead && found) await ending.transfer!.endDeviceSession(args[0]);
-        return found;
+      override async addChild(...args: Parameters<MemoryStore['addChild']>) {
+        const device = deviceLineage('');
+        if (ending.onJoin && args[0].startsWith(device)) await ending.transfer!.endDeviceSession(args[0].slice(device.length));
+        return super.addChild(...args);
       }
     })();
     const idp = nativeSsoProvider({ store });
@@ -173,7 +237,7 @@ describe('a device logout during an exchange', () => {
     const events: NativeSsoEvent[] = [];
     idp.transfer.on('native_sso', (e) => events.push(e));
     const first = await deviceLogin(idp.app, 'sso-first');
-    ending.onRead = true;
+    ending.onJoin = true;
     const res = await exchange(idp.app, 'sso-second', first);
     expect(res.body.error).toBe('invalid_grant');
     expect(events.at(-1)).toMatchObject({ outcome: 'refused', reason: 'device_session_ended' });

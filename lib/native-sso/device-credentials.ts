@@ -39,11 +39,24 @@ function audienceOf(idToken: string): string | undefined {
 }
 
 /**
+ * Why `client` is outside a device session's group, if it is. The group is the first app and the
+ * apps the trust map lets it hand its session to: an app joins only inside it (besides the lists
+ * of the app whose ID token it presents), so every app that joined may end the device session.
+ */
+export async function outsideGroup(provider: Provider, session: DeviceSession, client: Client): Promise<string | undefined> {
+  if (client.clientId === session.clientId) return undefined;
+  const first = await provider.Client.find(session.clientId);
+  return first ? untrusted(first, client) : `is outside the device session's group: its first app ${session.clientId} is no longer a client`;
+}
+
+/**
  * Native SSO §4.3's checks of `subject_token` (an ID token) and `actor_token` (a device secret)
- * presented by `client`: the device session is alive (else `invalid_grant`, as the spec says),
+ * presented by `client`: the device session is alive, its first sign-in's grant too (else
+ * `invalid_grant`, as the spec says),
  * the secret is one of its current ones, the ID token is one this provider signed for a Native
  * SSO app (its expiry is not checked: §6.3) and names this secret (`ds_hash`, hence this device
- * session's `sid` and user), and the trust map lets that app hand its session to `client`. The
+ * session's `sid` and user), and the trust map lets that app and the device session's first app
+ * hand their session to `client`. The
  * rest is `invalid_request` (RFC 8693 §2.2.2). Reads only.
  */
 export async function verifyDeviceCredentials(
@@ -55,6 +68,9 @@ export async function verifyDeviceCredentials(
   const found = await store.deviceSession(id, secretHash);
   if (!found) throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
   if (!found.current) throw invalidRequest('actor_token is not a current device secret of its device session', 'device_secret_invalid');
+  // The device session is the session behind its first sign-in (§4.3): with that grant gone, it
+  // has ended, whatever its record says (a sign-in that raced a device logout, a partial write).
+  if (!await provider.Grant.find(found.session.grantId)) throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
 
   const fromId = audienceOf(idToken);
   const from = fromId === undefined ? undefined : await provider.Client.find(fromId);
@@ -69,7 +85,7 @@ export async function verifyDeviceCredentials(
   // sub are that session's (only its apps' ID tokens carry the hash).
   if (typeof payload.ds_hash !== 'string' || !sameText(payload.ds_hash, secretHash)) throw invalidRequest('subject_token was not issued with this device secret (ds_hash)', 'id_token_mismatch');
   if (!clientSettings(from).native_sso) throw invalidRequest(`subject_token was issued to ${from.clientId}, which is not a Native SSO app`, 'id_token_mismatch');
-  const refusal = untrusted(from, client);
+  const refusal = untrusted(from, client) ?? await outsideGroup(provider, found.session, client);
   if (refusal) throw invalidRequest(`${client.clientId} ${refusal}`, 'not_trusted');
   return { id, session: found.session, secretHash, from };
 }

@@ -4,16 +4,8 @@ import { clientSettings } from '../client-metadata.js';
 import { debug } from '../debug.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { DeviceSessionStore } from '../store/store.js';
-import { untrusted } from '../trust/trust-map.js';
+import { outsideGroup } from './device-credentials.js';
 import { deviceSessionIdOf, dsHash } from './device-secret.js';
-
-/** The revoking app is the device session's first app, or one the trust map lets sign in from it. */
-async function inGroup(ctx: KoaContextWithOIDC, firstClientId: string): Promise<boolean> {
-  const client = ctx.oidc.client!;
-  if (client.clientId === firstClientId) return true;
-  const first = await ctx.oidc.provider.Client.find(firstClientId);
-  return first !== undefined && untrusted(first, client) === undefined;
-}
 
 /**
  * Middleware: a device secret revoked at the revocation endpoint (RFC 7009; Okta's SDKs send
@@ -32,7 +24,7 @@ export function deviceSecretRevocation(store: DeviceSessionStore, end: (id: stri
     if (id === undefined) return;
     try {
       const found = await store.deviceSession(id, dsHash(token as string));
-      if (found?.current && await inGroup(ctx, found.session.clientId)) await end(id);
+      if (found?.current && await outsideGroup(ctx.oidc.provider, found.session, ctx.oidc.client) === undefined) await end(id);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       debug('device secret revocation failed: %O', err);

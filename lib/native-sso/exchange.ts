@@ -7,7 +7,7 @@ import { issueIdToken, type IdTokenSource } from '../mint/id-token.js';
 import { invalidRequest, reasonOf, refuse, storeRefusal } from '../mint/refusal.js';
 import { ID_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
-import { deviceLineage, type DeviceSessionStore, type TransferStore } from '../store/store.js';
+import { deviceLineage, type AddChildResult, type DeviceSessionStore, type TransferStore } from '../store/store.js';
 import { verifyDeviceCredentials, type DeviceCredentials } from './device-credentials.js';
 import { DEVICE_SSO_SCOPE, NATIVE_SSO_GTY } from './device-secret.js';
 import { setDeviceClaims } from './issuance.js';
@@ -103,13 +103,18 @@ export async function nativeSsoExchange(ctx: TokenEndpointGrantContext<ExchangeP
     const now = Math.floor(options.clock() / 1000);
     const ttl = session.exp - now;
     if (ttl <= 0) throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
-    // §4.3: the grant ends with the device session, and every refresh token of it with the grant
-    // (a rotated refresh token gets the full TTL: oidc-provider does not carry `expiresIn` over).
-    const grant = Object.assign(new provider.Grant({ accountId: session.accountId, clientId: client.clientId }), { expiresIn: ttl });
+    // §4.3: the grant ends with the device session (or sooner, by the host's ttl.Grant), and every
+    // refresh token of it with the grant (a rotated refresh token gets the full TTL: oidc-provider
+    // does not carry `expiresIn` over).
+    const grant = new provider.Grant({ accountId: session.accountId, clientId: client.clientId });
+    if (!grant.expiration || grant.expiration > ttl) Object.assign(grant, { expiresIn: ttl });
     grant.addOIDCScope(scope);
     const grantId = await grant.save();
+    let added: AddChildResult | undefined;
     try {
-      const added = await store.addChild(deviceLineage(id), `grant:${grantId}`, ttl, options.nativeSso.maxApps, now);
+      // As of the device session's start: one that a device logout ended is refused, even when a
+      // sign-in again under the same `sid` has started another since.
+      added = await store.addChild(deviceLineage(id), `grant:${grantId}`, ttl, options.nativeSso.maxApps, session.iat);
       if (added === 'revoked') throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
       if (added === 'full') {
         throw invalidRequest(`the device session holds its most apps already (nativeSso.maxApps, ${options.nativeSso.maxApps})`, 'too_many_apps');
@@ -143,8 +148,10 @@ export async function nativeSsoExchange(ctx: TokenEndpointGrantContext<ExchangeP
         ...(refreshToken ? { refresh_token: refreshToken } : {}),
       };
     } catch (err) {
-      // Nothing half-done: the grant of a refused or failed exchange goes (its tokens with it).
+      // Nothing half-done: the grant of a refused or failed exchange goes (its tokens with it), and
+      // its place among the device session's apps.
       await grant.destroy().catch(() => undefined);
+      if (added === 'added') await store.removeChildren(deviceLineage(id), [`grant:${grantId}`]).catch(() => undefined);
       throw storeRefusal(err, 'Native SSO');
     }
     events.report('native_sso', { type: 'native_sso', outcome: 'exchanged', clientId: client.clientId, ...known, ...request });

@@ -57,23 +57,27 @@ async function start(ctx: KoaContextWithOIDC, deps: IssuanceDependencies, source
   };
   const request = { ip: ctx.ip, ...(ctx.get('user-agent') ? { userAgent: ctx.get('user-agent') } : {}) };
   const { id, secret } = newDeviceSecret(source.sid);
+  const degraded = (error: string) => {
+    events.report('native_sso', { type: 'native_sso', outcome: 'degraded', clientId, accountId: session.accountId, ...request, error });
+    return null;
+  };
   try {
-    // The grant joins first: the device session never exists without its first app. `maxApps`
-    // bounds the apps a device secret signs in, not this: a sign-in through the browser again, in
-    // the same browser session (the same `sid`, which oidc-provider puts in the ID token), renews
-    // its device session, so it must join even one that holds its most apps, or a device logout
-    // would miss it.
-    await store.addChild(deviceLineage(id), `grant:${session.grantId}`, ttl, Number.MAX_SAFE_INTEGER);
-    await Promise.all([
-      store.saveDeviceSession(id, session, dsHash(secret), ttl),
-      store.linkDeviceGrant(session.grantId, id, ttl),
-    ]);
+    // One write after the other, the record last, so that a write that fails leaves no record a
+    // device logout would miss: the grant joins the lineage, then is linked, then heads the record.
+    // `maxApps` bounds the apps a device secret signs in, not this: a sign-in through the browser
+    // again, in the same browser session (the same `sid`, which oidc-provider puts in the ID
+    // token), renews its device session, so it joins even one that holds its most apps.
+    const added = await store.addChild(deviceLineage(id), `grant:${session.grantId}`, ttl, Number.MAX_SAFE_INTEGER, now);
+    // A device logout of this `sid` this very moment: the app signs in without a secret, and its
+    // next refresh starts the device session.
+    if (added === 'revoked') return degraded('the device session was ended at this moment');
+    await store.linkDeviceGrant(session.grantId, id, ttl);
+    await store.saveDeviceSession(id, session, dsHash(secret), ttl);
     events.report('native_sso', { type: 'native_sso', outcome: 'started', clientId, accountId: session.accountId, deviceSessionId: id, ...request });
     return { id, dsHash: dsHash(secret), secret };
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
-    events.report('native_sso', { type: 'native_sso', outcome: 'degraded', clientId, accountId: session.accountId, ...request, error: err.message });
-    return null;
+    return degraded(err.message);
   }
 }
 
@@ -81,7 +85,7 @@ async function start(ctx: KoaContextWithOIDC, deps: IssuanceDependencies, source
  * At a refresh: the device secret the app sent when it is current (no rotation: §3.4.3 advises
  * against it), else a new secret of the grant's device session, else a new device session. An
  * app signed in by the exchange never starts one: it belongs to the device session that signed
- * it in (its grant ends with it), and with that one gone its ID token names none.
+ * it in (its grant ends with it), and with that one gone it gets no secret (and no `ds_hash`).
  */
 async function refreshed(ctx: KoaContextWithOIDC, deps: IssuanceDependencies, refreshToken: RefreshToken): Promise<DeviceClaims | null> {
   const { store } = deps;
