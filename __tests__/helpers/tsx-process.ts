@@ -15,6 +15,7 @@ export async function runTsx(script: string, args: string[] = [], env: Record<st
   let stderr = '';
   child.stdout!.on('data', (chunk) => { stdout += chunk; });
   child.stderr!.on('data', (chunk) => { stderr += chunk; });
-  const [code] = await once(child, 'exit') as [number | null];
+  // 'close', not 'exit': the output may still be in the pipes when the process exits.
+  const [code] = await once(child, 'close') as [number | null];
   return { code, stdout, stderr };
 }

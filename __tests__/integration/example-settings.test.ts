@@ -137,7 +137,8 @@ async function refusal(env: Record<string, string>): Promise<Refusal> {
   child.stdout.on('data', (chunk) => { stdout += chunk; });
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const hang = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const [code] = await once(child, 'exit') as [number | null];
+  // 'close', not 'exit': on a busy machine the line may still be in the pipe when the process exits.
+  const [code] = await once(child, 'close') as [number | null];
   clearTimeout(hang);
   return { code, stdout, stderr };
 }

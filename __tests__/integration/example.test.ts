@@ -136,7 +136,7 @@ it('runs the headless demo (`npm run demo`) to a signed-in profile', async () =>
   const demo = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let printed = '';
   demo.stdout!.on('data', (chunk) => { printed += chunk; });
-  const [code] = await once(demo, 'exit');
+  const [code] = await once(demo, 'close');
   expect(printed).toContain('user: demo@example.com; session came from a transfer: yes');
   expect(printed).toContain('with the login form');
   expect(code).toBe(0);

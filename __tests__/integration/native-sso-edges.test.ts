@@ -107,7 +107,9 @@ describe('bounds', () => {
 });
 
 describe("a host whose grants live shorter than the device session", () => {
-  const { app, provider } = nativeSsoProvider({ redis, keyPrefix: 'nsso-grant-ttl:' }, [], { ttl: { Grant: 3600 } });
+  // A host's ttl.Grant may read the grant it is asked about, its scope included.
+  const grantTtl = (_ctx: unknown, grant: { openid?: { scope?: string } }) => (grant.openid?.scope?.split(' ').includes('offline_access') ? 3600 : 600);
+  const { app, provider } = nativeSsoProvider({ redis, keyPrefix: 'nsso-grant-ttl:' }, [], { ttl: { Grant: grantTtl as never } });
 
   it("keeps its ttl.Grant for an exchange's grant: the device session only shortens it", async () => {
     const first = await deviceLogin(app, 'sso-first');
@@ -135,9 +137,8 @@ describe('an exchange that fails after joining its device session', () => {
 describe('a browser that signs an app in again', () => {
   // Back-channel logout gives the app's ID tokens the browser session's `sid`, the device session's
   // id; this host makes a new grant at every sign-in (its consent's), as oidc-provider lets it.
-  const clock = { skew: 0 };
   const { app, provider, transfer } = nativeSsoProvider(
-    { redis, keyPrefix: 'nsso-again:', nativeSso: { maxApps: 2 }, clock: () => Date.now() + clock.skew },
+    { redis, keyPrefix: 'nsso-again:', nativeSso: { maxApps: 2 } },
     [nativeSsoApp('sso-sid', {}, { backchannel_logout_uri: 'https://app.example.com/backchannel', backchannel_logout_session_required: true })],
     {
       features: { devInteractions: { enabled: false }, revocation: { enabled: true }, backchannelLogout: { enabled: true } },
@@ -167,7 +168,7 @@ describe('a browser that signs an app in again', () => {
     expect(refreshes.map((res) => res.body.error)).toEqual(['invalid_grant', 'invalid_grant', 'invalid_grant']);
   });
 
-  it('after a device logout: no device secret at that moment, then a device session under the same sid that apps join', async () => {
+  it("after a device logout: no device secret while the logout's mark lives, then a device session under the same sid that apps join", async () => {
     const events: NativeSsoEvent[] = [];
     transfer.on('native_sso', (e) => events.push(e));
     const browser = request.agent(app);
@@ -177,16 +178,12 @@ describe('a browser that signs an app in again', () => {
     events.length = 0;
     const atOnce = await deviceLogin(app, 'sso-sid', undefined, browser);
     expect(atOnce.device_secret).toBeUndefined();
-    expect(events.map((e) => [e.outcome, e.error])).toEqual([['degraded', 'the device session was ended at this moment']]);
-    // Seconds later, by the library's clock.
-    clock.skew = 10_000;
-    try {
-      const later = await deviceLogin(app, 'sso-sid', undefined, browser);
-      expect(later.device_secret?.startsWith(`${String(sid)}.`)).toBe(true);
-      expect((await exchange(app, 'sso-second', later)).status).toBe(200);
-    } finally {
-      clock.skew = 0;
-    }
+    expect(events.map((e) => [e.outcome, e.error])).toEqual([['degraded', 'its device session (this sid) ended moments ago']]);
+    // The mark lapses (it lives the transfer tokens' ttl + 5 s).
+    expect(await redis.del(`nsso-again:revoked:{device:${String(sid)}}`)).toBe(1);
+    const later = await deviceLogin(app, 'sso-sid', undefined, browser);
+    expect(later.device_secret?.startsWith(`${String(sid)}.`)).toBe(true);
+    expect((await exchange(app, 'sso-second', later)).status).toBe(200);
   });
 });
 
@@ -211,6 +208,23 @@ describe('a store outage', () => {
     expect(events.map((e) => [e.outcome, e.clientId])).toEqual([['degraded', 'sso-first']]);
   });
 
+  it('at sign-in, records no device session whose first app could not be linked to it', async () => {
+    const saved: string[] = [];
+    const store = new (class extends MemoryStore {
+      override async linkDeviceGrant(): Promise<never> {
+        throw new StoreUnavailableError('Redis is down');
+      }
+
+      override async saveDeviceSession(...args: Parameters<MemoryStore['saveDeviceSession']>) {
+        saved.push(args[0]);
+        return super.saveDeviceSession(...args);
+      }
+    })();
+    const first = await deviceLogin(nativeSsoProvider({ store }).app, 'sso-first');
+    expect(first.device_secret).toBeUndefined();
+    expect(saved).toEqual([]);
+  });
+
   it('at an exchange and a device logout: 503, nothing issued or ended', async () => {
     const { app } = nativeSsoProvider({ store: failing('deviceSession') });
     const first = await deviceLogin(app, 'sso-first');
@@ -222,14 +236,20 @@ describe('a store outage', () => {
 });
 
 describe('a device logout during an exchange', () => {
-  it('either sees the new app or refuses it: an app never joins an ended device session', async () => {
+  /**
+   * An exchange whose device session a logout ends between its checks and its joining, the
+   * logout's mark still there or (`lapsed`, a slow exchange) gone: its answer and last event.
+   */
+  async function exchangeDuringLogout(lapsed: boolean) {
     const ending: { transfer?: SessionTransfer; onJoin: boolean } = { onJoin: false };
-    // The logout lands between the exchange's checks and its joining the device session.
     const store = new (class extends MemoryStore {
       override async addChild(...args: Parameters<MemoryStore['addChild']>) {
         const device = deviceLineage('');
-        if (ending.onJoin && args[0].startsWith(device)) await ending.transfer!.endDeviceSession(args[0].slice(device.length));
-        return super.addChild(...args);
+        if (!ending.onJoin || !args[0].startsWith(device)) return super.addChild(...args);
+        ending.onJoin = false;
+        await ending.transfer!.endDeviceSession(args[0].slice(device.length));
+        const [parent, child, ttl, max] = args;
+        return lapsed ? super.addChild(parent, child, ttl, max) : super.addChild(...args);
       }
     })();
     const idp = nativeSsoProvider({ store });
@@ -239,7 +259,14 @@ describe('a device logout during an exchange', () => {
     const first = await deviceLogin(idp.app, 'sso-first');
     ending.onJoin = true;
     const res = await exchange(idp.app, 'sso-second', first);
-    expect(res.body.error).toBe('invalid_grant');
-    expect(events.at(-1)).toMatchObject({ outcome: 'refused', reason: 'device_session_ended' });
+    return { error: res.body.error, event: events.at(-1) };
+  }
+
+  it('either sees the new app or refuses it: an app never joins an ended device session', async () => {
+    expect(await exchangeDuringLogout(false)).toMatchObject({ error: 'invalid_grant', event: { outcome: 'refused', reason: 'device_session_ended' } });
+  });
+
+  it("refuses it when the logout's mark has lapsed before it joins (a slow exchange): the device session is gone", async () => {
+    expect(await exchangeDuringLogout(true)).toMatchObject({ error: 'invalid_grant', event: { outcome: 'refused', reason: 'device_session_ended' } });
   });
 });

@@ -476,10 +476,18 @@ export const MUTANTS: readonly Mutant[] = [
   {
     guarantee: 'Native SSO: an app never joins a device session that ended (atomic with the device logout)',
     file: 'lib/native-sso/exchange.ts',
-    from: "if (added === 'revoked') throw",
+    from: 'if (still?.session.iat !== session.iat) throw',
     to: 'if (false) throw',
     test: '__tests__/integration/native-sso-edges.test.ts',
     name: 'either sees the new app or refuses it: an app never joins an ended device session',
+  },
+  {
+    guarantee: "Native SSO: an app never joins a device session that ended, after the logout's mark lapsed too",
+    file: 'lib/native-sso/exchange.ts',
+    from: "added === 'added' ? await store.deviceSession(id, credentials.secretHash) : undefined",
+    to: "added === 'added' ? { session } : undefined",
+    test: '__tests__/integration/native-sso-edges.test.ts',
+    name: "refuses it when the logout's mark has lapsed before it joins (a slow exchange): the device session is gone",
   },
   {
     guarantee: 'Native SSO: a refused or failed exchange leaves no grant behind',
@@ -500,7 +508,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     guarantee: "Native SSO: an exchange's grant never outlives the host's ttl.Grant (the device session only shortens it)",
     file: 'lib/native-sso/exchange.ts',
-    from: 'if (!grant.expiration || grant.expiration > ttl) Object.assign(grant, { expiresIn: ttl });',
+    from: 'if (grant.expiration > ttl) Object.assign(grant, { expiresIn: ttl });',
     to: 'Object.assign(grant, { expiresIn: ttl });',
     test: '__tests__/integration/native-sso-edges.test.ts',
     name: "keeps its ttl.Grant for an exchange's grant: the device session only shortens it",
@@ -516,7 +524,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     guarantee: 'Native SSO: refresh tokens of the apps it signed in end with the device session, rotated ones too',
     file: 'lib/native-sso/exchange.ts',
-    from: 'if (!grant.expiration || grant.expiration > ttl) Object.assign(grant, { expiresIn: ttl });',
+    from: 'if (grant.expiration > ttl) Object.assign(grant, { expiresIn: ttl });',
     to: '',
     test: '__tests__/integration/native-sso-edges.test.ts',
     name: "refuses an app's refresh tokens past the device session's lifetime, after rotations too (§4.3)",
@@ -538,20 +546,20 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'joins the device session its sid names even when it holds its most apps: a device logout reaches it',
   },
   {
-    guarantee: 'Native SSO: a sign-in that races a device logout of its sid gets no device secret of the ended device session',
+    guarantee: 'Native SSO: a device session is recorded only once its first app is in its lineage and linked to it (a device logout reaches every record)',
+    file: 'lib/native-sso/issuance.ts',
+    from: 'await store.linkDeviceGrant(session.grantId, id, ttl);\n    await store.saveDeviceSession(id, session, dsHash(secret), ttl);',
+    to: 'await Promise.all([store.linkDeviceGrant(session.grantId, id, ttl), store.saveDeviceSession(id, session, dsHash(secret), ttl)]);',
+    test: '__tests__/integration/native-sso-edges.test.ts',
+    name: 'at sign-in, records no device session whose first app could not be linked to it',
+  },
+  {
+    guarantee: 'Native SSO: a sign-in moments after a device logout of its sid gets no device secret of the ended device session',
     file: 'lib/native-sso/issuance.ts',
     from: "if (added === 'revoked') return degraded(",
     to: 'if (false) return degraded(',
     test: '__tests__/integration/native-sso-edges.test.ts',
-    name: 'after a device logout: no device secret at that moment, then a device session under the same sid that apps join',
-  },
-  {
-    guarantee: 'Native SSO: a device logout voids what its device session minted until then, not a later sign-in under the same sid',
-    file: 'lib/revocation/cascade.ts',
-    from: "grantKept || grantId.startsWith(deviceLineage(''))",
-    to: 'grantKept',
-    test: '__tests__/integration/native-sso-edges.test.ts',
-    name: 'after a device logout: no device secret at that moment, then a device session under the same sid that apps join',
+    name: "after a device logout: no device secret while the logout's mark lives, then a device session under the same sid that apps join",
   },
   {
     guarantee: 'Device logout: a device secret revoked at the revocation endpoint ends its device session',

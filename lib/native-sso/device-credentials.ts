@@ -38,6 +38,11 @@ function audienceOf(idToken: string): string | undefined {
   }
 }
 
+/** The refusal of a device session that is unknown, expired or ended: `invalid_grant`, as §4.3 says. */
+export function deviceSessionEnded(): InstanceType<typeof errors.InvalidGrant> {
+  return refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
+}
+
 /**
  * Why `client` is outside a device session's group, if it is. The group is the first app and the
  * apps the trust map lets it hand its session to: an app joins only inside it (besides the lists
@@ -66,11 +71,11 @@ export async function verifyDeviceCredentials(
   if (id === undefined) throw invalidRequest('actor_token is not a device secret of this provider', 'device_secret_invalid');
   const secretHash = dsHash(deviceSecret);
   const found = await store.deviceSession(id, secretHash);
-  if (!found) throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
+  if (!found) throw deviceSessionEnded();
   if (!found.current) throw invalidRequest('actor_token is not a current device secret of its device session', 'device_secret_invalid');
   // The device session is the session behind its first sign-in (§4.3): with that grant gone, it
   // has ended, whatever its record says (a sign-in that raced a device logout, a partial write).
-  if (!await provider.Grant.find(found.session.grantId)) throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
+  if (!await provider.Grant.find(found.session.grantId)) throw deviceSessionEnded();
 
   const fromId = audienceOf(idToken);
   const from = fromId === undefined ? undefined : await provider.Client.find(fromId);

@@ -8,7 +8,7 @@ import { invalidRequest, reasonOf, refuse, storeRefusal } from '../mint/refusal.
 import { ID_TOKEN_TYPE, type ResolvedOptions } from '../options.js';
 import type { ProviderHooks } from '../provider-hooks.js';
 import { deviceLineage, type AddChildResult, type DeviceSessionStore, type TransferStore } from '../store/store.js';
-import { verifyDeviceCredentials, type DeviceCredentials } from './device-credentials.js';
+import { deviceSessionEnded, verifyDeviceCredentials, type DeviceCredentials } from './device-credentials.js';
 import { DEVICE_SSO_SCOPE, NATIVE_SSO_GTY } from './device-secret.js';
 import { setDeviceClaims } from './issuance.js';
 
@@ -102,23 +102,25 @@ export async function nativeSsoExchange(ctx: TokenEndpointGrantContext<ExchangeP
 
     const now = Math.floor(options.clock() / 1000);
     const ttl = session.exp - now;
-    if (ttl <= 0) throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
+    if (ttl <= 0) throw deviceSessionEnded();
     // §4.3: the grant ends with the device session (or sooner, by the host's ttl.Grant), and every
     // refresh token of it with the grant (a rotated refresh token gets the full TTL: oidc-provider
     // does not carry `expiresIn` over).
     const grant = new provider.Grant({ accountId: session.accountId, clientId: client.clientId });
-    if (!grant.expiration || grant.expiration > ttl) Object.assign(grant, { expiresIn: ttl });
     grant.addOIDCScope(scope);
+    if (grant.expiration > ttl) Object.assign(grant, { expiresIn: ttl });
     const grantId = await grant.save();
     let added: AddChildResult | undefined;
     try {
-      // As of the device session's start: one that a device logout ended is refused, even when a
-      // sign-in again under the same `sid` has started another since.
-      added = await store.addChild(deviceLineage(id), `grant:${grantId}`, ttl, options.nativeSso.maxApps, session.iat);
-      if (added === 'revoked') throw refuse('device_session_ended', new errors.InvalidGrant('the device session has ended: sign in again'));
+      added = await store.addChild(deviceLineage(id), `grant:${grantId}`, ttl, options.nativeSso.maxApps, now);
       if (added === 'full') {
         throw invalidRequest(`the device session holds its most apps already (nativeSso.maxApps, ${options.nativeSso.maxApps})`, 'too_many_apps');
       }
+      // A device logout either sees this app among its children, or came first: its mark refused
+      // the join ('revoked'), or, the mark lapsed (a slow exchange), the device session is gone,
+      // as a read after the join shows.
+      const still = added === 'added' ? await store.deviceSession(id, credentials.secretHash) : undefined;
+      if (still?.session.iat !== session.iat) throw deviceSessionEnded();
       await store.linkDeviceGrant(grantId, id, ttl);
       const login = { accountId: session.accountId, client, grantId, scope, gty: NATIVE_SSO_GTY, sid: id };
       const accessToken = new provider.AccessToken(login);

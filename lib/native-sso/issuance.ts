@@ -68,9 +68,9 @@ async function start(ctx: KoaContextWithOIDC, deps: IssuanceDependencies, source
     // again, in the same browser session (the same `sid`, which oidc-provider puts in the ID
     // token), renews its device session, so it joins even one that holds its most apps.
     const added = await store.addChild(deviceLineage(id), `grant:${session.grantId}`, ttl, Number.MAX_SAFE_INTEGER, now);
-    // A device logout of this `sid` this very moment: the app signs in without a secret, and its
-    // next refresh starts the device session.
-    if (added === 'revoked') return degraded('the device session was ended at this moment');
+    // A device logout of this `sid` moments ago (its mark lives the transfer tokens' ttl + 5 s):
+    // the app signs in without a secret, and a refresh after that starts the device session.
+    if (added === 'revoked') return degraded('its device session (this sid) ended moments ago');
     await store.linkDeviceGrant(session.grantId, id, ttl);
     await store.saveDeviceSession(id, session, dsHash(secret), ttl);
     events.report('native_sso', { type: 'native_sso', outcome: 'started', clientId, accountId: session.accountId, deviceSessionId: id, ...request });

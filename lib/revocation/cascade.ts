@@ -179,9 +179,7 @@ export function createCascade({ store, events, telemetry, clock, ttl, retryDelay
     { trigger = triggerOf(Provider.ctx), grantKept = false }: { trigger?: CascadeTrigger; grantKept?: boolean } = {},
   ): Promise<boolean> {
     if (ending.has(grantId)) return false;
-    // A device session's id comes back when the same browser session (its `sid`) signs in again:
-    // as for a grant kept, only what was minted until now is void.
-    const voidUntil = grantKept || grantId.startsWith(deviceLineage('')) ? Math.floor(clock() / 1000) + CLOCK_ALLOWANCE : GRANT_ENDED;
+    const voidUntil = grantKept ? Math.floor(clock() / 1000) + CLOCK_ALLOWANCE : GRANT_ENDED;
     const attempt = async (number: number): Promise<void> => {
       try {
         await telemetry.cascade(trigger, () => once(provider, grantId, trigger, voidUntil));
