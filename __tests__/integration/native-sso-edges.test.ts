@@ -11,7 +11,6 @@ import { idTokenClaims } from '../helpers/web-login.js';
 const redis = redisClient();
 afterAll(() => quitRedis(redis));
 
-
 describe('bounds', () => {
   const { app, provider, transfer } = nativeSsoProvider({ redis, keyPrefix: 'nsso-bounds:', nativeSso: { maxApps: 2, lifetime: 300 } }, [nativeSsoApp('sso-fourth')]);
 

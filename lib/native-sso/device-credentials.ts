@@ -56,13 +56,12 @@ export async function outsideGroup(provider: Provider, session: DeviceSession, c
 
 /**
  * Native SSO §4.3's checks of `subject_token` (an ID token) and `actor_token` (a device secret)
- * presented by `client`: the device session is alive, its first sign-in's grant too (else
- * `invalid_grant`, as the spec says),
- * the secret is one of its current ones, the ID token is one this provider signed for a Native
- * SSO app (its expiry is not checked: §6.3) and names this secret (`ds_hash`, hence this device
- * session's `sid` and user), and the trust map lets that app and the device session's first app
- * hand their session to `client`. The
- * rest is `invalid_request` (RFC 8693 §2.2.2). Reads only.
+ * presented by `client`: the device session is alive, and so is its first sign-in's grant (else
+ * `invalid_grant`, as the spec says); the secret is one of its current ones; the ID token is one
+ * this provider signed for a Native SSO app (its expiry is not checked: §6.3) and names this
+ * secret (`ds_hash`, hence this device session's `sid` and user); and the trust map lets that app
+ * and the device session's first app hand their session to `client`. The rest is
+ * `invalid_request` (RFC 8693 §2.2.2). Reads only.
  */
 export async function verifyDeviceCredentials(
   provider: Provider, store: DeviceSessionStore, client: Client, idToken: string, deviceSecret: string,
